@@ -1,0 +1,84 @@
+package config
+
+import (
+	"errors"
+	"net/url"
+	"time"
+)
+
+// Postgres is the PostgreSQL connection block shared by the binaries that use
+// the database. The pool defaults suit one api instance on a small machine;
+// tune them so that instances × DB_MAX_OPEN_CONNS stays under the server's
+// max_connections.
+type Postgres struct {
+	URL             string        `env:"DATABASE_URL,required"`
+	MaxOpenConns    int           `env:"DB_MAX_OPEN_CONNS" envDefault:"20"`
+	MaxIdleConns    int           `env:"DB_MAX_IDLE_CONNS" envDefault:"10"`
+	ConnMaxLifetime time.Duration `env:"DB_CONN_MAX_LIFETIME" envDefault:"30m"`
+	ConnMaxIdleTime time.Duration `env:"DB_CONN_MAX_IDLE_TIME" envDefault:"5m"`
+}
+
+// Validate checks the URL scheme and the pool bounds.
+func (p Postgres) Validate() error {
+	var errs []error
+	if err := checkURL("DATABASE_URL", p.URL, "postgres", "postgresql"); err != nil {
+		errs = append(errs, err)
+	}
+	if p.MaxOpenConns < 1 {
+		errs = append(errs, errors.New("DB_MAX_OPEN_CONNS: must be at least 1"))
+	}
+	if p.MaxIdleConns < 0 || p.MaxIdleConns > p.MaxOpenConns {
+		errs = append(errs, errors.New("DB_MAX_IDLE_CONNS: must be between 0 and DB_MAX_OPEN_CONNS"))
+	}
+	if p.ConnMaxLifetime < 0 {
+		errs = append(errs, errors.New("DB_CONN_MAX_LIFETIME: must not be negative"))
+	}
+	if p.ConnMaxIdleTime < 0 {
+		errs = append(errs, errors.New("DB_CONN_MAX_IDLE_TIME: must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Redis is the Redis connection block shared by every binary.
+type Redis struct {
+	URL      string `env:"REDIS_URL,required"`
+	PoolSize int    `env:"REDIS_POOL_SIZE" envDefault:"0"` // 0 = go-redis default (10 per CPU)
+}
+
+// Validate checks the URL scheme (those go-redis ParseURL accepts) and the
+// pool size.
+func (r Redis) Validate() error {
+	var errs []error
+	if err := checkURL("REDIS_URL", r.URL, "redis", "rediss", "unix"); err != nil {
+		errs = append(errs, err)
+	}
+	if r.PoolSize < 0 {
+		errs = append(errs, errors.New("REDIS_POOL_SIZE: must not be negative (0 = driver default)"))
+	}
+	return errors.Join(errs...)
+}
+
+// checkURL reports whether raw is a URL with one of the given schemes. Its
+// message never quotes raw, which may hold a password.
+func checkURL(key, raw string, schemes ...string) error {
+	if raw == "" {
+		return errors.New(key + ": must not be empty")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New(key + ": is not a valid URL")
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return nil
+		}
+	}
+	want := ""
+	for i, s := range schemes {
+		if i > 0 {
+			want += ", "
+		}
+		want += s + "://"
+	}
+	return errors.New(key + ": scheme must be one of " + want)
+}

@@ -1,0 +1,83 @@
+// Package httpserver runs an http.Handler with production timeouts and a
+// graceful shutdown tied to a context, so that every binary stops the same
+// way on SIGTERM: stop accepting, let in-flight requests finish, then go.
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+const (
+	// readHeaderTimeout bounds how long a client may take to send request
+	// headers (slowloris). There is deliberately no ReadTimeout or
+	// WriteTimeout: they would cut WebSocket and long-polling connections;
+	// request bodies are capped by size in the web middleware instead.
+	readHeaderTimeout = 5 * time.Second
+	// idleTimeout closes keep-alive connections left unused this long.
+	idleTimeout = 120 * time.Second
+)
+
+// Run serves h on addr until ctx is done, then shuts down gracefully within
+// shutdownTimeout: it stops accepting connections and waits for in-flight
+// requests; when the timeout expires it closes the remaining connections and
+// returns an error. It returns nil on a clean shutdown, and a listen or serve
+// error as soon as it happens.
+//
+// Request contexts keep ctx's values but not its cancellation, so that
+// cancelling ctx lets in-flight requests finish instead of failing them.
+// Hijacked connections (WebSockets) are not tracked by the shutdown: their
+// owner must close them on ctx.Done.
+func Run(ctx context.Context, log *slog.Logger, addr string, h http.Handler, shutdownTimeout time.Duration) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("httpserver: listen on %s: %w", addr, err)
+	}
+	return serve(ctx, log, ln, h, shutdownTimeout)
+}
+
+// serve is Run on an open listener, which it closes; tests use it to learn
+// the bound address.
+func serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, shutdownTimeout time.Duration) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+
+	// Buffered: Serve's result must not block the goroutine after Run has
+	// returned on a shutdown error.
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.InfoContext(ctx, "http server listening", slog.String("addr", ln.Addr().String()))
+
+	select {
+	case err := <-served:
+		// Serve only returns early on a listener failure.
+		return fmt.Errorf("httpserver: serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.InfoContext(ctx, "http server shutting down", slog.Duration("timeout", shutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		// In-flight requests outlived the timeout: cut them off.
+		closeErr := srv.Close()
+		<-served
+		return errors.Join(fmt.Errorf("httpserver: graceful shutdown: %w", err), closeErr)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("httpserver: serve: %w", err)
+	}
+	log.InfoContext(ctx, "http server stopped")
+	return nil
+}

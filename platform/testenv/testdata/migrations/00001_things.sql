@@ -1,0 +1,5 @@
+-- +goose Up
+CREATE TABLE things (id bigint PRIMARY KEY);
+
+-- +goose Down
+DROP TABLE things;

@@ -1,0 +1,57 @@
+package web
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/chatforge/chat/platform/metrics"
+)
+
+// probeRoutes are polled by load balancers and Prometheus every few seconds;
+// their successful requests are logged at debug level to keep the log useful.
+var probeRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// AccessLog logs one record per request once it is handled: method, route
+// template, path (never the query, which may carry tokens), status, duration,
+// response size, client IP, and the errors attached with c.Error. The request
+// ID comes from the context. 5xx answers are logged at error level.
+func AccessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+
+		status := c.Writer.Status()
+		route := c.FullPath()
+		if route == "" {
+			route = metrics.UnmatchedRoute
+		}
+		level := slog.LevelInfo
+		switch {
+		case status >= 500:
+			level = slog.LevelError
+		case status < 400 && probeRoutes[route]:
+			level = slog.LevelDebug
+		}
+		ctx := c.Request.Context()
+		if !log.Enabled(ctx, level) {
+			return
+		}
+
+		attrs := []slog.Attr{
+			slog.String("method", c.Request.Method),
+			slog.String("route", route),
+			slog.String("path", c.Request.URL.Path),
+			slog.Int("status", status),
+			slog.Duration("duration", time.Since(start)),
+			slog.Int("size", c.Writer.Size()),
+			slog.String("client_ip", c.ClientIP()),
+		}
+		if len(c.Errors) > 0 {
+			attrs = append(attrs, slog.String("error", strings.Join(c.Errors.Errors(), "; ")))
+		}
+		log.LogAttrs(ctx, level, "http request", attrs...)
+	}
+}

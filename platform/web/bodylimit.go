@@ -1,0 +1,28 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// BodyLimit caps request bodies at limit bytes. A request that declares a
+// larger Content-Length is answered 413 at once; a body that turns out larger
+// while being read (chunked, or a lying length) fails the read with
+// *http.MaxBytesError, which Bind answers with 413.
+func BodyLimit(limit int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > limit {
+			WriteProblem(c, http.StatusRequestEntityTooLarge, tooLarge(limit))
+			return
+		}
+		if c.Request.Body != nil {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		}
+	}
+}
+
+func tooLarge(limit int64) string {
+	return fmt.Sprintf("request body must not exceed %d bytes", limit)
+}

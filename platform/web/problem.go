@@ -1,0 +1,75 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/chatforge/chat/platform/logging"
+)
+
+// ProblemContentType is the media type of problem details (RFC 9457).
+const ProblemContentType = "application/problem+json"
+
+// Problem is an RFC 9457 problem details body. Type is "about:blank" (the
+// status code says it all), so Title is the status text.
+type Problem struct {
+	Type      string       `json:"type"`
+	Title     string       `json:"title"`
+	Status    int          `json:"status"`
+	Detail    string       `json:"detail"`
+	Instance  string       `json:"instance"`
+	RequestID string       `json:"requestId"`
+	Errors    []FieldError `json:"errors,omitempty"`
+}
+
+// FieldError names one invalid input field (a JSON path such as
+// "displayName" or "members[2].id") and says what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// WriteProblem answers with a problem+json body for status and aborts the
+// handler chain. detail is shown to the client: say what is wrong with the
+// request, never internal details. Instance is the request path and requestId
+// the ID set by RequestID. If a response has already been written, it only
+// aborts.
+func WriteProblem(c *gin.Context, status int, detail string, errs ...FieldError) {
+	c.Abort()
+	if c.Writer.Written() {
+		return
+	}
+	title := http.StatusText(status)
+	if detail == "" {
+		detail = title
+	}
+	body, err := json.Marshal(Problem{
+		Type:      "about:blank",
+		Title:     title,
+		Status:    status,
+		Detail:    detail,
+		Instance:  c.Request.URL.Path,
+		RequestID: logging.RequestID(c.Request.Context()),
+		Errors:    errs,
+	})
+	if err != nil { // strings and ints only: cannot happen
+		c.Status(http.StatusInternalServerError)
+		return
+	}
+	// Set explicitly: c.Data keeps a Content-Type set earlier by a handler.
+	c.Header("Content-Type", ProblemContentType)
+	c.Data(status, ProblemContentType, body)
+}
+
+// NoRoute answers 404 problem+json for a path no route matches.
+func NoRoute(c *gin.Context) {
+	WriteProblem(c, http.StatusNotFound, "no resource at this path")
+}
+
+// NoMethod answers 405 problem+json for a path whose routes do not accept the
+// method; gin has already set the Allow header.
+func NoMethod(c *gin.Context) {
+	WriteProblem(c, http.StatusMethodNotAllowed, "method "+c.Request.Method+" is not allowed on this path")
+}
