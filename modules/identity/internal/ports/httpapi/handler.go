@@ -1,0 +1,68 @@
+// Package httpapi is the identity module's REST port: gin handlers, their
+// JSON DTOs and the one table mapping the module's errors to problem+json.
+// Handlers decode and validate the shape of a request (web.Bind), call one
+// use case and encode its result; the rules live in app and domain.
+package httpapi
+
+import (
+	"log/slog"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/chatforge/chat/modules/identity/internal/app"
+	"github.com/chatforge/chat/platform/ratelimit"
+)
+
+// Limits are the /api/auth/* rate limits. A zero Limit disables its check.
+type Limits struct {
+	PerIP      ratelimit.Limit
+	PerAccount ratelimit.Limit
+}
+
+// Handler serves the identity routes. Safe for concurrent use.
+type Handler struct {
+	app     *app.App
+	limiter *ratelimit.Limiter // nil: no rate limiting (tests)
+	limits  Limits
+	log     *slog.Logger
+}
+
+// New returns a Handler over a. limiter may be nil.
+func New(a *app.App, limiter *ratelimit.Limiter, limits Limits, log *slog.Logger) *Handler {
+	return &Handler{app: a, limiter: limiter, limits: limits, log: log}
+}
+
+// Routes mounts /api/auth/* and /api/user/* on r. auth authenticates the
+// caller (platform/authn.Middleware); userLimit rate-limits authenticated
+// users and runs after auth. Either may be nil, which skips it (tests).
+func (h *Handler) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) {
+	authed := chain(auth, userLimit)
+
+	a := r.Group("/api/auth", chain(h.ipLimit())...)
+	a.POST("/register", h.register)
+	a.POST("/login", h.login)
+	a.POST("/refresh", h.refresh)
+	a.POST("/logout", append(chain(auth), h.logout)...)
+	a.POST("/verify-email", h.verifyEmail)
+	a.POST("/verify-email/resend", append(authed, h.resendVerification)...)
+	a.POST("/password/forgot", h.forgotPassword)
+	a.POST("/password/reset", h.resetPassword)
+
+	u := r.Group("/api/user", authed...)
+	u.GET("/profile", h.profile)
+	u.PUT("/profile", h.updateProfile)
+	u.PUT("/password", h.changePassword)
+	u.GET("/sessions", h.sessions)
+	u.DELETE("/sessions/:id", h.revokeSession)
+}
+
+// chain drops nil handlers, so optional middleware can be passed as nil.
+func chain(hs ...gin.HandlerFunc) []gin.HandlerFunc {
+	out := make([]gin.HandlerFunc, 0, len(hs))
+	for _, h := range hs {
+		if h != nil {
+			out = append(out, h)
+		}
+	}
+	return out
+}

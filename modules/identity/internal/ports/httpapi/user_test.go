@@ -1,0 +1,104 @@
+package httpapi_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/chatforge/chat/modules/identity/identitytest"
+	"github.com/chatforge/chat/modules/identity/internal/ports/httpapi"
+	"github.com/chatforge/chat/platform/config"
+	"github.com/chatforge/chat/platform/ratelimit"
+	"github.com/chatforge/chat/platform/redisconn"
+	"github.com/chatforge/chat/platform/testenv"
+)
+
+func TestProfileAndPassword(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil, httpapi.Limits{}, nil)
+	lb := s.account("a@example.com")
+
+	s.want(s.do("GET", "/api/user/profile", nil, ""), 401)
+	r := s.do("GET", "/api/user/profile", nil, lb.AccessToken)
+	s.want(r, 200)
+	var prof map[string]any
+	r.json(&prof)
+	if prof["id"] != lb.User.ID || prof["email"] != "a@example.com" || len(prof) != 6 {
+		t.Fatalf("profile = %v", prof)
+	}
+	r = s.do("PUT", "/api/user/profile", map[string]string{"displayName": "Grace"}, lb.AccessToken)
+	s.want(r, 200)
+	r.json(&prof)
+	if prof["displayName"] != "Grace" {
+		t.Fatalf("profile = %v", prof)
+	}
+
+	p := s.do("PUT", "/api/user/password", map[string]string{"currentPassword": "wrong-password", "newPassword": "brand-new-pw"}, lb.AccessToken)
+	s.want(p, 422)
+	if e := p.problem().Errors; len(e) != 1 || e[0].Field != "currentPassword" || e[0].Message != "is incorrect" {
+		t.Fatalf("errors = %+v", e)
+	}
+	s.want(s.do("PUT", "/api/user/password", map[string]string{"currentPassword": pw, "newPassword": "brand-new-pw"}, lb.AccessToken), 204)
+}
+
+func TestSessionsRoutes(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil, httpapi.Limits{}, nil)
+	lb := s.account("a@example.com")
+	other := s.account("b@example.com")
+
+	r := s.do("GET", "/api/user/sessions", nil, lb.AccessToken)
+	s.want(r, 200)
+	var list []map[string]any
+	r.json(&list)
+	if len(list) != 1 || list[0]["current"] != true || list[0]["userAgent"] != "httpapi-test" || list[0]["ip"] == "" || len(list[0]) != 6 {
+		t.Fatalf("sessions = %v", list)
+	}
+	s.want(s.do("DELETE", "/api/user/sessions/not-a-uuid", nil, lb.AccessToken), 400)
+	s.want(s.do("DELETE", "/api/user/sessions/"+uuid.NewString(), nil, lb.AccessToken), 404)
+
+	var theirs []map[string]any
+	s.do("GET", "/api/user/sessions", nil, other.AccessToken).json(&theirs)
+	s.want(s.do("DELETE", "/api/user/sessions/"+theirs[0]["id"].(string), nil, lb.AccessToken), 404)
+	s.want(s.do("DELETE", "/api/user/sessions/"+list[0]["id"].(string), nil, lb.AccessToken), 204)
+}
+
+func TestUnexpectedErrorIsPlain500(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil, httpapi.Limits{}, failingStore{identitytest.NewStore()})
+	s.want(s.do("POST", "/api/auth/register", map[string]string{"email": "a@example.com", "password": pw, "displayName": "A"}, ""), 201)
+	r := s.do("POST", "/api/auth/login", map[string]string{"email": "a@example.com", "password": pw}, "")
+	s.want(r, 200)
+	var lb loginBody
+	r.json(&lb)
+	p := s.do("GET", "/api/user/profile", nil, lb.AccessToken)
+	s.want(p, 500)
+	if d := p.problem().Detail; d != "Internal Server Error" {
+		t.Fatalf("a 500 must not leak details: %q", d)
+	}
+}
+
+func TestPerAccountLimit(t *testing.T) {
+	t.Parallel()
+	rdb, err := redisconn.Open(context.Background(), config.Redis{URL: testenv.Redis(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	limits := httpapi.Limits{PerAccount: ratelimit.Limit{Rate: 2, Period: time.Hour, Burst: 2}}
+	s := newServer(t, ratelimit.New(rdb, nil), limits, nil)
+
+	for _, email := range []string{"a@example.com", " A@EXAMPLE.com"} {
+		s.want(s.do("POST", "/api/auth/login", map[string]string{"email": email, "password": "wrong-password"}, ""), 401)
+	}
+	r := s.do("POST", "/api/auth/login", map[string]string{"email": "a@example.COM", "password": "wrong-password"}, "")
+	s.want(r, 429)
+	if sec, err := strconv.Atoi(r.Header().Get("Retry-After")); err != nil || sec < 1 {
+		t.Fatalf("Retry-After %q", r.Header().Get("Retry-After"))
+	}
+	// Another account is not affected.
+	s.want(s.do("POST", "/api/auth/login", map[string]string{"email": "b@example.com", "password": "wrong-password"}, ""), 401)
+}
