@@ -1,0 +1,181 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/chatforge/chat/platform/config"
+)
+
+// devKeyFile is where a development signing key is created when
+// JWT_PRIVATE_KEY_FILE is unset outside production. It lies in the
+// git-ignored .dev folder so every local instance signs with the same key.
+const devKeyFile = ".dev/jwt.pem"
+
+// Config is the api's configuration, read from the environment. Every
+// variable is documented in .env.example.
+type Config struct {
+	config.Postgres `envPrefix:""`
+	config.Redis    `envPrefix:""`
+
+	Addr          string     `env:"API_ADDR" envDefault:":8080"`
+	Env           config.Env `env:"APP_ENV" envDefault:"development"`
+	LogLevel      string     `env:"LOG_LEVEL" envDefault:"info"`
+	PublicBaseURL string     `env:"PUBLIC_BASE_URL" envDefault:"http://localhost:8080"`
+
+	// JWTPrivateKeyFile is required in production. Elsewhere, when empty, a
+	// development key is created once at devKeyFile.
+	JWTPrivateKeyFile string        `env:"JWT_PRIVATE_KEY_FILE"`
+	JWTIssuer         string        `env:"JWT_ISSUER" envDefault:"chatforge"`
+	JWTAudience       string        `env:"JWT_AUDIENCE" envDefault:"chatforge"`
+	AccessTokenTTL    time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
+	RefreshTokenTTL   time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
+
+	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envDefault:"http://localhost:3000" envSeparator:","`
+	// TrustedProxies lists the load balancers (IPs or CIDRs) whose
+	// X-Forwarded-For names the client; empty trusts none, so the client IP
+	// (per-IP rate limits, session records) is the peer address.
+	TrustedProxies      []string      `env:"TRUSTED_PROXIES" envSeparator:","`
+	HTTPBodyLimit       int64         `env:"HTTP_BODY_LIMIT" envDefault:"1048576"`
+	HTTPShutdownTimeout time.Duration `env:"HTTP_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+
+	// Rate limits, in requests per minute; the burst equals the rate.
+	RateLimitAuthIP      int `env:"RATE_LIMIT_AUTH_IP" envDefault:"20"`
+	RateLimitAuthAccount int `env:"RATE_LIMIT_AUTH_ACCOUNT" envDefault:"5"`
+	RateLimitUser        int `env:"RATE_LIMIT_USER" envDefault:"600"`
+
+	// Argon2id cost of password hashes.
+	PasswordHashMemoryKiB   uint32 `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"65536"`
+	PasswordHashIterations  uint32 `env:"PASSWORD_HASH_ITERATIONS" envDefault:"3"`
+	PasswordHashParallelism uint8  `env:"PASSWORD_HASH_PARALLELISM" envDefault:"2"`
+}
+
+// production reports whether the api runs with APP_ENV=production.
+func (c Config) production() bool { return c.Env.IsProduction() }
+
+// keyFile returns the signing key's path: the configured one, or the
+// development default.
+func (c Config) keyFile() string {
+	if c.JWTPrivateKeyFile != "" {
+		return c.JWTPrivateKeyFile
+	}
+	return devKeyFile
+}
+
+// Validate reports every problem of the configuration at once, each as
+// "VARIABLE: what is wrong". config.Parse validates the embedded Postgres and
+// Redis blocks and APP_ENV itself.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("API_ADDR: want host:port, e.g. :8080 (got %q)", c.Addr)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("LOG_LEVEL: want debug, info, warn or error (got %q)", c.LogLevel)
+	}
+	if err := checkBaseURL(c.PublicBaseURL, c.production()); err != nil {
+		bad("PUBLIC_BASE_URL: %v (got %q)", err, c.PublicBaseURL)
+	}
+	if c.production() && c.JWTPrivateKeyFile == "" {
+		bad("JWT_PRIVATE_KEY_FILE: required when APP_ENV=production (path of a PEM RSA private key)")
+	}
+	if c.JWTIssuer == "" {
+		bad("JWT_ISSUER: must not be empty")
+	}
+	if c.JWTAudience == "" {
+		bad("JWT_AUDIENCE: must not be empty")
+	}
+	if c.AccessTokenTTL <= 0 {
+		bad("ACCESS_TOKEN_TTL: must be positive (got %s)", c.AccessTokenTTL)
+	}
+	if c.RefreshTokenTTL <= c.AccessTokenTTL {
+		bad("REFRESH_TOKEN_TTL: must be longer than ACCESS_TOKEN_TTL (%s; got %s)", c.AccessTokenTTL, c.RefreshTokenTTL)
+	}
+	for _, o := range c.CORSAllowedOrigins {
+		if err := checkOrigin(o); err != nil {
+			bad("CORS_ALLOWED_ORIGINS: entry %q: %v", o, err)
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				bad("TRUSTED_PROXIES: entry %q is neither an IP address nor a CIDR range", p)
+			}
+		}
+	}
+	if c.HTTPBodyLimit <= 0 {
+		bad("HTTP_BODY_LIMIT: must be a positive number of bytes (got %d)", c.HTTPBodyLimit)
+	}
+	if c.HTTPShutdownTimeout <= 0 {
+		bad("HTTP_SHUTDOWN_TIMEOUT: must be positive (got %s)", c.HTTPShutdownTimeout)
+	}
+	for _, l := range []struct {
+		name string
+		v    int
+	}{
+		{"RATE_LIMIT_AUTH_IP", c.RateLimitAuthIP},
+		{"RATE_LIMIT_AUTH_ACCOUNT", c.RateLimitAuthAccount},
+		{"RATE_LIMIT_USER", c.RateLimitUser},
+	} {
+		if l.v <= 0 {
+			bad("%s: must be a positive number of requests per minute (got %d)", l.name, l.v)
+		}
+	}
+	if c.PasswordHashIterations < 1 {
+		bad("PASSWORD_HASH_ITERATIONS: must be at least 1")
+	}
+	if c.PasswordHashParallelism < 1 {
+		bad("PASSWORD_HASH_PARALLELISM: must be at least 1")
+	}
+	// Argon2 needs at least 8 KiB per lane.
+	if c.PasswordHashMemoryKiB < 8*uint32(max(c.PasswordHashParallelism, 1)) {
+		bad("PASSWORD_HASH_MEMORY_KIB: must be at least 8 x PASSWORD_HASH_PARALLELISM (got %d)", c.PasswordHashMemoryKiB)
+	}
+	if c.production() && c.PasswordHashMemoryKiB < 19456 {
+		// OWASP's floor for argon2id; lower costs are for tests only.
+		bad("PASSWORD_HASH_MEMORY_KIB: production needs at least 19456 (19 MiB; got %d)", c.PasswordHashMemoryKiB)
+	}
+	return errors.Join(errs...)
+}
+
+// checkBaseURL accepts an absolute http(s) URL. In production it must be
+// https unless it points at the local machine.
+func checkBaseURL(raw string, production bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return errors.New("want an absolute http(s) URL, e.g. https://chat.example.com")
+	}
+	if production && u.Scheme != "https" && !loopback(u.Hostname()) {
+		return errors.New("must use https in production")
+	}
+	return nil
+}
+
+// checkOrigin accepts "*" or a bare origin (scheme://host[:port]).
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New(`want "*" or scheme://host[:port], e.g. https://app.example.com`)
+	}
+	return nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/chatforge/chat/apps/api/openapi"
+	"github.com/chatforge/chat/modules/identity"
+	"github.com/chatforge/chat/platform/authn"
+	"github.com/chatforge/chat/platform/health"
+	"github.com/chatforge/chat/platform/metrics"
+	"github.com/chatforge/chat/platform/ratelimit"
+	"github.com/chatforge/chat/platform/web"
+)
+
+// Lifetimes of one-time tokens sent by email.
+const (
+	verifyEmailTTL   = 24 * time.Hour
+	passwordResetTTL = time.Hour
+)
+
+// newHandler builds the api's HTTP surface: operational endpoints first,
+// then every module's routes.
+func newHandler(cfg Config, d *deps) (http.Handler, error) {
+	r := web.NewEngine(d.log, web.Options{
+		CORSOrigins: cfg.CORSAllowedOrigins,
+		BodyLimit:   cfg.HTTPBodyLimit,
+		Metrics:     metrics.NewHTTP(d.reg),
+	})
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
+
+	health.Register(r,
+		health.Check{Name: "postgres", Probe: d.pingDB},
+		health.Check{Name: "redis", Probe: func(ctx context.Context) error { return d.rdb.Ping(ctx).Err() }},
+	)
+	r.GET("/metrics", gin.WrapH(metrics.Handler(d.reg)))
+	jwks := d.signer.JWKS()
+	r.GET("/.well-known/jwks.json", func(c *gin.Context) {
+		// Short cache: a key rotation must reach verifiers quickly.
+		c.Header("Cache-Control", "public, max-age=300")
+		c.Data(http.StatusOK, "application/json", jwks)
+	})
+	r.GET("/openapi.yaml", func(c *gin.Context) {
+		c.Data(http.StatusOK, "application/yaml", openapi.Spec)
+	})
+
+	ident, err := identity.New(identity.Deps{
+		DB:          d.db,
+		Redis:       d.rdb,
+		Jobs:        d.jobs,
+		Signer:      d.signer,
+		Verifier:    d.verifier,
+		Revocations: d.revocations,
+		Limiter:     d.limiter,
+		Log:         d.log,
+		Now:         time.Now,
+		Config: identity.Config{
+			RefreshTTL: cfg.RefreshTokenTTL,
+			VerifyTTL:  verifyEmailTTL,
+			ResetTTL:   passwordResetTTL,
+			Hash: identity.HashParams{
+				Memory:      cfg.PasswordHashMemoryKiB,
+				Iterations:  cfg.PasswordHashIterations,
+				Parallelism: cfg.PasswordHashParallelism,
+			},
+			AuthLimitPerIP:      perMinute(cfg.RateLimitAuthIP),
+			AuthLimitPerAccount: perMinute(cfg.RateLimitAuthAccount),
+			PublicBaseURL:       cfg.PublicBaseURL,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("identity module: %w", err)
+	}
+	auth := authn.Middleware(d.verifier, d.revocations)
+	userLimit := ratelimit.Middleware(d.limiter, perMinute(cfg.RateLimitUser), userKey)
+	ident.Routes(r, auth, userLimit)
+	return r, nil
+}
+
+// userKey keys the per-user rate limit by the authenticated user; requests
+// without a principal are not limited here (the auth middleware rejects them).
+func userKey(c *gin.Context) string {
+	p := authn.PrincipalFrom(c)
+	if p.UserID == "" {
+		return ""
+	}
+	return "user:" + p.UserID
+}
+
+// perMinute is a limit of n requests a minute with a burst of n.
+func perMinute(n int) ratelimit.Limit {
+	return ratelimit.Limit{Rate: n, Period: time.Minute, Burst: n}
+}
+
+func (d *deps) pingDB(ctx context.Context) error {
+	sqlDB, err := d.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# archlint.sh checks the dependency rules of the layout (README "Layout"):
+#   1. platform/** imports no modules/** and no apps/** (platform knows nothing of chat);
+#   2. modules/X never imports modules/Y/internal/... (only Y's root package);
+#   3. modules/** imports no apps/**; apps/X imports no other apps/Y/**;
+#   4. modules/*/internal/domain and .../internal/app import no adapter library
+#      (gin, gorm, go-redis, asynq, melody): they speak through ports;
+#   5. github.com/olahol/melody is imported only under apps/gateway.
+# Test files count too. Prints one line per violation and exits 1 if any.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mod=$(go list -m)
+# One line per package: "<path> <imports...>", test imports included.
+go list -e -f '{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... |
+awk -v mod="$mod/" '
+function rel(p) { return substr(p, 1, length(mod)) == mod ? substr(p, length(mod) + 1) : "" }
+function under(p, dir) { return p == dir || index(p, dir "/") == 1 }
+function seg(p, n,   a) { split(p, a, "/"); return a[n] }
+function bad(pkg, imp, why) {
+  key = pkg " " imp
+  if (!(key in seen)) { seen[key] = 1; printf "archlint: %s imports %s: %s\n", pkg, imp, why; n++ }
+}
+{
+  pkg = rel($1)
+  for (i = 2; i <= NF; i++) {
+    imp = $i; r = rel(imp)
+    if (under(pkg, "platform") && (under(r, "modules") || under(r, "apps")))
+      bad(pkg, r, "platform must not depend on modules or apps")
+    if (under(pkg, "modules") && under(r, "apps"))
+      bad(pkg, r, "modules must not depend on apps")
+    if (under(pkg, "modules") && under(r, "modules") && seg(r, 2) != seg(pkg, 2) && seg(r, 3) == "internal")
+      bad(pkg, r, "use the other module'"'"'s root package, not its internals")
+    if (under(pkg, "apps") && under(r, "apps") && seg(r, 2) != seg(pkg, 2))
+      bad(pkg, r, "an app must not depend on another app")
+    if (pkg ~ /^modules\/[^\/]+\/internal\/(domain|app)(\/|$)/ &&
+        imp ~ /^(github\.com\/gin-gonic\/gin|gorm\.io\/|github\.com\/redis\/go-redis|github\.com\/hibiken\/asynq|github\.com\/olahol\/melody)/)
+      bad(pkg, imp, "domain and app code speak through ports, not adapter libraries")
+    if (imp ~ /^github\.com\/olahol\/melody(\/|$)/ && !under(pkg, "apps/gateway"))
+      bad(pkg, imp, "melody belongs to apps/gateway only")
+  }
+}
+END { if (n) { printf "archlint: %d violation(s)\n", n; exit 1 } print "archlint: ok" }
+'
