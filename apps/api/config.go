@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/platform/config"
 )
 
@@ -52,6 +53,10 @@ type Config struct {
 	PasswordHashMemoryKiB   uint32 `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"65536"`
 	PasswordHashIterations  uint32 `env:"PASSWORD_HASH_ITERATIONS" envDefault:"3"`
 	PasswordHashParallelism uint8  `env:"PASSWORD_HASH_PARALLELISM" envDefault:"2"`
+
+	// Messaging holds MESSAGE_MAX_LENGTH, EVENT_STREAM_* and OUTBOX_*; a
+	// named field so its Validate does not shadow Config's.
+	Messaging messaging.Config `envPrefix:""`
 }
 
 // production reports whether the api runs with APP_ENV=production.

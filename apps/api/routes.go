@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatforge/chat/apps/api/openapi"
 	"github.com/chatforge/chat/modules/identity"
+	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/platform/authn"
 	"github.com/chatforge/chat/platform/health"
 	"github.com/chatforge/chat/platform/metrics"
@@ -23,16 +24,20 @@ const (
 	passwordResetTTL = time.Hour
 )
 
+// runner is a background loop of the api (the outbox relay, the command
+// stream consumer); it returns when its context is done.
+type runner func(ctx context.Context) error
+
 // newHandler builds the api's HTTP surface: operational endpoints first,
-// then every module's routes.
-func newHandler(cfg Config, d *deps) (http.Handler, error) {
+// then every module's routes. It also returns the modules' background loops.
+func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	r := web.NewEngine(d.log, web.Options{
 		CORSOrigins: cfg.CORSAllowedOrigins,
 		BodyLimit:   cfg.HTTPBodyLimit,
 		Metrics:     metrics.NewHTTP(d.reg),
 	})
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
-		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+		return nil, nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
 
 	health.Register(r,
@@ -75,12 +80,18 @@ func newHandler(cfg Config, d *deps) (http.Handler, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("identity module: %w", err)
+		return nil, nil, fmt.Errorf("identity module: %w", err)
 	}
 	auth := authn.Middleware(d.verifier, d.revocations)
 	userLimit := ratelimit.Middleware(d.limiter, perMinute(cfg.RateLimitUser), userKey)
 	ident.Routes(r, auth, userLimit)
-	return r, nil
+
+	chat, err := messaging.New(messaging.Deps{DB: d.db, Redis: d.rdb, Log: d.log, Config: cfg.Messaging, Now: time.Now})
+	if err != nil {
+		return nil, nil, fmt.Errorf("messaging module: %w", err)
+	}
+	chat.Routes(r, auth, userLimit)
+	return r, []runner{chat.RunRelay}, nil
 }
 
 // userKey keys the per-user rate limit by the authenticated user; requests

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -68,11 +69,25 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	}
 	defer d.close()
 
-	h, err := newHandler(cfg, d)
+	h, runners, err := newHandler(cfg, d)
 	if err != nil {
 		return err
 	}
-	return httpserver.Run(ctx, log, cfg.Addr, h, cfg.HTTPShutdownTimeout)
+	// Background loops outlive the signal until the HTTP server has drained,
+	// so what in-flight requests store is still relayed by this instance.
+	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		wg.Go(func() {
+			if err := r(bgCtx); err != nil {
+				log.ErrorContext(bgCtx, "background loop stopped", "err", err)
+			}
+		})
+	}
+	err = httpserver.Run(ctx, log, cfg.Addr, h, cfg.HTTPShutdownTimeout)
+	stopBg()
+	wg.Wait()
+	return err
 }
 
 // migrateConfig is what "api migrate" needs: no Redis, no keys.

@@ -1,0 +1,62 @@
+package messaging
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+)
+
+// Config tunes the module. Tags are for platform/config (caarlos0/env);
+// apps embed it with envPrefix:"". Zero fields take the defaults in New.
+type Config struct {
+	// MessageMaxLength is the longest message content, in characters (runes).
+	MessageMaxLength int `env:"MESSAGE_MAX_LENGTH" envDefault:"4000"`
+	// StreamPartitions is how many event streams rooms are spread over
+	// (chat:events:{0} .. {N-1}). Changing it moves rooms between streams:
+	// only do it with the gateways drained.
+	StreamPartitions int `env:"EVENT_STREAM_PARTITIONS" envDefault:"4"`
+	// StreamMaxLen caps each stream at about this many entries.
+	StreamMaxLen int64 `env:"EVENT_STREAM_MAXLEN" envDefault:"100000"`
+	// RelayBatch is how many outbox events one relay transaction publishes.
+	RelayBatch int `env:"OUTBOX_RELAY_BATCH" envDefault:"500"`
+	// OutboxRetention is how long published outbox rows are kept (for
+	// inspection) before the relay prunes them.
+	OutboxRetention time.Duration `env:"OUTBOX_RETENTION" envDefault:"24h"`
+}
+
+func (c Config) withDefaults() Config {
+	if c.MessageMaxLength == 0 {
+		c.MessageMaxLength = domain.DefaultMaxContentLength
+	}
+	if c.StreamPartitions == 0 {
+		c.StreamPartitions = 4
+	}
+	if c.StreamMaxLen == 0 {
+		c.StreamMaxLen = 100000
+	}
+	if c.RelayBatch == 0 {
+		c.RelayBatch = 500
+	}
+	if c.OutboxRetention == 0 {
+		c.OutboxRetention = 24 * time.Hour
+	}
+	return c
+}
+
+// Validate reports every out-of-range setting.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.MessageMaxLength >= 1 && c.MessageMaxLength <= 65536, "MESSAGE_MAX_LENGTH must be 1..65536, got %d", c.MessageMaxLength)
+	check(c.StreamPartitions >= 1 && c.StreamPartitions <= 1024, "EVENT_STREAM_PARTITIONS must be 1..1024, got %d", c.StreamPartitions)
+	check(c.StreamMaxLen >= 1000, "EVENT_STREAM_MAXLEN must be at least 1000, got %d", c.StreamMaxLen)
+	check(c.RelayBatch >= 1 && c.RelayBatch <= 5000, "OUTBOX_RELAY_BATCH must be 1..5000, got %d", c.RelayBatch)
+	check(c.OutboxRetention >= time.Minute, "OUTBOX_RETENTION must be at least 1m, got %s", c.OutboxRetention)
+	return errors.Join(errs...)
+}

@@ -1,0 +1,19 @@
+// Package messaging is the chat module: rooms (one global room everyone is
+// in, public rooms anyone may join, private rooms managed by their owner,
+// direct rooms between two users), messages with a gap-free per-room seq,
+// read receipts, full-text search, and the events every change produces.
+//
+// This root package is the module's public face: Module (built by New) with
+// the HTTP routes the api mounts under /api/chat, the use cases the
+// gateway's commands call (SendMessage, History, MarkRead, CanRead), the
+// outbox relay loop (RunRelay), the public types, the sentinel errors and
+// the event stream schema (events.go, EVENTS.md). Everything else lives
+// under internal/: domain rules, use cases (app), adapters (PostgreSQL
+// through gorm, Redis streams) and the gin handlers.
+//
+// Delivery guarantee: a change and its event row are committed in one
+// PostgreSQL transaction (transactional outbox); the relay publishes
+// pending events to Redis in order per room and retries through outages,
+// so no committed event is lost. Delivery is at least once: consumers drop
+// duplicates by event id.
+package messaging

@@ -1,0 +1,25 @@
+package messaging
+
+import "github.com/chatforge/chat/modules/messaging/internal/domain"
+
+// Sentinel errors returned by the Module's methods; test with errors.Is.
+// They are the domain's own values, so errors from every layer match.
+var (
+	// ErrNotFound: the room does not exist, or the caller may not see it (a
+	// non-member of a private or direct room). Answer 404 / "not_found".
+	ErrNotFound = domain.ErrNotFound
+	// ErrUserNotFound: a user named in the request does not exist.
+	ErrUserNotFound = domain.ErrUserNotFound
+	// ErrForbidden: the caller sees the room but may not do this (not the
+	// owner; posting in a public room without joining). 403 / "forbidden".
+	ErrForbidden = domain.ErrForbidden
+	// ErrConflict: the room's kind or state forbids the operation (joining a
+	// private room, the owner leaving). 409 / "conflict".
+	ErrConflict = domain.ErrConflict
+	// ErrInvalid: bad input; the error is an *InvalidError naming the
+	// field. 422 / "invalid".
+	ErrInvalid = domain.ErrInvalid
+)
+
+// InvalidError names the input field that breaks a rule, and the rule.
+type InvalidError = domain.InvalidError

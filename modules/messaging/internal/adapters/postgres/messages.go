@@ -1,0 +1,122 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"math"
+
+	"gorm.io/gorm"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+)
+
+// Append implements app.MessageAppender.
+//
+// The seq comes from "UPDATE rooms SET last_seq = last_seq + 1 ...
+// RETURNING last_seq": the row lock it takes serializes the senders of one
+// room across every api process until commit, and a rollback undoes the
+// increment, so seqs have no gap and no duplicate. The same statement
+// re-checks that the sender may post (global room, or a membership row), so
+// a member removed after the use case's check cannot slip a message in.
+//
+// created_at is the database's clock_timestamp() read under that lock, so
+// timestamps never decrease along a room's seqs, whichever api instance
+// stored each message.
+func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message, bool, error) {
+	if msg.ClientMsgID != "" {
+		// Fast path for a resend: no lock taken.
+		if m, err := s.byClientID(ctx, msg.UserID, msg.ClientMsgID); !errors.Is(err, domain.ErrNotFound) {
+			return m, false, err
+		}
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		err := tx.Raw(`UPDATE rooms SET last_seq = last_seq + 1
+			WHERE id = ? AND (kind = 'global' OR EXISTS (SELECT 1 FROM memberships WHERE room_id = ? AND user_id = ?))
+			RETURNING last_seq, clock_timestamp()`, msg.RoomID, msg.RoomID, msg.UserID).Row().Scan(&msg.Seq, &msg.CreatedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return domain.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		msg.CreatedAt = msg.CreatedAt.UTC()
+		event := domain.MessageCreated(newEventID(), msg)
+		data, err := s.encode(event)
+		if err != nil {
+			return err
+		}
+		// One statement (one round trip on the hot path) for the rest: the
+		// message; the sender's read pointer (sending implies having read up
+		// to one's own message); the outbox row. A concurrent resend with
+		// the same client id can get past the fast path above: then the
+		// unique index makes the insert a no-op, so do the dependent
+		// inserts, and the caller rolls back its seq.
+		var stored int
+		err = tx.Raw(`WITH m AS (
+				INSERT INTO messages (id, room_id, seq, user_id, content, client_msg_id, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (user_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
+				RETURNING room_id, user_id, seq, created_at
+			), r AS (
+				INSERT INTO read_receipts (room_id, user_id, last_read_seq, updated_at)
+				SELECT room_id, user_id, seq, created_at FROM m
+				ON CONFLICT (room_id, user_id) DO UPDATE
+				SET last_read_seq = GREATEST(read_receipts.last_read_seq, EXCLUDED.last_read_seq), updated_at = EXCLUDED.updated_at
+			), o AS (
+				INSERT INTO outbox (event_id, room_id, type, payload, created_at)
+				SELECT ?, room_id, ?, CAST(? AS jsonb), created_at FROM m
+			)
+			SELECT count(*) FROM m`,
+			msg.ID, msg.RoomID, msg.Seq, msg.UserID, msg.Content, nullable(msg.ClientMsgID), msg.CreatedAt,
+			event.ID, string(event.Type), string(data)).Row().Scan(&stored)
+		if err != nil {
+			return err
+		}
+		if stored == 0 {
+			return errRollback
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errRollback):
+		m, err := s.byClientID(ctx, msg.UserID, msg.ClientMsgID)
+		return m, false, err
+	case err != nil:
+		return domain.Message{}, false, err
+	}
+	return msg, true, nil
+}
+
+func (s *Store) byClientID(ctx context.Context, userID, clientMsgID string) (domain.Message, error) {
+	var rows []messageRow
+	err := s.db.WithContext(ctx).Raw(`SELECT `+messageColumns+` FROM messages m
+		WHERE m.user_id = ? AND m.client_msg_id = ?`, userID, clientMsgID).Scan(&rows).Error
+	if err != nil {
+		return domain.Message{}, err
+	}
+	if len(rows) == 0 {
+		return domain.Message{}, domain.ErrNotFound
+	}
+	return rows[0].toDomain(), nil
+}
+
+// History implements app.HistoryReader: a range scan of the (room_id, seq)
+// unique index, in either direction, never an offset.
+func (s *Store) History(ctx context.Context, roomID string, q domain.HistoryQuery) ([]domain.Message, error) {
+	before := q.Before
+	if before == 0 {
+		before = math.MaxInt64
+	}
+	order := "DESC"
+	if q.Ascending {
+		order = "ASC"
+	}
+	var rows []messageRow
+	err := s.db.WithContext(ctx).Raw(`SELECT `+messageColumns+` FROM messages m
+		WHERE m.room_id = ? AND m.seq > ? AND m.seq < ?
+		ORDER BY m.seq `+order+` LIMIT ?`, roomID, q.After, before, q.Limit).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	return messagesToDomain(rows), nil
+}

@@ -1,0 +1,76 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+)
+
+// relayLockKey is the transaction-level advisory lock that lets one relay
+// drain at a time across every api process ("chatrely" in ASCII). One
+// drainer publishing in outbox id order keeps each room's events in order.
+const relayLockKey int64 = 0x6368617472656c79
+
+// Drain implements app.Outbox. publish runs inside the transaction: if the
+// process dies after publishing and before commit, the records stay pending
+// and are published again (consumers drop the duplicate by event id).
+func (s *Store) Drain(ctx context.Context, n int, publish func(context.Context, []domain.Record) error) (int, error) {
+	count := 0
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var locked bool
+		if err := tx.Raw(`SELECT pg_try_advisory_xact_lock(?)`, relayLockKey).Row().Scan(&locked); err != nil || !locked {
+			return err // not locked: another relay is draining
+		}
+		var rows []struct {
+			ID      int64
+			EventID string
+			RoomID  string
+			Type    string
+			Payload string
+		}
+		if err := tx.Raw(`SELECT id, event_id, room_id, type, payload::text AS payload FROM outbox
+			WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE`, n).Scan(&rows).Error; err != nil || len(rows) == 0 {
+			return err
+		}
+		recs := make([]domain.Record, len(rows))
+		var ids strings.Builder
+		ids.WriteByte('{')
+		for i, r := range rows {
+			recs[i] = domain.Record{OutboxID: r.ID, EventID: r.EventID, Type: domain.EventType(r.Type), RoomID: r.RoomID, Data: []byte(r.Payload)}
+			if i > 0 {
+				ids.WriteByte(',')
+			}
+			ids.WriteString(strconv.FormatInt(r.ID, 10))
+		}
+		ids.WriteByte('}')
+		if err := publish(ctx, recs); err != nil {
+			return err
+		}
+		// Exactly the published ids: a lower id committed meanwhile by
+		// another room's transaction stays pending for the next round.
+		if err := tx.Exec(`UPDATE outbox SET published_at = now() WHERE id = ANY(?::bigint[])`, ids.String()).Error; err != nil {
+			return err
+		}
+		count = len(rows)
+		return nil
+	})
+	return count, err
+}
+
+// Prune implements app.Outbox. It finds the first record newer than cutoff
+// by walking the primary key from the oldest (ids grow with time), then
+// deletes published records below it: the walk costs about what it frees.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time, n int) (int, error) {
+	res := s.db.WithContext(ctx).Exec(`WITH cut AS (
+			SELECT COALESCE((SELECT id FROM outbox WHERE created_at >= ? ORDER BY id LIMIT 1), 9223372036854775807) AS id
+		)
+		DELETE FROM outbox WHERE id IN (
+			SELECT o.id FROM outbox o, cut WHERE o.id < cut.id AND o.published_at IS NOT NULL ORDER BY o.id LIMIT ?
+		)`, cutoff, n)
+	return int(res.RowsAffected), res.Error
+}

@@ -1,0 +1,139 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+)
+
+// viewRow is a room as one user sees it: role, read pointer, newest message
+// (lm_* all NULL when the room is empty).
+type viewRow struct {
+	Room          roomRow `gorm:"embedded"`
+	LastRead      int64
+	LmID          *string
+	LmUserID      *string
+	LmContent     *string
+	LmClientMsgID *string
+	LmCreatedAt   *time.Time
+}
+
+// viewSelect reads rooms r as user @user sees them. The newest message is a
+// point lookup in the (room_id, seq) index at seq = last_seq.
+const viewSelect = `SELECT ` + roomColumns + `, m.role, COALESCE(rr.last_read_seq, 0) AS last_read,
+	lm.id AS lm_id, lm.user_id AS lm_user_id, lm.content AS lm_content,
+	lm.client_msg_id AS lm_client_msg_id, lm.created_at AS lm_created_at`
+
+const viewJoins = `
+	LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = @user
+	LEFT JOIN read_receipts rr ON rr.room_id = r.id AND rr.user_id = @user
+	LEFT JOIN messages lm ON lm.room_id = r.id AND lm.seq = r.last_seq`
+
+func (v viewRow) toDomain() domain.RoomView {
+	out := domain.RoomView{Room: v.Room.toDomain(), Role: v.Room.role(), LastRead: v.LastRead}
+	if v.LmID != nil {
+		out.LastMessage = &domain.Message{
+			ID: *v.LmID, RoomID: v.Room.ID, Seq: v.Room.LastSeq, UserID: deref(v.LmUserID), Content: deref(v.LmContent),
+			ClientMsgID: deref(v.LmClientMsgID), CreatedAt: v.LmCreatedAt.UTC(),
+		}
+	}
+	return out
+}
+
+func viewsToDomain(rows []viewRow) []domain.RoomView {
+	out := make([]domain.RoomView, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out
+}
+
+// Access implements app.AccessReader: one primary-key lookup.
+func (s *Store) Access(ctx context.Context, roomID, userID string) (domain.Access, error) {
+	var rows []roomRow
+	err := s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role FROM rooms r
+		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
+		WHERE r.id = ?`, userID, roomID).Scan(&rows).Error
+	if err != nil {
+		return domain.Access{}, err
+	}
+	if len(rows) == 0 {
+		return domain.Access{}, domain.ErrNotFound
+	}
+	return domain.Access{Room: rows[0].toDomain(), Role: rows[0].role()}, nil
+}
+
+// View implements app.RoomReader.
+func (s *Store) View(ctx context.Context, roomID, userID string) (domain.RoomView, error) {
+	var rows []viewRow
+	err := s.db.WithContext(ctx).Raw(viewSelect+` FROM rooms r`+viewJoins+` WHERE r.id = @room`,
+		map[string]any{"user": userID, "room": roomID}).Scan(&rows).Error
+	if err != nil {
+		return domain.RoomView{}, err
+	}
+	if len(rows) == 0 {
+		return domain.RoomView{}, domain.ErrNotFound
+	}
+	return rows[0].toDomain(), nil
+}
+
+// Members implements app.RoomReader: a range scan of the memberships
+// primary key (room_id, user_id).
+func (s *Store) Members(ctx context.Context, roomID string, q domain.ListQuery) ([]domain.Member, error) {
+	var rows []struct {
+		UserID   string
+		Role     string
+		JoinedAt time.Time
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT user_id, role, joined_at FROM memberships
+		WHERE room_id = ? AND user_id > ? ORDER BY user_id LIMIT ?`, roomID, after(q.After), q.Limit).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Member, len(rows))
+	for i, r := range rows {
+		out[i] = domain.Member{UserID: r.UserID, Role: domain.Role(r.Role), JoinedAt: r.JoinedAt.UTC()}
+	}
+	return out, nil
+}
+
+// Mine implements app.RoomLister. The global room (whose id sorts first)
+// heads the first page; then the memberships_user_room_idx range scan.
+func (s *Store) Mine(ctx context.Context, userID string, q domain.ListQuery) ([]domain.RoomView, error) {
+	var rows []viewRow
+	err := s.db.WithContext(ctx).Raw(`WITH mine AS (
+			SELECT CAST(@global AS uuid) AS id WHERE CAST(@global AS uuid) > CAST(@after AS uuid)
+			UNION ALL
+			(SELECT room_id FROM memberships WHERE user_id = @user AND room_id > CAST(@after AS uuid) ORDER BY room_id LIMIT @limit)
+		)
+		`+viewSelect+` FROM mine JOIN rooms r ON r.id = mine.id`+viewJoins+`
+		ORDER BY r.id LIMIT @limit`,
+		map[string]any{"user": userID, "global": domain.GlobalRoomID, "after": after(q.After), "limit": q.Limit}).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	return viewsToDomain(rows), nil
+}
+
+// Public implements app.RoomLister: the rooms_public_idx partial index, by
+// id; the name filter is a substring match over that scan.
+func (s *Store) Public(ctx context.Context, userID, filter string, q domain.ListQuery) ([]domain.RoomView, error) {
+	where := ` WHERE r.kind = 'public' AND r.id > CAST(@after AS uuid)`
+	args := map[string]any{"user": userID, "after": after(q.After), "limit": q.Limit}
+	if filter != "" {
+		where += ` AND r.name ILIKE @pattern`
+		args["pattern"] = "%" + likeEscaper.Replace(filter) + "%"
+	}
+	var rows []viewRow
+	err := s.db.WithContext(ctx).Raw(viewSelect+` FROM rooms r`+viewJoins+where+` ORDER BY r.id LIMIT @limit`, args).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	return viewsToDomain(rows), nil
+}
+
+// likeEscaper makes user text literal inside a LIKE pattern (backslash is
+// PostgreSQL's default LIKE escape).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -1,0 +1,173 @@
+// Package postgres is the PostgreSQL adapter of the messaging module, over
+// gorm with hand-written SQL: every query is shaped for an index of
+// migrations/00002_messaging.sql. The schema comes only from migrations.
+//
+// Transactions never leave this package. Every transaction that records an
+// event locks the room's row before inserting the outbox row and holds the
+// lock until commit. So, within one room, outbox ids are taken in commit
+// order: when the relay sees a room's event, every earlier event of that
+// room is already committed and visible, and publishing in id order keeps
+// each room's events in order (for messages: in seq order). Events of
+// different rooms may commit out of id order; the relay selects by
+// "published_at IS NULL", not by a high-water mark, so none is skipped.
+//
+// Locks are always taken room row first, then membership / receipt rows,
+// so the transactions here cannot deadlock one another.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+)
+
+// Encoder turns an event into the JSON of its stream entry's "data" field.
+// The root package provides it: the wire schema is public API.
+type Encoder func(domain.Event) ([]byte, error)
+
+// Store implements the app ports on PostgreSQL. It is safe for concurrent
+// use.
+type Store struct {
+	db     *gorm.DB
+	encode Encoder
+	now    func() time.Time
+}
+
+// New returns a store over db. now stamps membership and receipt changes;
+// message timestamps come from the database clock (see Append).
+func New(db *gorm.DB, encode Encoder, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: db, encode: encode, now: now}
+}
+
+func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+func newEventID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// noUUID sorts before every id: the "from the start" cursor.
+const noUUID = "00000000-0000-0000-0000-000000000000"
+
+func after(id string) string {
+	if id == "" {
+		return noUUID
+	}
+	return id
+}
+
+// errRollback ends a transaction without it being an error for the caller.
+var errRollback = errors.New("rollback")
+
+// tx runs fn in a transaction bound to ctx.
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
+// recordEvents inserts the events' outbox rows. Callers hold the room row
+// lock (see the package comment).
+func (s *Store) recordEvents(tx *gorm.DB, events ...domain.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	var sql strings.Builder
+	sql.WriteString("INSERT INTO outbox (event_id, room_id, type, payload, created_at) VALUES ")
+	args := make([]any, 0, 5*len(events))
+	for i, e := range events {
+		data, err := s.encode(e)
+		if err != nil {
+			return fmt.Errorf("encode %s event: %w", e.Type, err)
+		}
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?, ?, ?, ?::jsonb, ?)")
+		args = append(args, e.ID, e.RoomID, string(e.Type), string(data), e.At)
+	}
+	return tx.Exec(sql.String(), args...).Error
+}
+
+// isFKViolation tells a foreign key violation, translated by gorm or not.
+func isFKViolation(err error) bool {
+	var pg *pgconn.PgError
+	return errors.Is(err, gorm.ErrForeignKeyViolated) || (errors.As(err, &pg) && pg.Code == "23503")
+}
+
+// roomRow is a rooms row, optionally with the caller's role.
+type roomRow struct {
+	ID          string
+	Kind        string
+	Name        string
+	OwnerID     *string
+	DmLow       *string
+	DmHigh      *string
+	LastSeq     int64
+	MemberCount int
+	CreatedAt   time.Time
+	Role        *string
+}
+
+const roomColumns = "r.id, r.kind, r.name, r.owner_id, r.dm_low, r.dm_high, r.last_seq, r.member_count, r.created_at"
+
+func (r roomRow) toDomain() domain.Room {
+	room := domain.Room{
+		ID: r.ID, Kind: domain.Kind(r.Kind), Name: r.Name, OwnerID: deref(r.OwnerID),
+		LastSeq: r.LastSeq, MemberCount: r.MemberCount, CreatedAt: r.CreatedAt.UTC(),
+	}
+	if r.DmLow != nil && r.DmHigh != nil {
+		room.Pair = [2]string{*r.DmLow, *r.DmHigh}
+	}
+	return room
+}
+
+func (r roomRow) role() domain.Role { return domain.Role(deref(r.Role)) }
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// messageRow is a messages row (without the search column).
+type messageRow struct {
+	ID          string
+	RoomID      string
+	Seq         int64
+	UserID      string
+	Content     string
+	ClientMsgID *string
+	CreatedAt   time.Time
+}
+
+const messageColumns = "m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at"
+
+func (r messageRow) toDomain() domain.Message {
+	return domain.Message{
+		ID: r.ID, RoomID: r.RoomID, Seq: r.Seq, UserID: r.UserID, Content: r.Content,
+		ClientMsgID: deref(r.ClientMsgID), CreatedAt: r.CreatedAt.UTC(),
+	}
+}
+
+func messagesToDomain(rows []messageRow) []domain.Message {
+	out := make([]domain.Message, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out
+}

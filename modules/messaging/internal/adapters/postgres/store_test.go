@@ -1,0 +1,180 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/chatforge/chat/migrations"
+	"github.com/chatforge/chat/modules/messaging/internal/adapters/postgres"
+	"github.com/chatforge/chat/modules/messaging/internal/app"
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/modules/messaging/messagingtest"
+	"github.com/chatforge/chat/platform/config"
+	"github.com/chatforge/chat/platform/database"
+	"github.com/chatforge/chat/platform/testenv"
+)
+
+func open(t testing.TB, dsn string) *gorm.DB {
+	t.Helper()
+	db, err := database.Open(t.Context(), config.Postgres{URL: dsn, MaxOpenConns: 12, MaxIdleConns: 12}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	return db
+}
+
+func newStore(db *gorm.DB) *postgres.Store {
+	return postgres.New(db, func(e domain.Event) ([]byte, error) { return json.Marshal(e) }, nil)
+}
+
+func ports(s *postgres.Store) app.Ports {
+	return app.Ports{Access: s, Messages: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s}
+}
+
+func addUser(t testing.TB, db *gorm.DB) string {
+	t.Helper()
+	id := uuid.NewString()
+	now := time.Now()
+	if err := db.Exec(`INSERT INTO users (id, email, display_name, password_hash, created_at, updated_at) VALUES (?, ?, 'U', 'x', ?, ?)`,
+		id, id+"@example.test", now, now).Error; err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestContract(t *testing.T) {
+	messagingtest.RunContract(t, func(t *testing.T) messagingtest.Harness {
+		db := open(t, testenv.Postgres(t, migrations.FS))
+		s := newStore(db)
+		return messagingtest.Harness{Ports: ports(s), Outbox: s, AddUser: func(t testing.TB) string { return addUser(t, db) }}
+	})
+}
+
+// Ten senders on two connection pools (as two api processes would be) get
+// seqs 1..N with no gap, and the outbox holds their events in seq order.
+func TestConcurrentSendersGetGapFreeSeqs(t *testing.T) {
+	dsn := testenv.Postgres(t, migrations.FS)
+	dbs := []*gorm.DB{open(t, dsn), open(t, dsn)}
+	apps := []*app.App{app.New(ports(newStore(dbs[0])), app.Options{}), app.New(ports(newStore(dbs[1])), app.Options{})}
+	owner := addUser(t, dbs[0])
+	senders := []string{owner}
+	for range 9 {
+		senders = append(senders, addUser(t, dbs[0]))
+	}
+	room, _, err := apps[0].CreateRoom(t.Context(), owner, "busy", domain.KindPrivate, senders[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	const each = 20
+	var mu sync.Mutex
+	var got []int64
+	var wg sync.WaitGroup
+	for i, u := range senders {
+		wg.Go(func() {
+			for j := range each {
+				m, _, err := apps[i%2].SendMessage(t.Context(), u, app.SendInput{RoomID: room.Room.ID, Content: fmt.Sprintf("m %d %d", i, j)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				got = append(got, m.Seq)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(got)
+	for i, s := range got {
+		if s != int64(i+1) {
+			t.Fatalf("seqs %v: want 1..%d", got, len(senders)*each)
+		}
+	}
+	var outboxSeqs []int64
+	if err := dbs[0].Raw(`SELECT (payload->'Message'->>'Seq')::bigint FROM outbox
+		WHERE room_id = ? AND type = 'message.created' ORDER BY id`, room.Room.ID).Scan(&outboxSeqs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.IsSorted(outboxSeqs) || len(outboxSeqs) != len(got) {
+		t.Errorf("outbox message events not in seq order: %v", outboxSeqs)
+	}
+}
+
+// Concurrent resends of one client message id store one message; the
+// losers get it back and leave no seq gap.
+func TestConcurrentResendsStoreOnce(t *testing.T) {
+	db := open(t, testenv.Postgres(t, migrations.FS))
+	a := app.New(ports(newStore(db)), app.Options{})
+	u := addUser(t, db)
+	var wg sync.WaitGroup
+	ids := make([]string, 10)
+	created := make([]bool, 10)
+	for i := range ids {
+		wg.Go(func() {
+			m, c, err := a.SendMessage(t.Context(), u, app.SendInput{Content: "once", ClientMsgID: "same"})
+			if err != nil {
+				t.Error(err)
+			}
+			ids[i], created[i] = m.ID, c
+		})
+	}
+	wg.Wait()
+	n := 0
+	for i := range ids {
+		if ids[i] != ids[0] {
+			t.Errorf("resend %d got message %s, want %s", i, ids[i], ids[0])
+		}
+		if created[i] {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d sends reported created, want 1", n)
+	}
+	m, _, err := a.SendMessage(t.Context(), u, app.SendInput{Content: "next"})
+	if err != nil || m.Seq != 2 {
+		t.Errorf("next message seq = %d, %v; want 2 (no gap)", m.Seq, err)
+	}
+}
+
+// Both users opening their direct room at once get one room.
+func TestConcurrentOpenDirect(t *testing.T) {
+	db := open(t, testenv.Postgres(t, migrations.FS))
+	a := app.New(ports(newStore(db)), app.Options{})
+	u, v := addUser(t, db), addUser(t, db)
+	rooms := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range rooms {
+		wg.Go(func() {
+			from, to := u, v
+			if i%2 == 1 {
+				from, to = v, u
+			}
+			r, _, err := a.OpenDirect(t.Context(), from, to)
+			if err != nil {
+				t.Error(err)
+			}
+			rooms[i] = r.Room.ID
+		})
+	}
+	wg.Wait()
+	for _, r := range rooms {
+		if r != rooms[0] {
+			t.Fatalf("rooms %v: want one", rooms)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+// Package redis is the Redis adapter of the messaging module: it appends
+// outbox records to the capped, partitioned event streams the gateways read.
+package redis
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+)
+
+// Publisher implements app.Publisher with one pipelined XADD per record.
+// It is safe for concurrent use, though the relay calls it from one
+// goroutine.
+type Publisher struct {
+	rdb    *redis.Client
+	key    func(roomID string) string
+	maxLen int64
+	// suspect is set when a previous Publish may have appended part of its
+	// batch before failing (a pipeline error says nothing of which commands
+	// ran), and at start (a previous process may have died between XADD and
+	// commit). The next Publish then skips records whose event id is already
+	// in the stream's tail, so a retry does not duplicate them.
+	suspect atomic.Bool
+}
+
+// New returns a publisher writing to the stream key(roomID) of each record,
+// capped at about maxLen entries (MAXLEN ~: trimming whole macro nodes is
+// much cheaper than exact trimming).
+func New(rdb *redis.Client, key func(roomID string) string, maxLen int64) *Publisher {
+	p := &Publisher{rdb: rdb, key: key, maxLen: maxLen}
+	p.suspect.Store(true)
+	return p
+}
+
+// Publish appends recs in order. Entry fields: id (event id), type, room,
+// data (JSON). On error nothing is known about which records were appended:
+// the caller retries them all and the next call deduplicates.
+func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
+	if p.suspect.Load() {
+		var err error
+		if recs, err = p.unpublished(ctx, recs); err != nil {
+			return err
+		}
+	}
+	if len(recs) == 0 {
+		p.suspect.Store(false)
+		return nil
+	}
+	pipe := p.rdb.Pipeline()
+	for _, r := range recs {
+		pipe.XAdd(ctx, &redis.XAddArgs{
+			Stream: p.key(r.RoomID),
+			MaxLen: p.maxLen,
+			Approx: true,
+			Values: []any{"id", r.EventID, "type", string(r.Type), "room", r.RoomID, "data", r.Data},
+		})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		p.suspect.Store(true)
+		return fmt.Errorf("xadd %d events: %w", len(recs), err)
+	}
+	p.suspect.Store(false)
+	return nil
+}
+
+// unpublished drops the records already present in the tail of their
+// stream. Only the records of a failed batch can be there, and they are the
+// oldest pending ones, so a tail twice the batch size covers them.
+func (p *Publisher) unpublished(ctx context.Context, recs []domain.Record) ([]domain.Record, error) {
+	seen := map[string]bool{}
+	checked := map[string]bool{}
+	for _, r := range recs {
+		key := p.key(r.RoomID)
+		if checked[key] {
+			continue
+		}
+		checked[key] = true
+		tail, err := p.rdb.XRevRangeN(ctx, key, "+", "-", int64(2*len(recs))).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read stream tail %s: %w", key, err)
+		}
+		for _, m := range tail {
+			if id, ok := m.Values["id"].(string); ok {
+				seen[id] = true
+			}
+		}
+	}
+	out := recs[:0:0]
+	for _, r := range recs {
+		if !seen[r.EventID] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,109 @@
+// Package app holds the messaging use cases, one file each, with the
+// outgoing ports each needs declared next to it. Use cases validate input,
+// derive authorization from domain.Access and call the ports; they never
+// see SQL, Redis or HTTP. The same use case serves REST and socket callers
+// (one code path for a sent message).
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+)
+
+// AccessReader loads a room and a user's role in it; ErrNotFound when the
+// room does not exist. Every use case starts here.
+type AccessReader interface {
+	Access(ctx context.Context, roomID, userID string) (domain.Access, error)
+}
+
+// Ports are the outgoing adapters. The PostgreSQL store implements all but
+// Publisher; messagingtest.Store implements them in memory.
+type Ports struct {
+	Access   AccessReader
+	Messages MessageAppender
+	History  HistoryReader
+	Receipts ReceiptWriter
+	Rooms    RoomWriter
+	Reader   RoomReader
+	Lister   RoomLister
+	Members  MembershipChanger
+	Search   Searcher
+}
+
+// Options tune the use cases.
+type Options struct {
+	MaxContentLength int              // 0: domain.DefaultMaxContentLength
+	Now              func() time.Time // nil: time.Now
+	NewID            func() string    // nil: UUIDv7 (ordered by creation: good B-tree locality, rooms list in creation order)
+}
+
+// App is the set of use cases. It is safe for concurrent use.
+type App struct {
+	p          Ports
+	maxContent int
+	now        func() time.Time
+	newID      func() string
+	// kick wakes the outbox relay of this process after a commit that wrote
+	// events, so delivery does not wait for its next poll. Capacity 1: a
+	// pending wake-up covers any number of commits.
+	kick chan struct{}
+}
+
+// New builds the use cases over the ports.
+func New(p Ports, o Options) *App {
+	a := &App{p: p, maxContent: o.MaxContentLength, now: o.Now, newID: o.NewID, kick: make(chan struct{}, 1)}
+	if a.maxContent <= 0 {
+		a.maxContent = domain.DefaultMaxContentLength
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.newID == nil {
+		a.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	}
+	return a
+}
+
+// wake signals the relay without ever blocking the caller.
+func (a *App) wake() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// clock returns the current time at the precision PostgreSQL keeps, so a
+// value returned to the caller equals the one read back later.
+func (a *App) clock() time.Time { return a.now().UTC().Truncate(time.Microsecond) }
+
+// ParseID validates a UUID and returns its canonical lower-case form (the
+// direct-room pair ordering relies on canonical ids).
+func ParseID(field, s string) (string, error) {
+	id, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return "", &domain.InvalidError{Field: field, Message: "must be a UUID"}
+	}
+	return id.String(), nil
+}
+
+// access loads the caller's access to a room given by an unvalidated id.
+func (a *App) access(ctx context.Context, field, roomID, userID string) (domain.Access, error) {
+	id, err := ParseID(field, roomID)
+	if err != nil {
+		return domain.Access{}, err
+	}
+	return a.p.Access.Access(ctx, id, userID)
+}
+
+// trim cuts a result fetched with limit+1 rows to limit and reports whether
+// there was more.
+func trim[T any](items []T, limit int) ([]T, bool) {
+	if len(items) > limit {
+		return items[:limit], true
+	}
+	return items, false
+}

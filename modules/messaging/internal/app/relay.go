@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+)
+
+// Outbox is the store side of the event relay.
+type Outbox interface {
+	// Drain, in one transaction: takes the relay lock (returns 0, nil at
+	// once when another relay holds it), reads up to n pending records in
+	// outbox id order, calls publish with them and, only if publish
+	// succeeds, marks them published. On a publish error nothing is marked
+	// and the error is returned: the records stay pending, in order.
+	Drain(ctx context.Context, n int, publish func(context.Context, []domain.Record) error) (int, error)
+	// Prune deletes up to n records published before cutoff.
+	Prune(ctx context.Context, cutoff time.Time, n int) (int, error)
+}
+
+// Publisher appends records to the event streams, in the given order.
+type Publisher interface {
+	Publish(ctx context.Context, recs []domain.Record) error
+}
+
+// RelayOptions tune the relay; zero values take the defaults noted.
+type RelayOptions struct {
+	Batch      int           // records per transaction; 500
+	Retention  time.Duration // how long published records are kept; 24h
+	MinIdle    time.Duration // first poll delay when idle; 20ms
+	MaxIdle    time.Duration // idle polls back off to this; 200ms
+	MaxBackoff time.Duration // retry delay cap after errors; 2s
+	Log        *slog.Logger
+}
+
+// Relay moves outbox records to the streams. Several processes may run one:
+// the store's lock lets only one drain at a time, which keeps each room's
+// events in order on its stream.
+type Relay struct {
+	out   Outbox
+	pub   Publisher
+	o     RelayOptions
+	kick  <-chan struct{}
+	now   func() time.Time
+	prune time.Time
+}
+
+// Relay builds the relay of this App: it is woken at once by the App's
+// commits and polls for other processes' ones.
+func (a *App) Relay(out Outbox, pub Publisher, o RelayOptions) *Relay {
+	if o.Batch <= 0 {
+		o.Batch = 500
+	}
+	if o.Retention <= 0 {
+		o.Retention = 24 * time.Hour
+	}
+	if o.MinIdle <= 0 {
+		o.MinIdle = 20 * time.Millisecond
+	}
+	if o.MaxIdle < o.MinIdle {
+		o.MaxIdle = max(200*time.Millisecond, o.MinIdle)
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 2 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Relay{out: out, pub: pub, o: o, kick: a.kick, now: a.now}
+}
+
+// Run relays until ctx is done, then returns nil. Store and Redis errors
+// never end it: it logs them and retries with backoff, so events stored
+// during an outage are published, in order, once Redis is back.
+func (r *Relay) Run(ctx context.Context) error {
+	idle, backoff := r.o.MinIdle, time.Duration(0)
+	for ctx.Err() == nil {
+		n, err := r.out.Drain(ctx, r.o.Batch, r.pub.Publish)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			backoff = min(max(2*backoff, 50*time.Millisecond), r.o.MaxBackoff)
+			r.o.Log.WarnContext(ctx, "messaging: outbox relay failed; retrying", "err", err, "retry_in", backoff)
+			sleep(ctx, backoff, nil)
+			continue
+		case backoff > 0:
+			r.o.Log.InfoContext(ctx, "messaging: outbox relay recovered", "published", n)
+			backoff = 0
+		}
+		if n > 0 {
+			idle = r.o.MinIdle
+			continue // more may be pending
+		}
+		r.maybePrune(ctx)
+		if sleep(ctx, idle, r.kick) {
+			idle = r.o.MinIdle
+		} else {
+			idle = min(2*idle, r.o.MaxIdle)
+		}
+	}
+	return nil
+}
+
+// maybePrune deletes old published records about once a minute.
+func (r *Relay) maybePrune(ctx context.Context) {
+	now := r.now()
+	if now.Before(r.prune) {
+		return
+	}
+	r.prune = now.Add(time.Minute)
+	if _, err := r.out.Prune(ctx, now.Add(-r.o.Retention), 10000); err != nil && ctx.Err() == nil {
+		r.o.Log.WarnContext(ctx, "messaging: outbox prune failed", "err", err)
+	}
+}
+
+// sleep waits d, or until kick fires (true) or ctx is done.
+func sleep(ctx context.Context, d time.Duration, kick <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-kick:
+		return true
+	}
+	return false
+}

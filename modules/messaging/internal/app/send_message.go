@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+)
+
+// MessageAppender stores messages.
+type MessageAppender interface {
+	// Append stores msg (ID, RoomID, UserID, Content, ClientMsgID set) in one
+	// transaction that: takes the room's next seq under the room row lock
+	// (re-checking that the sender may post), inserts the message, moves the
+	// sender's read pointer to it and records its message.created event.
+	// When (UserID, ClientMsgID) already names a message, it stores nothing
+	// and returns that message with created false. The returned message
+	// carries its seq and timestamp. ErrNotFound if the room vanished or the
+	// sender lost membership meanwhile.
+	Append(ctx context.Context, msg domain.Message) (stored domain.Message, created bool, err error)
+}
+
+// SendInput is a message as a client sends it. An empty RoomID means the
+// global room.
+type SendInput struct {
+	RoomID      string
+	Content     string
+	ClientMsgID string
+}
+
+// SendMessage validates and stores a message from userID. created is false
+// when the (userID, ClientMsgID) pair was already used: the first message is
+// returned and nothing is stored. REST and the gateway's send-message
+// command both land here.
+func (a *App) SendMessage(ctx context.Context, userID string, in SendInput) (msg domain.Message, created bool, err error) {
+	if in.RoomID == "" {
+		in.RoomID = domain.GlobalRoomID
+	}
+	if err := domain.ValidateContent(in.Content, a.maxContent); err != nil {
+		return domain.Message{}, false, err
+	}
+	if err := domain.ValidateClientMsgID(in.ClientMsgID); err != nil {
+		return domain.Message{}, false, err
+	}
+	acc, err := a.access(ctx, "roomId", in.RoomID, userID)
+	if err != nil {
+		return domain.Message{}, false, err
+	}
+	if err := acc.CanPost(); err != nil {
+		return domain.Message{}, false, err
+	}
+	msg, created, err = a.p.Messages.Append(ctx, domain.Message{
+		ID:          a.newID(),
+		RoomID:      acc.Room.ID,
+		UserID:      userID,
+		Content:     in.Content,
+		ClientMsgID: in.ClientMsgID,
+	})
+	if err != nil {
+		return domain.Message{}, false, err
+	}
+	if created {
+		a.wake()
+	}
+	return msg, created, nil
+}

@@ -1,0 +1,52 @@
+package domain
+
+import "time"
+
+// EventType names an event on the stream; it is part of the public schema.
+type EventType string
+
+// Event types.
+const (
+	EventMessageCreated    EventType = "message.created"
+	EventReceiptUpdated    EventType = "receipt.updated"
+	EventMembershipChanged EventType = "membership.changed"
+)
+
+// Event is a change the gateways must hear about. It is recorded in the
+// outbox in the transaction of the change, then relayed. ID is unique per
+// event so consumers can drop a redelivered one. Exactly one of Message,
+// Receipt and Membership is set, matching Type.
+type Event struct {
+	ID         string
+	Type       EventType
+	RoomID     string
+	At         time.Time
+	Message    *Message
+	Receipt    *Receipt
+	Membership *Change
+}
+
+// MessageCreated is the event of a stored message.
+func MessageCreated(id string, m Message) Event {
+	return Event{ID: id, Type: EventMessageCreated, RoomID: m.RoomID, At: m.CreatedAt, Message: &m}
+}
+
+// ReceiptUpdated is the event of a read pointer that moved forward.
+func ReceiptUpdated(id string, r Receipt, at time.Time) Event {
+	return Event{ID: id, Type: EventReceiptUpdated, RoomID: r.RoomID, At: at, Receipt: &r}
+}
+
+// MembershipChanged is the event of an applied (non-noop) membership change.
+func MembershipChanged(id string, c Change, at time.Time) Event {
+	return Event{ID: id, Type: EventMembershipChanged, RoomID: c.RoomID, At: at, Membership: &c}
+}
+
+// Record is an event as the relay sees it: already encoded, with its
+// outbox position. Data is the JSON "data" field of the stream entry.
+type Record struct {
+	OutboxID int64
+	EventID  string
+	Type     EventType
+	RoomID   string
+	Data     []byte
+}

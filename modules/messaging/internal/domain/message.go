@@ -1,0 +1,72 @@
+package domain
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Content limits. The maximum is configurable (MESSAGE_MAX_LENGTH); this is
+// its default.
+const (
+	DefaultMaxContentLength = 4000
+	MaxClientMsgIDLength    = 64
+)
+
+// Message is a stored chat message. Seq orders the messages of a room:
+// 1, 2, 3, ... with no gap and no duplicate. Content is untrusted text,
+// stored exactly as sent.
+type Message struct {
+	ID          string
+	RoomID      string
+	Seq         int64
+	UserID      string
+	Content     string
+	ClientMsgID string // "" when the client sent none
+	CreatedAt   time.Time
+}
+
+// ValidateContent checks the content rules: valid UTF-8, 1..max characters
+// (runes), not only white space, no NUL (PostgreSQL text cannot hold it).
+// Content is otherwise kept as sent: no trimming, no escaping.
+func ValidateContent(s string, max int) error {
+	switch {
+	case !utf8.ValidString(s):
+		return invalid("content", "must be valid UTF-8")
+	case strings.TrimFunc(s, unicode.IsSpace) == "":
+		return invalid("content", "must not be empty or only white space")
+	case strings.IndexByte(s, 0) >= 0:
+		return invalid("content", "must not contain NUL characters")
+	}
+	// Counting stops early so a huge body costs no more than max runes.
+	n := 0
+	for range s {
+		if n++; n > max {
+			return invalid("content", "must be at most "+strconv.Itoa(max)+" characters")
+		}
+	}
+	return nil
+}
+
+// ValidateClientMsgID checks an optional client message id: up to 64
+// printable ASCII characters without spaces (a UUID fits).
+func ValidateClientMsgID(s string) error {
+	if len(s) > MaxClientMsgIDLength {
+		return invalid("clientMsgId", "must be at most 64 characters")
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return invalid("clientMsgId", "must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// Receipt is how far a user has read a room. It only moves forward.
+type Receipt struct {
+	RoomID string
+	UserID string
+	Seq    int64
+}

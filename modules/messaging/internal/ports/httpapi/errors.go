@@ -1,0 +1,55 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/platform/web"
+)
+
+// problems is the one table from the module's errors to HTTP. detail ""
+// means the error's own text (it says which rule refused the request).
+var problems = []struct {
+	err    error
+	status int
+	detail string
+}{
+	{domain.ErrInvalid, http.StatusUnprocessableEntity, "request has invalid fields"},
+	// Also for rooms the caller may not see: their existence is not revealed.
+	{domain.ErrNotFound, http.StatusNotFound, "room not found"},
+	{domain.ErrUserNotFound, http.StatusNotFound, "user not found"},
+	{domain.ErrForbidden, http.StatusForbidden, ""},
+	{domain.ErrConflict, http.StatusConflict, ""},
+}
+
+// writeError answers err from the table, or logs it (with the request ID,
+// from the context) and answers a plain 500.
+func (h *Handler) writeError(c *gin.Context, err error) {
+	for _, p := range problems {
+		if !errors.Is(err, p.err) {
+			continue
+		}
+		detail := p.detail
+		if detail == "" {
+			detail = err.Error()
+		}
+		var fields []web.FieldError
+		if inv := (*domain.InvalidError)(nil); errors.As(err, &inv) {
+			fields = []web.FieldError{{Field: inv.Field, Message: inv.Message}}
+		}
+		web.WriteProblem(c, p.status, detail, fields...)
+		return
+	}
+	_ = c.Error(err)
+	h.log.ErrorContext(c.Request.Context(), "messaging request failed",
+		"method", c.Request.Method, "route", c.FullPath(), "err", err)
+	web.WriteProblem(c, http.StatusInternalServerError, "")
+}
+
+// badParam answers 400 for a malformed path or query parameter.
+func badParam(c *gin.Context, name, msg string) {
+	web.WriteProblem(c, http.StatusBadRequest, "parameter "+name+" "+msg, web.FieldError{Field: name, Message: msg})
+}

@@ -1,0 +1,107 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/chatforge/chat/modules/messaging/internal/app"
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/platform/web"
+)
+
+func (h *Handler) history(c *gin.Context) {
+	roomID := domain.GlobalRoomID
+	if s := c.Query("roomId"); s != "" {
+		var ok bool
+		if roomID, ok = parseUUID(c, "roomId", s); !ok {
+			return
+		}
+	}
+	var q domain.HistoryQuery
+	var ok bool
+	if q.Before, _, ok = queryInt(c, "before"); !ok {
+		return
+	}
+	if q.After, q.Ascending, ok = queryInt(c, "after"); !ok {
+		return
+	}
+	if q.Limit, ok = queryLimit(c); !ok {
+		return
+	}
+	if _, set := c.GetQuery("before"); set && q.Before == 0 {
+		// before=0 would read as "no bound": refuse it like any other
+		// non-positive seq.
+		q.Before = -1
+	}
+	p, err := h.app.History(c.Request.Context(), user(c), roomID, q)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	next := ""
+	if p.Next != 0 {
+		next = strconv.FormatInt(p.Next, 10)
+	}
+	c.JSON(http.StatusOK, newPage(p.Items, next, toMessage))
+}
+
+func (h *Handler) sendMessage(c *gin.Context) {
+	var req sendRequest
+	if !web.Bind(c, &req) {
+		return
+	}
+	m, isNew, err := h.app.SendMessage(c.Request.Context(), user(c), app.SendInput{
+		RoomID: req.RoomID, Content: req.Content, ClientMsgID: req.ClientMsgID})
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(created(isNew), toMessage(m))
+}
+
+func (h *Handler) markRead(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	var req readRequest
+	if !web.Bind(c, &req) {
+		return
+	}
+	seq, err := h.app.MarkRead(c.Request.Context(), user(c), id, *req.Seq)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"roomId": id, "seq": seq})
+}
+
+func (h *Handler) search(c *gin.Context) {
+	q := domain.SearchQuery{Text: c.Query("q")}
+	var ok bool
+	if s := c.Query("roomId"); s != "" {
+		if q.RoomID, ok = parseUUID(c, "roomId", s); !ok {
+			return
+		}
+	}
+	if s := c.Query("cursor"); s != "" {
+		if q.After, ok = decodeSearchCursor(c, s); !ok {
+			return
+		}
+	}
+	if q.Limit, ok = queryLimit(c); !ok {
+		return
+	}
+	hits, next, err := h.app.Search(c.Request.Context(), user(c), q)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	out := page[searchHitDTO]{Items: make([]searchHitDTO, len(hits)), NextCursor: encodeSearchCursor(next)}
+	for i, hit := range hits {
+		out.Items[i] = searchHitDTO{messageDTO: toMessage(hit.Message), Rank: hit.Rank}
+	}
+	c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,118 @@
+package messaging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"github.com/chatforge/chat/modules/messaging/internal/adapters/postgres"
+	redisadapter "github.com/chatforge/chat/modules/messaging/internal/adapters/redis"
+	"github.com/chatforge/chat/modules/messaging/internal/app"
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/modules/messaging/internal/ports/httpapi"
+)
+
+// Deps is what the module needs from its app. DB and Redis are required;
+// Log defaults to discarding, Now to time.Now, Config zero fields to their
+// defaults.
+type Deps struct {
+	DB     *gorm.DB
+	Redis  *redis.Client
+	Log    *slog.Logger
+	Config Config
+	Now    func() time.Time
+}
+
+// Module is the messaging module, wired. It is safe for concurrent use.
+type Module struct {
+	app   *app.App
+	relay *app.Relay
+	log   *slog.Logger
+	cfg   Config
+}
+
+// New wires the module over its dependencies.
+func New(d Deps) (*Module, error) {
+	if d.DB == nil || d.Redis == nil {
+		return nil, errors.New("messaging: Deps.DB and Deps.Redis are required")
+	}
+	cfg := d.Config.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("messaging: %w", err)
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	store := postgres.New(d.DB, encodeEventData, d.Now)
+	a := app.New(app.Ports{
+		Access: store, Messages: store, History: store, Receipts: store,
+		Rooms: store, Reader: store, Lister: store, Members: store, Search: store,
+	}, app.Options{MaxContentLength: cfg.MessageMaxLength, Now: d.Now})
+	partitions := cfg.StreamPartitions
+	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen)
+	relay := a.Relay(store, pub, app.RelayOptions{Batch: cfg.RelayBatch, Retention: cfg.OutboxRetention, Log: d.Log})
+	return &Module{app: a, relay: relay, log: d.Log, cfg: cfg}, nil
+}
+
+// Routes mounts the REST API on r under /api/chat (rooms, members,
+// direct rooms, messages, read receipts, search; see the OpenAPI document).
+// auth authenticates the caller (authn.Middleware); userLimit rate-limits
+// per user after it. nil skips either.
+func (m *Module) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) {
+	httpapi.New(m.app, m.log).Routes(r, auth, userLimit)
+}
+
+// SendMessage stores a message from userID: validated, authorized (members
+// only; ErrNotFound for a room the user may not see, ErrForbidden for a
+// public room not joined), given the room's next seq, and its event queued
+// for the streams, all in one transaction. A repeated (userID, ClientMsgID)
+// returns the first message and stores nothing. REST and the gateway's
+// send-message command share this path.
+func (m *Module) SendMessage(ctx context.Context, userID string, in SendInput) (Message, error) {
+	msg, _, err := m.app.SendMessage(ctx, userID, app.SendInput(in))
+	return messageFrom(msg), err
+}
+
+// History returns a page of a room's messages for userID (roomID "" = the
+// global room). ErrNotFound when the user may not read the room.
+func (m *Module) History(ctx context.Context, userID, roomID string, q HistoryQuery) (Page, error) {
+	p, err := m.app.History(ctx, userID, roomID, domain.HistoryQuery(q))
+	if err != nil {
+		return Page{}, err
+	}
+	items := make([]Message, len(p.Items))
+	for i, d := range p.Items {
+		items[i] = messageFrom(d)
+	}
+	return Page{Items: items, Next: p.Next}, nil
+}
+
+// MarkRead moves userID's read pointer in the room forward to seq (never
+// back, never past the newest message) and returns where it stands. When it
+// moved, a receipt.updated event follows.
+func (m *Module) MarkRead(ctx context.Context, userID, roomID string, seq int64) (int64, error) {
+	return m.app.MarkRead(ctx, userID, roomID, seq)
+}
+
+// CanRead returns nil when userID may read the room (and receive its live
+// events), ErrNotFound otherwise.
+func (m *Module) CanRead(ctx context.Context, userID, roomID string) error {
+	return m.app.CanRead(ctx, userID, roomID)
+}
+
+// RunRelay publishes outbox events to the Redis streams until ctx is done,
+// then returns nil. Run it in one goroutine per api process: an advisory
+// lock lets one relay at a time drain, the others stand by. Outages are
+// logged and retried; no committed event is lost.
+func (m *Module) RunRelay(ctx context.Context) error {
+	return m.relay.Run(ctx)
+}
