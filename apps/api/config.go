@@ -57,6 +57,13 @@ type Config struct {
 	// Messaging holds MESSAGE_MAX_LENGTH, EVENT_STREAM_* and OUTBOX_*; a
 	// named field so its Validate does not shadow Config's.
 	Messaging messaging.Config `envPrefix:""`
+
+	// The gateways' command stream (socket send-message, join-room,
+	// mark-read): commands handled at once, and when a crashed instance's
+	// pending commands are taken over.
+	CommandWorkers       int           `env:"COMMAND_WORKERS" envDefault:"8"`
+	CommandClaimMinIdle  time.Duration `env:"COMMAND_CLAIM_MIN_IDLE" envDefault:"15s"`
+	CommandClaimInterval time.Duration `env:"COMMAND_CLAIM_INTERVAL" envDefault:"5s"`
 }
 
 // production reports whether the api runs with APP_ENV=production.

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -91,7 +93,22 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 		return nil, nil, fmt.Errorf("messaging module: %w", err)
 	}
 	chat.Routes(r, auth, userLimit)
-	return r, []runner{chat.RunRelay}, nil
+	commands := func(ctx context.Context) error {
+		return chat.RunCommands(ctx, d.rdb, messaging.CommandOptions{
+			Consumer:      instanceName(),
+			Workers:       cfg.CommandWorkers,
+			ClaimMinIdle:  cfg.CommandClaimMinIdle,
+			ClaimInterval: cfg.CommandClaimInterval,
+		})
+	}
+	return r, []runner{chat.RunRelay, commands}, nil
+}
+
+// instanceName names this process in the command stream's consumer group:
+// unique per process, readable in XINFO output.
+func instanceName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("api-%s-%d-%s", host, os.Getpid(), rand.Text()[:8])
 }
 
 // userKey keys the per-user rate limit by the authenticated user; requests

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/chatforge/chat/platform/config"
+)
+
+// Config is the gateway's configuration, read from the environment. Every
+// variable is documented in .env.example and apps/gateway/README.md.
+type Config struct {
+	config.Redis `envPrefix:""`
+
+	Addr     string     `env:"GATEWAY_ADDR" envDefault:":8081"`
+	Env      config.Env `env:"APP_ENV" envDefault:"development"`
+	LogLevel string     `env:"LOG_LEVEL" envDefault:"info"`
+
+	// Exactly one of the two: a PEM file of the api's public key(s), or
+	// the api's JWKS URL (fetched once at start-up).
+	JWTPublicKeyFile string `env:"JWT_PUBLIC_KEY_FILE"`
+	JWKSURL          string `env:"JWKS_URL"`
+	JWTIssuer        string `env:"JWT_ISSUER" envDefault:"chatforge"`
+	JWTAudience      string `env:"JWT_AUDIENCE" envDefault:"chatforge"`
+
+	MaxFrameBytes  int           `env:"WS_MAX_FRAME_BYTES" envDefault:"16384"`
+	SendBuffer     int           `env:"WS_SEND_BUFFER" envDefault:"256"`
+	RatePerSec     float64       `env:"WS_RATE_PER_SEC" envDefault:"20"`
+	RateBurst      int           `env:"WS_RATE_BURST" envDefault:"40"`
+	UserRatePerSec int           `env:"WS_USER_RATE_PER_SEC" envDefault:"30"`
+	UserRateBurst  int           `env:"WS_USER_RATE_BURST" envDefault:"60"`
+	BadFrameLimit  int           `env:"WS_BAD_FRAME_LIMIT" envDefault:"5"`
+	PingInterval   time.Duration `env:"PING_INTERVAL" envDefault:"25s"`
+	PresenceTTL    time.Duration `env:"PRESENCE_TTL" envDefault:"60s"`
+	TypingTTL      time.Duration `env:"TYPING_TTL" envDefault:"5s"`
+	ReplayMax      int           `env:"REPLAY_MAX" envDefault:"1000"`
+	CommandTimeout time.Duration `env:"COMMAND_TIMEOUT" envDefault:"10s"`
+	// Must equal the api's: the gateway reads every partition.
+	Partitions      int           `env:"EVENT_STREAM_PARTITIONS" envDefault:"4"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+}
+
+// Validate reports every problem at once, each as "VARIABLE: what is wrong".
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("GATEWAY_ADDR: want host:port, e.g. :8081 (got %q)", c.Addr)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("LOG_LEVEL: must be one of debug, info, warn, error (got %q)", c.LogLevel)
+	}
+	switch {
+	case c.JWTPublicKeyFile == "" && c.JWKSURL == "":
+		bad("JWT_PUBLIC_KEY_FILE or JWKS_URL: one is required to verify access tokens")
+	case c.JWTPublicKeyFile != "" && c.JWKSURL != "":
+		bad("JWT_PUBLIC_KEY_FILE and JWKS_URL: set only one")
+	case c.JWKSURL != "":
+		if u, err := url.Parse(c.JWKSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("JWKS_URL: want an http(s) URL")
+		} else if c.Env.IsProduction() && u.Scheme != "https" {
+			bad("JWKS_URL: must be https in production")
+		}
+	}
+	if c.JWTIssuer == "" || c.JWTAudience == "" {
+		bad("JWT_ISSUER and JWT_AUDIENCE: must not be empty")
+	}
+	rng := func(name string, v, lo, hi int) {
+		if v < lo || v > hi {
+			bad("%s: must be between %d and %d (got %d)", name, lo, hi, v)
+		}
+	}
+	rng("WS_MAX_FRAME_BYTES", c.MaxFrameBytes, 512, 1<<20)
+	rng("WS_SEND_BUFFER", c.SendBuffer, 16, 1<<16)
+	rng("WS_RATE_BURST", c.RateBurst, 1, 1<<20)
+	rng("WS_USER_RATE_PER_SEC", c.UserRatePerSec, 1, 1<<20)
+	rng("WS_USER_RATE_BURST", c.UserRateBurst, 1, 1<<20)
+	rng("WS_BAD_FRAME_LIMIT", c.BadFrameLimit, 0, 1000)
+	rng("REPLAY_MAX", c.ReplayMax, 1, 10000)
+	rng("EVENT_STREAM_PARTITIONS", c.Partitions, 1, 1024)
+	if c.RatePerSec <= 0 {
+		bad("WS_RATE_PER_SEC: must be positive (got %v)", c.RatePerSec)
+	}
+	atLeast := func(name string, v, lo time.Duration) {
+		if v < lo {
+			bad("%s: must be at least %s (got %s)", name, lo, v)
+		}
+	}
+	atLeast("PING_INTERVAL", c.PingInterval, time.Second)
+	atLeast("PRESENCE_TTL", c.PresenceTTL, time.Second)
+	atLeast("TYPING_TTL", c.TypingTTL, 500*time.Millisecond)
+	atLeast("COMMAND_TIMEOUT", c.CommandTimeout, 100*time.Millisecond)
+	atLeast("SHUTDOWN_TIMEOUT", c.ShutdownTimeout, time.Second)
+	return errors.Join(errs...)
+}

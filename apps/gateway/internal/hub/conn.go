@@ -1,0 +1,181 @@
+package hub
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Sink is the transport of one connection: a melody session in the
+// gateway, a recorder in tests. Write must never block: it queues the frame
+// or fails (melody drops frames when the session's buffer is full, which the
+// gateway turns into Kill). Close sends a close frame after the queued ones;
+// Kill drops the transport at once (slow client, stuck close).
+type Sink interface {
+	Write(frame []byte) error
+	Close(code int, reason string)
+	Kill()
+}
+
+// Conn is one live socket: who it belongs to, which rooms it has joined and
+// how far each room was delivered to it.
+//
+// Concurrency: mu guards rooms and every roomState; writes of room frames
+// happen under mu, which is what keeps a room's frames in seq order on the
+// connection when the fan-out reader and a completing join race. depth and
+// dropped are atomics touched by any goroutine.
+type Conn struct {
+	ID        string
+	UserID    string
+	SessionID string
+
+	hub  *Hub
+	sink Sink
+
+	depth   atomic.Int64 // frames queued to the sink and not yet written
+	dropped atomic.Bool
+
+	mu    sync.Mutex
+	rooms map[string]*roomState
+	gone  bool // removed from the hub: joins are refused
+}
+
+// roomState is what a connection received of one room. The frames of seqs
+// (from, last] were delivered on this connection (from < 0: none yet, the
+// room was joined "live" and the first delivery fixes from). While pending
+// (a join-room is being answered) live frames wait in buf.
+type roomState struct {
+	from, last int64
+	pending    bool
+	buf        []pendingFrame
+}
+
+type pendingFrame struct {
+	seq   int64
+	frame []byte
+}
+
+// NewConn returns a connection writing to sink. It is not registered: call
+// Hub.Add.
+func NewConn(id, userID, sessionID string, sink Sink) *Conn {
+	return &Conn{ID: id, UserID: userID, SessionID: sessionID, sink: sink, rooms: make(map[string]*roomState, 2)}
+}
+
+// Send queues one frame (ack, error, ready...) and reports whether it was
+// queued. A connection whose queue is beyond the hub's SendLimit is dropped
+// instead: it is too slow, and must not hold frames for everybody else.
+func (c *Conn) Send(frame []byte) bool {
+	if c.dropped.Load() {
+		return false
+	}
+	if n := c.depth.Add(1); c.hub != nil && n > int64(c.hub.cfg.SendLimit) {
+		c.depth.Add(-1)
+		c.Drop()
+		return false
+	}
+	if err := c.sink.Write(frame); err != nil {
+		c.depth.Add(-1)
+		return false
+	}
+	return true
+}
+
+// Sent records that the transport wrote one queued frame (melody's
+// HandleSentMessage).
+func (c *Conn) Sent() { c.depth.Add(-1) }
+
+// Depth is the number of frames queued and not yet written.
+func (c *Conn) Depth() int64 { return c.depth.Load() }
+
+// Drop kills a connection that cannot keep up, once, counting it. It takes
+// no lock, so it may be called from inside Send or a sink callback.
+func (c *Conn) Drop() {
+	if c.dropped.CompareAndSwap(false, true) {
+		if c.hub != nil && c.hub.obs != nil {
+			c.hub.obs.SlowClientDropped()
+		}
+		c.sink.Kill()
+	}
+}
+
+// Dropped reports whether the connection was dropped as too slow.
+func (c *Conn) Dropped() bool { return c.dropped.Load() }
+
+// Close closes the connection with a close frame (code and reason).
+func (c *Conn) Close(code int, reason string) { c.sink.Close(code, reason) }
+
+// Joined reports whether the connection has joined room (a join in flight
+// does not count).
+func (c *Conn) Joined(room string) bool {
+	c.mu.Lock()
+	st := c.rooms[room]
+	c.mu.Unlock()
+	return st != nil && !st.pending
+}
+
+// Rooms returns the ids of the rooms the connection joined or is joining.
+func (c *Conn) Rooms() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := make([]string, 0, len(c.rooms))
+	for id := range c.rooms {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// deliverMessage writes a message frame of room if the connection joined it
+// and has not received seq yet. Per room, frames arrive in seq order (one
+// reader per partition, one partition per room), so "seq > last" is both
+// the duplicate filter and the order guarantee.
+func (c *Conn) deliverMessage(room string, seq int64, frame []byte) bool {
+	c.mu.Lock()
+	st := c.rooms[room]
+	if st == nil {
+		c.mu.Unlock()
+		return false
+	}
+	if st.pending {
+		overflow := len(st.buf) >= c.hub.cfg.PendingLimit
+		if !overflow {
+			st.buf = append(st.buf, pendingFrame{seq: seq, frame: frame})
+		}
+		c.mu.Unlock()
+		if overflow {
+			c.Drop()
+		}
+		return false
+	}
+	ok := c.advance(st, seq, frame)
+	c.mu.Unlock()
+	return ok
+}
+
+// advance writes frame if seq is new for st. Caller holds c.mu.
+func (c *Conn) advance(st *roomState, seq int64, frame []byte) bool {
+	if seq <= st.last {
+		return false
+	}
+	if st.from < 0 {
+		st.from = seq - 1
+	}
+	st.last = seq
+	return c.Send(frame)
+}
+
+// deliverEphemeral writes a frame that has no seq (typing, receipts) if the
+// connection joined room.
+func (c *Conn) deliverEphemeral(room string, frame []byte) bool {
+	c.mu.Lock()
+	joined := c.rooms[room] != nil
+	c.mu.Unlock()
+	return joined && c.Send(frame)
+}
+
+// leave forgets room; it reports whether the room was joined.
+func (c *Conn) leave(room string) bool {
+	c.mu.Lock()
+	_, ok := c.rooms[room]
+	delete(c.rooms, room)
+	c.mu.Unlock()
+	return ok
+}

@@ -1,0 +1,209 @@
+// Package hub is the gateway's connection registry and fan-out: which local
+// connection joined which room, and writing room events to them in seq
+// order, once each, without ever waiting for a slow client.
+//
+// The registry is three sharded indexes (room, user, session -> connections);
+// per-room delivery state lives on each Conn. Writes go to a Sink that only
+// queues; a connection whose queue grows past the send limit is dropped
+// (killed), never waited for.
+package hub
+
+import "sync/atomic"
+
+// Config bounds what a connection may have queued.
+type Config struct {
+	// SendLimit is the most frames queued on one connection; one more and
+	// the connection is dropped as a slow client. Keep it below the
+	// transport's own buffer so the hub, not the transport, decides.
+	SendLimit int
+	// PendingLimit is the most live frames of one room held back while a
+	// join-room for it is answered; beyond it the connection is dropped
+	// (it then resumes with lastSeq).
+	PendingLimit int
+}
+
+// Observer receives the hub's counters (Prometheus in the gateway).
+type Observer interface {
+	FramesOut(n int)
+	SlowClientDropped()
+}
+
+// Hub holds the local connections. Safe for concurrent use.
+type Hub struct {
+	cfg      Config
+	obs      Observer
+	rooms    *index
+	users    *index
+	sessions *index
+	count    atomic.Int64
+}
+
+// New returns an empty hub. obs may be nil.
+func New(cfg Config, obs Observer) *Hub {
+	if cfg.SendLimit <= 0 {
+		cfg.SendLimit = 256
+	}
+	if cfg.PendingLimit <= 0 {
+		cfg.PendingLimit = max(1, cfg.SendLimit/4)
+	}
+	return &Hub{cfg: cfg, obs: obs, rooms: newIndex(), users: newIndex(), sessions: newIndex()}
+}
+
+// Add registers c under its user and session.
+func (h *Hub) Add(c *Conn) {
+	c.hub = h
+	h.users.add(c.UserID, c)
+	h.sessions.add(c.SessionID, c)
+	h.count.Add(1)
+}
+
+// Remove unregisters c from every index and room. Later joins of c fail.
+func (h *Hub) Remove(c *Conn) {
+	c.mu.Lock()
+	if c.gone {
+		c.mu.Unlock()
+		return
+	}
+	c.gone = true
+	rooms := make([]string, 0, len(c.rooms))
+	for id := range c.rooms {
+		rooms = append(rooms, id)
+	}
+	clear(c.rooms)
+	c.mu.Unlock()
+	for _, id := range rooms {
+		h.rooms.remove(id, c)
+	}
+	h.users.remove(c.UserID, c)
+	h.sessions.remove(c.SessionID, c)
+	h.count.Add(-1)
+}
+
+// Len is the number of registered connections.
+func (h *Hub) Len() int { return int(h.count.Load()) }
+
+// JoinLive joins c to room without history: it receives the room's frames
+// from now on. Used for the implicit join of the global room at connect.
+func (h *Hub) JoinLive(c *Conn, room string) bool {
+	h.rooms.add(room, c)
+	c.mu.Lock()
+	if c.gone {
+		c.mu.Unlock()
+		h.rooms.remove(room, c)
+		return false
+	}
+	if c.rooms[room] == nil {
+		c.rooms[room] = &roomState{from: -1}
+	}
+	c.mu.Unlock()
+	return true
+}
+
+// Leave removes c from room; it reports whether c had joined it.
+func (h *Hub) Leave(c *Conn, room string) bool {
+	ok := c.leave(room)
+	h.rooms.remove(room, c)
+	return ok
+}
+
+// RemoveUserFromRoom makes every local connection of user leave room (the
+// user left or was removed: a private room must stop reaching them).
+func (h *Hub) RemoveUserFromRoom(user, room string) int {
+	p := getScratch()
+	defer putScratch(p)
+	*p = h.users.appendConns(*p, user)
+	n := 0
+	for _, c := range *p {
+		if h.Leave(c, room) {
+			n++
+		}
+	}
+	return n
+}
+
+// HasRoom reports whether a local connection joined (or is joining) room:
+// events of other rooms are skipped before any decoding.
+func (h *Hub) HasRoom(room string) bool { return h.rooms.has(room) }
+
+// DeliverMessage writes a message frame (seq in room) to every local
+// connection that joined room and has not received seq yet. It returns the
+// number of connections written to. It never blocks on a connection.
+func (h *Hub) DeliverMessage(room string, seq int64, frame []byte) int {
+	p := getScratch()
+	*p = h.rooms.appendConns(*p, room)
+	n := 0
+	for _, c := range *p {
+		if c.deliverMessage(room, seq, frame) {
+			n++
+		}
+	}
+	putScratch(p)
+	h.framesOut(n)
+	return n
+}
+
+// DeliverRoom writes an ephemeral frame (typing, receipt) to the local
+// connections in room, except those of exceptUser ("" for none).
+func (h *Hub) DeliverRoom(room, exceptUser string, frame []byte) int {
+	p := getScratch()
+	*p = h.rooms.appendConns(*p, room)
+	n := 0
+	for _, c := range *p {
+		if c.UserID != exceptUser && c.deliverEphemeral(room, frame) {
+			n++
+		}
+	}
+	putScratch(p)
+	h.framesOut(n)
+	return n
+}
+
+// DeliverAll writes frame to every local connection.
+func (h *Hub) DeliverAll(frame []byte) int {
+	p := getScratch()
+	*p = h.sessions.appendAll(*p)
+	n := 0
+	for _, c := range *p {
+		if c.Send(frame) {
+			n++
+		}
+	}
+	putScratch(p)
+	h.framesOut(n)
+	return n
+}
+
+// Each calls fn for every local connection (heartbeats, shutdown).
+func (h *Hub) Each(fn func(*Conn)) {
+	p := getScratch()
+	*p = h.sessions.appendAll(*p)
+	for _, c := range *p {
+		fn(c)
+	}
+	putScratch(p)
+}
+
+// Session returns the local connections of a session.
+func (h *Hub) Session(sessionID string) []*Conn {
+	return h.sessions.appendConns(nil, sessionID)
+}
+
+// Sessions returns the ids of the sessions with a local connection.
+func (h *Hub) Sessions() []string {
+	var ids []string
+	for i := range h.sessions.shards {
+		s := &h.sessions.shards[i]
+		s.mu.RLock()
+		for id := range s.m {
+			ids = append(ids, id)
+		}
+		s.mu.RUnlock()
+	}
+	return ids
+}
+
+func (h *Hub) framesOut(n int) {
+	if h.obs != nil && n > 0 {
+		h.obs.FramesOut(n)
+	}
+}

@@ -1,0 +1,253 @@
+package hub
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// recSink records frames; with drain it acknowledges each write at once
+// (a fast client), without it the queue only grows (a stuck client).
+type recSink struct {
+	mu     sync.Mutex
+	frames []string
+	drain  bool
+	conn   *Conn
+	killed atomic.Bool
+	closed []int
+}
+
+func (s *recSink) Write(f []byte) error {
+	s.mu.Lock()
+	s.frames = append(s.frames, string(f))
+	s.mu.Unlock()
+	if s.drain {
+		s.conn.Sent()
+	}
+	return nil
+}
+func (s *recSink) Close(code int, _ string) {
+	s.mu.Lock()
+	s.closed = append(s.closed, code)
+	s.mu.Unlock()
+}
+func (s *recSink) Kill() { s.killed.Store(true) }
+func (s *recSink) got() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.frames, " ")
+}
+
+type counters struct{ out, dropped atomic.Int64 }
+
+func (c *counters) FramesOut(n int)    { c.out.Add(int64(n)) }
+func (c *counters) SlowClientDropped() { c.dropped.Add(1) }
+
+func newConn(h *Hub, id, user string, drain bool) (*Conn, *recSink) {
+	s := &recSink{drain: drain}
+	c := NewConn(id, user, "s-"+id, s)
+	s.conn = c
+	h.Add(c)
+	return c, s
+}
+
+func msg(seq int64) []byte { return []byte("m" + strconv.FormatInt(seq, 10)) }
+
+func TestDeliverOnceInOrder(t *testing.T) {
+	t.Parallel()
+	h := New(Config{SendLimit: 100}, nil)
+	a, sa := newConn(h, "a", "ua", true)
+	_, sb := newConn(h, "b", "ub", true) // not in the room
+	h.JoinLive(a, "r")
+	for _, seq := range []int64{5, 6, 6, 4, 7} { // a duplicate and a late one
+		h.DeliverMessage("r", seq, msg(seq))
+	}
+	if got, want := sa.got(), "m5 m6 m7"; got != want {
+		t.Errorf("a got %q, want %q", got, want)
+	}
+	if got := sb.got(); got != "" {
+		t.Errorf("non-member got %q", got)
+	}
+}
+
+func TestJoinReplayThenLiveWithoutGapOrDuplicate(t *testing.T) {
+	t.Parallel()
+	h := New(Config{SendLimit: 100}, nil)
+	c, s := newConn(h, "c", "u", true)
+	j := h.BeginJoin(c, "r")
+	// Live events while the join is answered: one the replay also has,
+	// two newer ones.
+	h.DeliverMessage("r", 10, msg(10))
+	h.DeliverMessage("r", 11, msg(11))
+	h.DeliverMessage("r", 12, msg(12))
+	if s.got() != "" {
+		t.Fatalf("frames before the join completed: %q", s.got())
+	}
+	last := int64(7)
+	replay := []Replayed{{8, msg(8)}, {9, msg(9)}, {10, msg(10)}}
+	if !j.Complete(replay, 10, &last, []byte("ack")) {
+		t.Fatal("Complete failed")
+	}
+	h.DeliverMessage("r", 12, msg(12))
+	h.DeliverMessage("r", 13, msg(13))
+	if got, want := s.got(), "m8 m9 m10 ack m11 m12 m13"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestJoinWithoutHistoryStartsAtLastSeq(t *testing.T) {
+	t.Parallel()
+	h := New(Config{SendLimit: 100}, nil)
+	c, s := newConn(h, "c", "u", true)
+	j := h.BeginJoin(c, "r")
+	h.DeliverMessage("r", 20, msg(20)) // committed before the api read lastSeq
+	j.Complete(nil, 20, nil, []byte("ack"))
+	h.DeliverMessage("r", 21, msg(21))
+	if got, want := s.got(), "ack m21"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestRejoinSkipsWhatThisConnectionHad(t *testing.T) {
+	t.Parallel()
+	h := New(Config{SendLimit: 100}, nil)
+	c, s := newConn(h, "c", "u", true)
+	h.JoinLive(c, "g")
+	h.DeliverMessage("g", 50, msg(50))
+	h.DeliverMessage("g", 51, msg(51))
+	j := h.BeginJoin(c, "g")
+	last := int64(47)
+	j.Complete([]Replayed{{48, msg(48)}, {49, msg(49)}, {50, msg(50)}, {51, msg(51)}, {52, msg(52)}}, 52, &last, []byte("ack"))
+	h.DeliverMessage("g", 52, msg(52))
+	h.DeliverMessage("g", 53, msg(53))
+	if got, want := s.got(), "m50 m51 m48 m49 m52 ack m53"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestAbort(t *testing.T) {
+	t.Parallel()
+	h := New(Config{SendLimit: 100}, nil)
+	c, s := newConn(h, "c", "u", true)
+	h.BeginJoin(c, "new").Abort(false)
+	if c.Joined("new") || len(c.Rooms()) != 0 {
+		t.Error("failed fresh join left the room joined")
+	}
+	h.JoinLive(c, "old")
+	j := h.BeginJoin(c, "old")
+	h.DeliverMessage("old", 3, msg(3))
+	j.Abort(false) // e.g. unavailable: the earlier join stands
+	if got := s.got(); got != "m3" || !c.Joined("old") {
+		t.Errorf("after abort got %q joined=%v", got, c.Joined("old"))
+	}
+	h.BeginJoin(c, "old").Abort(true) // not_found: forget it
+	if c.Joined("old") {
+		t.Error("abort(remove) kept the room")
+	}
+}
+
+func TestSlowClientDroppedOthersServed(t *testing.T) {
+	t.Parallel()
+	obs := &counters{}
+	h := New(Config{SendLimit: 4}, obs)
+	slow, ss := newConn(h, "slow", "u1", false)
+	fast, sf := newConn(h, "fast", "u2", true)
+	h.JoinLive(slow, "r")
+	h.JoinLive(fast, "r")
+	for seq := int64(1); seq <= 10; seq++ {
+		h.DeliverMessage("r", seq, msg(seq))
+	}
+	if !ss.killed.Load() || !slow.Dropped() || obs.dropped.Load() != 1 {
+		t.Errorf("slow client not dropped once: killed=%v dropped=%d", ss.killed.Load(), obs.dropped.Load())
+	}
+	if got := strings.Count(sf.got(), "m"); got != 10 {
+		t.Errorf("fast client got %d frames, want 10", got)
+	}
+	if got := strings.Count(ss.got(), "m"); got != 4 {
+		t.Errorf("slow client queued %d frames, want 4 (the limit)", got)
+	}
+}
+
+func TestPendingOverflowDrops(t *testing.T) {
+	t.Parallel()
+	h := New(Config{SendLimit: 8, PendingLimit: 2}, nil)
+	c, s := newConn(h, "c", "u", true)
+	j := h.BeginJoin(c, "r")
+	for seq := int64(1); seq <= 3; seq++ {
+		h.DeliverMessage("r", seq, msg(seq))
+	}
+	if !s.killed.Load() {
+		t.Fatal("connection not dropped after its held frames overflowed")
+	}
+	if j.Complete(nil, 0, nil, []byte("ack")) {
+		t.Error("Complete succeeded on a dropped connection")
+	}
+}
+
+func TestMembershipRemovalAndEphemeral(t *testing.T) {
+	t.Parallel()
+	h := New(Config{SendLimit: 100}, nil)
+	a1, s1 := newConn(h, "a1", "alice", true)
+	a2, s2 := newConn(h, "a2", "alice", true)
+	b, sb := newConn(h, "b", "bob", true)
+	for _, c := range []*Conn{a1, a2, b} {
+		h.JoinLive(c, "r")
+	}
+	if n := h.DeliverRoom("r", "alice", []byte("typing")); n != 1 || sb.got() != "typing" || s1.got() != "" {
+		t.Errorf("typing echoed to the typer or missed: n=%d", n)
+	}
+	if n := h.RemoveUserFromRoom("alice", "r"); n != 2 {
+		t.Errorf("removed %d connections, want 2", n)
+	}
+	h.DeliverMessage("r", 1, msg(1))
+	if s1.got() != "" || s2.got() != "" || sb.got() != "typing m1" {
+		t.Errorf("after removal: a1=%q a2=%q b=%q", s1.got(), s2.got(), sb.got())
+	}
+	if n := h.DeliverAll([]byte("p")); n != 3 {
+		t.Errorf("DeliverAll reached %d, want 3", n)
+	}
+	h.Remove(a1)
+	if h.Len() != 2 || len(h.Session("s-a1")) != 0 || len(h.Session("s-a2")) != 1 {
+		t.Errorf("registry after Remove: len=%d", h.Len())
+	}
+	if h.BeginJoin(a1, "r") != nil {
+		t.Error("join of a removed connection accepted")
+	}
+}
+
+// TestConcurrentJoinsAndFanout is for -race: a reader delivering while
+// connections join, leave and disconnect.
+func TestConcurrentJoinsAndFanout(t *testing.T) {
+	t.Parallel()
+	h := New(Config{SendLimit: 1 << 20}, nil)
+	const conns, rooms, events = 20, 4, 500
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for seq := int64(1); seq <= events; seq++ {
+			h.DeliverMessage(fmt.Sprint("r", seq%rooms), seq, msg(seq))
+		}
+	})
+	for i := range conns {
+		wg.Go(func() {
+			c, _ := newConn(h, fmt.Sprint("c", i), fmt.Sprint("u", i%5), true)
+			for k := range 20 {
+				room := fmt.Sprint("r", k%rooms)
+				if j := h.BeginJoin(c, room); j != nil {
+					j.Complete(nil, 0, nil, []byte("ack"))
+				}
+				if k%3 == 0 {
+					h.Leave(c, room)
+				}
+				h.RemoveUserFromRoom(fmt.Sprint("u", k%5), room)
+			}
+			h.Remove(c)
+		})
+	}
+	wg.Wait()
+	if h.Len() != 0 {
+		t.Errorf("Len = %d after all removed", h.Len())
+	}
+}

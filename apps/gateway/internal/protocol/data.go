@@ -1,0 +1,184 @@
+package protocol
+
+import (
+	"encoding/json"
+	"errors"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// GlobalRoomID is the room every user is in; send-message and typing
+// without roomId go there. Equal to messaging.GlobalRoomID (a test checks).
+const GlobalRoomID = "00000000-0000-0000-0000-000000000001"
+
+// MaxClientMsgIDLength is the longest clientMsgId accepted (the storage
+// limit), in characters.
+const MaxClientMsgIDLength = 64
+
+// JoinRoom is the data of join-room. LastSeq nil: no history wanted.
+type JoinRoom struct {
+	RoomID  string
+	LastSeq *int64
+}
+
+// LeaveRoom is the data of leave-room.
+type LeaveRoom struct{ RoomID string }
+
+// SendMessage is the data of send-message; RoomID defaults to the global room.
+type SendMessage struct {
+	RoomID      string
+	Content     string
+	ClientMsgID string
+}
+
+// Typing is the data of typing-start and typing-stop; RoomID defaults to
+// the global room.
+type Typing struct{ RoomID string }
+
+// MarkRead is the data of mark-read.
+type MarkRead struct {
+	RoomID string
+	Seq    int64
+}
+
+// The wire structs use pointers to tell a missing field from a zero value.
+type roomData struct {
+	RoomID      *string `json:"roomId"`
+	LastSeq     *int64  `json:"lastSeq"`
+	Content     *string `json:"content"`
+	ClientMsgID *string `json:"clientMsgId"`
+	Seq         *int64  `json:"seq"`
+}
+
+func decodeData(data json.RawMessage) (roomData, *Error) {
+	var d roomData
+	if len(data) == 0 || isNull(data) {
+		return d, nil
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			want := "a string"
+			if te.Field == "lastSeq" || te.Field == "seq" {
+				want = "an integer"
+			}
+			return d, badRequest("data." + te.Field + " must be " + want)
+		}
+		return d, badRequest("data must be an object")
+	}
+	return d, nil
+}
+
+// roomID validates a room id (a UUID) and returns it in canonical lowercase
+// form: rooms are keyed by that string everywhere. Missing: def, or an error
+// when def is "".
+func roomID(p *string, def string) (string, *Error) {
+	if p == nil {
+		if def == "" {
+			return "", badRequest("data.roomId is required")
+		}
+		return def, nil
+	}
+	if len(*p) != 36 {
+		return "", badRequest("data.roomId must be a UUID")
+	}
+	id, err := uuid.Parse(*p)
+	if err != nil {
+		return "", badRequest("data.roomId must be a UUID")
+	}
+	if s := *p; isLowerCanonical(s) {
+		return s, nil // the common case allocates nothing
+	}
+	return id.String(), nil
+}
+
+func isLowerCanonical(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'F' {
+			return false
+		}
+	}
+	return true
+}
+
+// DecodeJoinRoom decodes and validates join-room data.
+func DecodeJoinRoom(data json.RawMessage) (JoinRoom, *Error) {
+	d, perr := decodeData(data)
+	if perr != nil {
+		return JoinRoom{}, perr
+	}
+	room, perr := roomID(d.RoomID, "")
+	if perr != nil {
+		return JoinRoom{}, perr
+	}
+	if d.LastSeq != nil && *d.LastSeq < 0 {
+		return JoinRoom{}, badRequest("data.lastSeq must be >= 0")
+	}
+	return JoinRoom{RoomID: room, LastSeq: d.LastSeq}, nil
+}
+
+// DecodeLeaveRoom decodes and validates leave-room data.
+func DecodeLeaveRoom(data json.RawMessage) (LeaveRoom, *Error) {
+	d, perr := decodeData(data)
+	if perr != nil {
+		return LeaveRoom{}, perr
+	}
+	room, perr := roomID(d.RoomID, "")
+	return LeaveRoom{RoomID: room}, perr
+}
+
+// DecodeSendMessage decodes and validates send-message data. Content rules
+// beyond "present and not empty" (length, characters) are the messaging
+// module's; its verdict comes back as bad_request.
+func DecodeSendMessage(data json.RawMessage) (SendMessage, *Error) {
+	d, perr := decodeData(data)
+	if perr != nil {
+		return SendMessage{}, perr
+	}
+	room, perr := roomID(d.RoomID, GlobalRoomID)
+	if perr != nil {
+		return SendMessage{}, perr
+	}
+	if d.Content == nil || *d.Content == "" {
+		return SendMessage{}, badRequest("data.content is required")
+	}
+	m := SendMessage{RoomID: room, Content: *d.Content}
+	if d.ClientMsgID != nil {
+		n := utf8.RuneCountInString(*d.ClientMsgID)
+		if n == 0 || n > MaxClientMsgIDLength {
+			return SendMessage{}, badRequest("data.clientMsgId must be 1 to 64 characters")
+		}
+		m.ClientMsgID = *d.ClientMsgID
+	}
+	return m, nil
+}
+
+// DecodeTyping decodes and validates typing-start/typing-stop data.
+func DecodeTyping(data json.RawMessage) (Typing, *Error) {
+	d, perr := decodeData(data)
+	if perr != nil {
+		return Typing{}, perr
+	}
+	room, perr := roomID(d.RoomID, GlobalRoomID)
+	return Typing{RoomID: room}, perr
+}
+
+// DecodeMarkRead decodes and validates mark-read data.
+func DecodeMarkRead(data json.RawMessage) (MarkRead, *Error) {
+	d, perr := decodeData(data)
+	if perr != nil {
+		return MarkRead{}, perr
+	}
+	room, perr := roomID(d.RoomID, "")
+	if perr != nil {
+		return MarkRead{}, perr
+	}
+	if d.Seq == nil {
+		return MarkRead{}, badRequest("data.seq is required")
+	}
+	if *d.Seq < 1 {
+		return MarkRead{}, badRequest("data.seq must be >= 1")
+	}
+	return MarkRead{RoomID: room, Seq: *d.Seq}, nil
+}

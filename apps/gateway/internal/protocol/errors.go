@@ -1,0 +1,69 @@
+package protocol
+
+// Code is the code of an error frame. The table below is the socket edge's
+// error table (the REST edge has its problem+json table): every failure a
+// client can cause or meet maps to exactly one code.
+//
+//	code           when                                                    strike
+//	bad_request    not JSON, not an object, missing/ill-typed field,        yes
+//	               binary frame, invalid value (api validation too)
+//	unknown_event  "event" is not a client event of protocol v1             yes
+//	too_large      frame longer than WS_MAX_FRAME_BYTES                     yes
+//	rate_limited   more frames than the per-connection or per-user limit    yes
+//	not_found      room does not exist or is not visible to the user        no
+//	forbidden      not allowed: room not joined on this connection,         no
+//	               not a member (posting), operation not allowed
+//	unavailable    the api did not answer within COMMAND_TIMEOUT, or        no
+//	               Redis failed; retry (same clientMsgId for messages)
+//	internal       a bug; logged with the connection id                     no
+//
+// A "strike" counts towards WS_BAD_FRAME_LIMIT: once a connection collects
+// that many strikes within a minute it is closed with 4008.
+type Code string
+
+// Error codes.
+const (
+	CodeBadRequest   Code = "bad_request"
+	CodeUnknownEvent Code = "unknown_event"
+	CodeTooLarge     Code = "too_large"
+	CodeRateLimited  Code = "rate_limited"
+	CodeNotFound     Code = "not_found"
+	CodeForbidden    Code = "forbidden"
+	CodeUnavailable  Code = "unavailable"
+	CodeInternal     Code = "internal"
+)
+
+// Strike reports whether an error with this code is the client's abuse of
+// the protocol (as opposed to a legitimate request that failed).
+func (c Code) Strike() bool {
+	switch c {
+	case CodeBadRequest, CodeUnknownEvent, CodeTooLarge, CodeRateLimited:
+		return true
+	}
+	return false
+}
+
+// Error is a protocol error: its code and a message for humans.
+type Error struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Errorf-like constructors keep call sites short.
+func badRequest(msg string) *Error { return &Error{Code: CodeBadRequest, Message: msg} }
+
+// NewError returns an *Error with code and message.
+func NewError(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
+
+// Close codes of protocol v1 (RFC 6455 reserves 4000-4999 for applications).
+const (
+	// CloseGoingAway: the gateway is shutting down; resume elsewhere.
+	CloseGoingAway = 1001
+	// CloseUnauthorized: the access token expired or the session was
+	// revoked; reconnect with a fresh token (or log in again).
+	CloseUnauthorized = 4001
+	// ClosePolicyViolation: too many bad or rate-limited frames.
+	ClosePolicyViolation = 4008
+)

@@ -1,0 +1,167 @@
+package socket
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/olahol/melody"
+	"golang.org/x/time/rate"
+
+	"github.com/chatforge/chat/apps/gateway/internal/hub"
+	"github.com/chatforge/chat/apps/gateway/internal/protocol"
+	"github.com/chatforge/chat/modules/presence"
+	"github.com/chatforge/chat/platform/authn"
+)
+
+const clientKey = "client"
+
+// client is the gateway's state of one socket. The fields below the line
+// are touched only by the socket's own reader goroutine (frame handlers and
+// then the disconnect handler, which melody runs on that goroutine after
+// the last frame), so they need no lock.
+type client struct {
+	g       *Gateway
+	conn    *hub.Conn
+	claims  authn.Claims
+	sess    *melody.Session
+	raw     *hijackCapture
+	closing atomic.Bool
+	expiry  *time.Timer
+
+	limiter     *rate.Limiter
+	strikes     int
+	strikeStart time.Time
+	typing      map[string]time.Time // room -> when typing-start was last published
+}
+
+func newClient(g *Gateway, claims authn.Claims) *client {
+	return &client{
+		g: g, claims: claims,
+		limiter: rate.NewLimiter(rate.Limit(g.cfg.RatePerSec), g.cfg.RateBurst),
+	}
+}
+
+func clientOf(s *melody.Session) *client {
+	v, _ := s.Get(clientKey)
+	cl, _ := v.(*client)
+	return cl
+}
+
+// Write queues a frame (hub.Sink).
+func (cl *client) Write(frame []byte) error { return cl.sess.Write(frame) }
+
+// Close sends a close frame after the queued frames; a client that does not
+// take them within closeGrace is cut (hub.Sink).
+func (cl *client) Close(code int, reason string) {
+	if !cl.closing.CompareAndSwap(false, true) {
+		return
+	}
+	cl.g.Metrics.Closed(code)
+	if err := cl.sess.CloseWithMsg(melody.FormatCloseMessage(code, reason)); err != nil {
+		cl.Kill()
+		return
+	}
+	time.AfterFunc(closeGrace, func() {
+		if !cl.sess.IsClosed() {
+			cl.Kill()
+		}
+	})
+}
+
+// Kill cuts the socket at once (hub.Sink).
+func (cl *client) Kill() { cl.raw.kill() }
+
+// onConnect registers the socket: ready first (so it is the first frame),
+// then the implicit live join of the global room, presence, and the timer
+// that closes the socket when its token expires.
+func (g *Gateway) onConnect(s *melody.Session) {
+	cl := clientOf(s)
+	cl.sess = s
+	cl.conn = hub.NewConn(uuid.NewString(), cl.claims.UserID, cl.claims.SessionID, cl)
+	g.Metrics.Connections.Inc()
+	g.hub.Add(cl.conn)
+	cl.send(protocol.Ready(cl.claims.UserID, cl.claims.SessionID, cl.conn.ID))
+	g.hub.JoinLive(cl.conn, protocol.GlobalRoomID)
+
+	ctx, cancel := context.WithTimeout(g.life, 2*time.Second)
+	defer cancel()
+	if err := g.Presence.Connect(ctx, presence.Conn{UserID: cl.claims.UserID, ConnID: cl.conn.ID}); err != nil {
+		// The next heartbeat takes the lease again.
+		g.Log.Warn("presence connect failed", "conn", cl.conn.ID, "err", err)
+	}
+	// A revocation published between the check before the upgrade and the
+	// registration above would have found no socket: look again.
+	if revoked, err := g.Revocations.IsRevoked(ctx, cl.claims.SessionID); err == nil && revoked {
+		cl.Close(protocol.CloseUnauthorized, "session revoked")
+		return
+	}
+	cl.expiry = time.AfterFunc(time.Until(cl.claims.ExpiresAt), func() {
+		cl.Close(protocol.CloseUnauthorized, "token expired")
+	})
+}
+
+// onDisconnect unregisters the socket and releases what it held: typing
+// indicators it started and its presence lease.
+func (g *Gateway) onDisconnect(s *melody.Session) {
+	cl := clientOf(s)
+	if cl == nil || cl.conn == nil {
+		return
+	}
+	g.hub.Remove(cl.conn)
+	g.Metrics.Connections.Dec()
+	if cl.expiry != nil {
+		cl.expiry.Stop()
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(g.life), 2*time.Second)
+	defer cancel()
+	for room := range cl.typing {
+		cl.publishTyping(ctx, room, false)
+	}
+	if err := g.Presence.Disconnect(ctx, presence.Conn{UserID: cl.claims.UserID, ConnID: cl.conn.ID}); err != nil {
+		// The lease expires and a sweep announces offline.
+		g.Log.Warn("presence disconnect failed", "conn", cl.conn.ID, "err", err)
+	}
+}
+
+// onError handles melody's errors: a full send buffer means a slow client,
+// dropped at once; read errors are how every connection ends.
+func (g *Gateway) onError(s *melody.Session, err error) {
+	cl := clientOf(s)
+	if cl == nil || cl.conn == nil {
+		return
+	}
+	if errors.Is(err, melody.ErrMessageBufferFull) {
+		cl.conn.Drop()
+		return
+	}
+	g.Log.Debug("socket error", "conn", cl.conn.ID, "err", err)
+}
+
+// send queues a frame to this client.
+func (cl *client) send(frame []byte) {
+	if cl.conn.Send(frame) {
+		cl.g.Metrics.FramesOut(1)
+	}
+}
+
+// fail answers a request with an error frame. Errors the client caused
+// against the protocol (perr.Code.Strike) count towards the bad frame
+// limit; past it the socket is closed with 4008.
+func (cl *client) fail(ref []byte, perr *protocol.Error, strike bool) {
+	cl.g.Metrics.ErrorFrame(perr.Code)
+	cl.send(protocol.ErrorFrame(ref, perr))
+	if !strike || !perr.Code.Strike() {
+		return
+	}
+	now := cl.g.Now()
+	if now.Sub(cl.strikeStart) > time.Minute {
+		cl.strikes, cl.strikeStart = 0, now
+	}
+	cl.strikes++
+	if cl.strikes > cl.g.cfg.BadFrameLimit {
+		cl.Close(protocol.ClosePolicyViolation, "too many bad frames")
+	}
+}

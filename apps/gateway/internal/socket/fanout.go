@@ -1,0 +1,79 @@
+package socket
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/chatforge/chat/apps/gateway/internal/protocol"
+	"github.com/chatforge/chat/apps/gateway/internal/streams"
+	"github.com/chatforge/chat/modules/messaging"
+)
+
+// onEvent dispatches one event stream entry to the local sockets. It runs
+// on the event reader goroutine, in stream order.
+func (g *Gateway) onEvent(e streams.Entry) {
+	g.Metrics.StreamLag.Set(time.Since(e.Time()).Seconds())
+	if e.ID == "" || e.Room == "" || !g.hub.HasRoom(e.Room) || !g.seen.add(e.ID) {
+		return // malformed, nobody here is in the room, or a duplicate of the at-least-once relay
+	}
+	switch e.Type {
+	case messaging.EventMessageCreated:
+		// The data is the message in its wire shape: forwarded as is, only
+		// its seq is read (the per-connection duplicate filter).
+		var m struct {
+			Seq int64 `json:"seq"`
+		}
+		data := []byte(e.Data)
+		if err := json.Unmarshal(data, &m); err != nil || m.Seq <= 0 {
+			g.Metrics.EventsFailed.Inc()
+			return
+		}
+		start := time.Now()
+		g.hub.DeliverMessage(e.Room, m.Seq, protocol.ReceiveMessage(data))
+		g.Metrics.Fanout.Observe(time.Since(start).Seconds())
+	case messaging.EventReceiptUpdated:
+		var r messaging.Receipt
+		if err := json.Unmarshal([]byte(e.Data), &r); err != nil {
+			g.Metrics.EventsFailed.Inc()
+			return
+		}
+		g.hub.DeliverRoom(e.Room, "", protocol.MessageRead(e.Room, r.UserID, r.Seq))
+	case messaging.EventMembershipChanged:
+		var c messaging.MembershipChange
+		if err := json.Unmarshal([]byte(e.Data), &c); err != nil {
+			g.Metrics.EventsFailed.Inc()
+			return
+		}
+		// A user who left or was removed stops receiving the room at once
+		// (a private room must not leak); re-joining asks the api again.
+		if c.Action == messaging.ActionLeft || c.Action == messaging.ActionRemoved {
+			g.hub.RemoveUserFromRoom(c.UserID, e.Room)
+		}
+	}
+}
+
+// recentIDs remembers the last n event ids to drop duplicates. Used by the
+// event reader goroutine only.
+type recentIDs struct {
+	set  map[string]struct{}
+	ring []string
+	next int
+}
+
+func newRecentIDs(n int) *recentIDs {
+	return &recentIDs{set: make(map[string]struct{}, n), ring: make([]string, n)}
+}
+
+// add records id and reports whether it is new.
+func (r *recentIDs) add(id string) bool {
+	if _, dup := r.set[id]; dup {
+		return false
+	}
+	if old := r.ring[r.next]; old != "" {
+		delete(r.set, old)
+	}
+	r.ring[r.next] = id
+	r.set[id] = struct{}{}
+	r.next = (r.next + 1) % len(r.ring)
+	return true
+}

@@ -1,0 +1,259 @@
+package socket
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/olahol/melody"
+
+	"github.com/chatforge/chat/apps/gateway/internal/hub"
+	"github.com/chatforge/chat/apps/gateway/internal/protocol"
+	"github.com/chatforge/chat/apps/gateway/internal/streams"
+	"github.com/chatforge/chat/modules/messaging"
+	"github.com/chatforge/chat/modules/presence"
+)
+
+// onMessage handles one text frame, on the socket's reader goroutine.
+// join-room, leave-room, send-message and mark-read are always answered
+// (ack or error, with the client's ref when it sent one); typing frames
+// only when they carry a ref; bad frames always get an error.
+func (g *Gateway) onMessage(s *melody.Session, frame []byte) {
+	cl := clientOf(s)
+	if cl == nil || cl.conn == nil || cl.closing.Load() {
+		return
+	}
+	if len(frame) > g.cfg.MaxFrameBytes {
+		g.Metrics.FrameIn("")
+		cl.fail(nil, protocol.NewError(protocol.CodeTooLarge, "frame is larger than the limit"), true)
+		return
+	}
+	env, perr := protocol.Decode(frame)
+	g.Metrics.FrameIn(env.Event)
+	if perr != nil {
+		cl.fail(env.Ref, perr, true)
+		return
+	}
+	if !cl.limiter.Allow() {
+		cl.fail(env.Ref, protocol.NewError(protocol.CodeRateLimited, "too many frames; slow down"), true)
+		return
+	}
+	switch env.Event {
+	case protocol.EventSendMessage:
+		cl.sendMessage(env)
+	case protocol.EventJoinRoom:
+		cl.joinRoom(env)
+	case protocol.EventLeaveRoom:
+		cl.leaveRoom(env)
+	case protocol.EventTypingStart, protocol.EventTypingStop:
+		cl.typingEvent(env)
+	case protocol.EventMarkRead:
+		cl.markRead(env)
+	}
+}
+
+// onBinary refuses binary frames: protocol v1 is JSON text.
+func (g *Gateway) onBinary(s *melody.Session, _ []byte) {
+	if cl := clientOf(s); cl != nil && cl.conn != nil {
+		g.Metrics.FrameIn("")
+		cl.fail(nil, protocol.NewError(protocol.CodeBadRequest, "binary frames are not supported; send JSON text"), true)
+	}
+}
+
+// allowCommand applies the per-user limit (shared by all the user's sockets
+// on every gateway) to frames that cost the api work.
+func (cl *client) allowCommand(ref json.RawMessage) bool {
+	ctx, cancel := context.WithTimeout(cl.g.life, time.Second)
+	defer cancel()
+	ok, _, _ := cl.g.Limiter.Allow(ctx, "ws:user:"+cl.claims.UserID, cl.g.cfg.UserRate)
+	if !ok {
+		cl.fail(ref, protocol.NewError(protocol.CodeRateLimited, "too many requests for this user; slow down"), true)
+	}
+	return ok
+}
+
+// command sends a command to the api and waits for the reply. A transport
+// failure or a failed reply is answered with an error frame here and
+// returned as the error; replies never count as strikes.
+func (cl *client) command(ref json.RawMessage, typ messaging.CommandType, data any) (*messaging.Reply, *protocol.Error) {
+	ctx, cancel := context.WithTimeout(cl.g.life, cl.g.cfg.CommandTimeout)
+	defer cancel()
+	start := time.Now()
+	r, err := cl.g.cmds.Do(ctx, typ, cl.claims.UserID, cl.claims.SessionID, data)
+	outcome := "ok"
+	defer func() {
+		cl.g.Metrics.Commands.WithLabelValues(string(typ), outcome).Observe(time.Since(start).Seconds())
+	}()
+	if err != nil {
+		outcome = "unavailable"
+		if !errors.Is(err, streams.ErrTimeout) {
+			cl.g.Log.Warn("command failed", "type", typ, "conn", cl.conn.ID, "err", err)
+		}
+		perr := protocol.NewError(protocol.CodeUnavailable, "the server could not handle this now; retry")
+		cl.fail(ref, perr, false)
+		return nil, perr
+	}
+	if e := r.Err(); e != nil {
+		outcome = e.Code
+		perr := protocol.NewError(protocol.Code(e.Code), e.Message)
+		cl.fail(ref, perr, false)
+		return nil, perr
+	}
+	return &r, nil
+}
+
+func (cl *client) sendMessage(env protocol.Envelope) {
+	d, perr := protocol.DecodeSendMessage(env.Data)
+	if perr != nil {
+		cl.fail(env.Ref, perr, true)
+		return
+	}
+	if !cl.conn.Joined(d.RoomID) {
+		cl.fail(env.Ref, protocol.NewError(protocol.CodeForbidden, "join-room first"), false)
+		return
+	}
+	if !cl.allowCommand(env.Ref) {
+		return
+	}
+	if _, typing := cl.typing[d.RoomID]; typing {
+		cl.publishTyping(cl.g.life, d.RoomID, false) // a sent message ends typing
+	}
+	r, _ := cl.command(env.Ref, messaging.CmdSendMessage, messaging.SendMessageData{
+		RoomID: d.RoomID, Content: d.Content, ClientMsgID: d.ClientMsgID,
+	})
+	if r != nil {
+		cl.send(protocol.Ack(env.Ref, r.Data))
+	}
+}
+
+// joinRoom asks the api (membership, lastSeq, missed messages) and lets
+// the hub order replay, ack and live frames (see hub.Join).
+func (cl *client) joinRoom(env protocol.Envelope) {
+	d, perr := protocol.DecodeJoinRoom(env.Data)
+	if perr != nil {
+		cl.fail(env.Ref, perr, true)
+		return
+	}
+	if !cl.allowCommand(env.Ref) {
+		return
+	}
+	j := cl.g.hub.BeginJoin(cl.conn, d.RoomID)
+	if j == nil {
+		return // disconnected
+	}
+	r, perr := cl.command(env.Ref, messaging.CmdJoinRoom, messaging.JoinRoomData{
+		RoomID: d.RoomID, LastSeq: d.LastSeq, Limit: cl.g.cfg.ReplayMax,
+	})
+	if perr != nil {
+		// not_found/forbidden: the user may not see the room (any more),
+		// so an earlier join of it ends too; otherwise it stands.
+		j.Abort(perr.Code == protocol.CodeNotFound || perr.Code == protocol.CodeForbidden)
+		return
+	}
+	var ack messaging.JoinAck
+	if err := json.Unmarshal(r.Data, &ack); err != nil {
+		j.Abort(false)
+		cl.fail(env.Ref, protocol.NewError(protocol.CodeInternal, "malformed reply"), false)
+		return
+	}
+	replay := make([]hub.Replayed, 0, len(ack.Messages))
+	for _, raw := range ack.Messages {
+		var m struct {
+			Seq int64 `json:"seq"`
+		}
+		if json.Unmarshal(raw, &m) == nil && m.Seq > 0 {
+			replay = append(replay, hub.Replayed{Seq: m.Seq, Frame: protocol.ReceiveMessage(raw)})
+		}
+	}
+	ackData := joinAckData{RoomID: d.RoomID, LastSeq: ack.LastSeq, Recovered: ack.Recovered}
+	b, _ := json.Marshal(ackData)
+	if !j.Complete(replay, ack.LastSeq, d.LastSeq, protocol.Ack(env.Ref, b)) && !cl.conn.Dropped() {
+		cl.fail(env.Ref, protocol.NewError(protocol.CodeNotFound, "room left while joining"), false)
+	}
+}
+
+// joinAckData is the client's ack of join-room (no messages: they went out
+// as receive-message frames before it).
+type joinAckData struct {
+	RoomID    string `json:"roomId"`
+	LastSeq   int64  `json:"lastSeq"`
+	Recovered *bool  `json:"recovered,omitempty"`
+}
+
+func (cl *client) leaveRoom(env protocol.Envelope) {
+	d, perr := protocol.DecodeLeaveRoom(env.Data)
+	if perr != nil {
+		cl.fail(env.Ref, perr, true)
+		return
+	}
+	cl.g.hub.Leave(cl.conn, d.RoomID)
+	if _, typing := cl.typing[d.RoomID]; typing {
+		cl.publishTyping(cl.g.life, d.RoomID, false)
+	}
+	cl.send(protocol.Ack(env.Ref, roomData(d.RoomID)))
+}
+
+func (cl *client) markRead(env protocol.Envelope) {
+	d, perr := protocol.DecodeMarkRead(env.Data)
+	if perr != nil {
+		cl.fail(env.Ref, perr, true)
+		return
+	}
+	if !cl.allowCommand(env.Ref) {
+		return
+	}
+	if r, _ := cl.command(env.Ref, messaging.CmdMarkRead, messaging.MarkReadData{RoomID: d.RoomID, Seq: d.Seq}); r != nil {
+		cl.send(protocol.Ack(env.Ref, r.Data))
+	}
+}
+
+// typingEvent publishes typing-start/stop of a joined room. Starts are
+// published at most every TypingTTL/3 (clients may send one per
+// keystroke); receivers keep the indicator alive meanwhile. Answered with
+// an ack only when the frame has a ref.
+func (cl *client) typingEvent(env protocol.Envelope) {
+	d, perr := protocol.DecodeTyping(env.Data)
+	if perr != nil {
+		cl.fail(env.Ref, perr, true)
+		return
+	}
+	if !cl.conn.Joined(d.RoomID) {
+		cl.fail(env.Ref, protocol.NewError(protocol.CodeForbidden, "join-room first"), false)
+		return
+	}
+	start := env.Event == protocol.EventTypingStart
+	last, typing := cl.typing[d.RoomID]
+	switch {
+	case start && (!typing || cl.g.Now().Sub(last) >= cl.g.cfg.TypingTTL/3):
+		cl.publishTyping(cl.g.life, d.RoomID, true)
+	case !start && typing:
+		cl.publishTyping(cl.g.life, d.RoomID, false)
+	}
+	if len(env.Ref) > 0 {
+		cl.send(protocol.Ack(env.Ref, roomData(d.RoomID)))
+	}
+}
+
+func (cl *client) publishTyping(ctx context.Context, room string, active bool) {
+	if active {
+		if cl.typing == nil {
+			cl.typing = make(map[string]time.Time, 1)
+		}
+		cl.typing[room] = cl.g.Now()
+	} else {
+		delete(cl.typing, room)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := cl.g.Presence.PublishTyping(ctx, presence.Typing{UserID: cl.claims.UserID, RoomID: room, Active: active}); err != nil {
+		cl.g.Log.Debug("typing publish failed", "err", err)
+	}
+}
+
+func roomData(room string) []byte {
+	b, _ := json.Marshal(struct {
+		RoomID string `json:"roomId"`
+	}{room})
+	return b
+}

@@ -1,0 +1,208 @@
+// Package socket is the gateway's WebSocket edge (protocol v1, see
+// apps/gateway/README.md): authentication before the upgrade, one melody instance
+// holding the sockets, decoding and answering client frames, fan-out of
+// room events, typing and presence, revocation, and draining on shutdown.
+//
+// Concurrency: melody runs one reader goroutine per connection, which
+// handles that connection's frames one at a time (a command waits for its
+// reply, so a connection's commands run in order). Fan-out runs on the
+// event reader goroutine and the pub/sub goroutine; they only queue frames
+// (hub), never wait for a client.
+package socket
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/olahol/melody"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chatforge/chat/apps/gateway/internal/gwmetrics"
+	"github.com/chatforge/chat/apps/gateway/internal/hub"
+	"github.com/chatforge/chat/apps/gateway/internal/streams"
+	"github.com/chatforge/chat/modules/presence"
+	"github.com/chatforge/chat/platform/authn"
+	"github.com/chatforge/chat/platform/ratelimit"
+)
+
+// Config is the gateway's tuning (see apps/gateway config for the
+// variables and defaults).
+type Config struct {
+	GatewayID      string          // random per process; names the reply stream
+	MaxFrameBytes  int             // larger frames get too_large
+	SendBuffer     int             // frames queued per connection before it is dropped as slow
+	RatePerSec     float64         // per-connection frame rate
+	RateBurst      int             // per-connection burst
+	UserRate       ratelimit.Limit // per-user rate of commands (send, join, mark-read), all gateways
+	BadFrameLimit  int             // strikes tolerated per minute before 4008
+	PingInterval   time.Duration   // ping period; a connection silent for 2x is closed
+	TypingTTL      time.Duration   // typing ends by itself after this without refresh
+	ReplayMax      int             // most messages replayed by join-room
+	CommandTimeout time.Duration   // longest wait for the api's reply
+	Partitions     int             // event stream partitions (EVENT_STREAM_PARTITIONS)
+	WriteWait      time.Duration   // longest write of one frame; default 10s
+}
+
+// Deps are the gateway's collaborators.
+type Deps struct {
+	Redis       *redis.Client
+	Verifier    *authn.Verifier
+	Revocations *authn.Revocations
+	Limiter     *ratelimit.Limiter
+	Presence    *presence.Module
+	Metrics     *gwmetrics.Metrics
+	Log         *slog.Logger
+	Config      Config
+	Now         func() time.Time
+}
+
+// Gateway holds the sockets of one gateway process.
+type Gateway struct {
+	Deps
+	cfg    Config
+	m      *melody.Melody
+	hub    *hub.Hub
+	cmds   *streams.Commander
+	events *streams.EventReader
+	typing *presence.TypingTracker
+	seen   *recentIDs
+
+	life     context.Context // cancelled when the background loops stop
+	stop     context.CancelFunc
+	draining atomic.Bool
+	running  atomic.Bool
+	pubsubOK atomic.Bool
+}
+
+// closeGrace is how long a closing connection may take to flush its queue
+// and close frame before its socket is cut.
+const closeGrace = 5 * time.Second
+
+// New builds a gateway; Run starts its background work.
+func New(d Deps) (*Gateway, error) {
+	if d.Redis == nil || d.Verifier == nil || d.Revocations == nil || d.Presence == nil || d.Metrics == nil {
+		return nil, errors.New("socket: Redis, Verifier, Revocations, Presence and Metrics are required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	cfg := d.Config
+	if cfg.WriteWait <= 0 {
+		cfg.WriteWait = 10 * time.Second
+	}
+	g := &Gateway{Deps: d, cfg: cfg, typing: presence.NewTypingTracker(cfg.TypingTTL), seen: newRecentIDs(8192)}
+	g.life, g.stop = context.WithCancel(context.Background())
+	g.hub = hub.New(hub.Config{SendLimit: cfg.SendBuffer}, d.Metrics)
+	g.cmds = streams.NewCommander(d.Redis, cfg.GatewayID, d.Log)
+	g.events = streams.NewEventReader(d.Redis, cfg.Partitions, g.onEvent, d.Log)
+	g.m = g.newMelody()
+	return g, nil
+}
+
+// newMelody configures the one melody instance. The read limit is four
+// times the frame cap: frames between the two get a too_large error and the
+// connection survives; beyond it the websocket layer closes with 1009
+// before reading the payload, so a huge frame costs no memory.
+func (g *Gateway) newMelody() *melody.Melody {
+	m := melody.New()
+	m.Config.MaxMessageSize = int64(4 * g.cfg.MaxFrameBytes)
+	// Room for control frames and answers above the hub's send limit: the
+	// hub drops a slow client first, melody's own overflow is a backstop.
+	m.Config.MessageBufferSize = g.cfg.SendBuffer + 32
+	m.Config.PingPeriod = g.cfg.PingInterval
+	// The read deadline moves only when a pong is read, and a connection's
+	// reader is busy while one of its commands waits for the api: the wait
+	// must fit in it. A dead peer is cut after at most this long.
+	m.Config.PongWait = 2*g.cfg.PingInterval + g.cfg.CommandTimeout
+	m.Config.WriteWait = g.cfg.WriteWait
+	m.Upgrader.ReadBufferSize = 1024
+	m.Upgrader.WriteBufferSize = 1024
+	// Idle connections hold no write buffer.
+	m.Upgrader.WriteBufferPool = &sync.Pool{}
+	// Any origin: sockets authenticate with a bearer token, never with a
+	// cookie, so a foreign page cannot ride on the user's credentials.
+	m.Upgrader.CheckOrigin = func(*http.Request) bool { return true }
+
+	m.HandleConnect(g.onConnect)
+	m.HandleDisconnect(g.onDisconnect)
+	m.HandleMessage(g.onMessage)
+	m.HandleMessageBinary(g.onBinary)
+	m.HandleSentMessage(func(s *melody.Session, _ []byte) {
+		if cl := clientOf(s); cl != nil {
+			cl.conn.Sent()
+		}
+	})
+	m.HandleError(g.onError)
+	return m
+}
+
+// Routes mounts GET /ws.
+func (g *Gateway) Routes(r gin.IRoutes) { r.GET("/ws", g.serveWS) }
+
+// Run runs the background work (reply reader, event reader, pub/sub,
+// heartbeats, presence sweeper, typing expiry) until ctx is done, then
+// drains: sockets are closed with 1001 (waiting up to drainTimeout) before
+// the background work stops. It returns when everything has stopped.
+func (g *Gateway) Run(ctx context.Context, drainTimeout time.Duration) error {
+	var wg sync.WaitGroup
+	loops := []func(context.Context) error{
+		g.cmds.Run, g.events.Run, g.runPubSub, g.runHeartbeats, g.Presence.RunSweeper, g.runTypingExpiry,
+	}
+	for _, loop := range loops {
+		wg.Go(func() {
+			if err := loop(g.life); err != nil {
+				g.Log.Error("gateway loop failed", "err", err)
+			}
+		})
+	}
+	g.running.Store(true)
+	<-ctx.Done()
+	g.drain(drainTimeout)
+	g.stop()
+	wg.Wait()
+	return nil
+}
+
+// Ready is the readiness probe: accepting sockets and connected to Redis.
+func (g *Gateway) Ready(ctx context.Context) error {
+	switch {
+	case g.draining.Load():
+		return errors.New("draining")
+	case !g.running.Load() || !g.cmds.Ready() || !g.events.Ready():
+		return errors.New("streams not connected")
+	case !g.pubsubOK.Load():
+		return errors.New("pub/sub not subscribed")
+	}
+	return g.Redis.Ping(ctx).Err()
+}
+
+// Connections is the number of open sockets.
+func (g *Gateway) Connections() int { return g.hub.Len() }
+
+// drain stops accepting sockets and closes every open one with 1001 so
+// clients resume on another gateway, waiting for them to go (their
+// disconnect handlers release presence), then cuts the stragglers.
+func (g *Gateway) drain(timeout time.Duration) {
+	g.draining.Store(true)
+	n := g.hub.Len()
+	g.Log.Info("draining sockets", "connections", n)
+	g.hub.Each(func(c *hub.Conn) { c.Close(1001, "server going away") })
+	deadline := time.Now().Add(timeout)
+	for g.hub.Len() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if left := g.hub.Len(); left > 0 {
+		g.Log.Warn("cutting sockets that did not close in time", "connections", left)
+		g.hub.Each(func(c *hub.Conn) { c.Drop() })
+	}
+	_ = g.m.Close()
+}

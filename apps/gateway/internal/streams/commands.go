@@ -1,0 +1,155 @@
+// Package streams is the gateway's side of the Redis streams: it appends
+// client commands to the api's command stream and routes the replies back
+// to the waiting connection, and it reads every partition of the event
+// streams for fan-out.
+package streams
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chatforge/chat/modules/messaging"
+)
+
+// ErrTimeout is returned by Do when no reply came in time: the api fleet is
+// down or overloaded. The command may still run later (clientMsgId makes a
+// resend safe).
+var ErrTimeout = errors.New("streams: no reply from the api in time")
+
+// Commander sends commands and waits for their replies. Each gateway
+// process has its own reply stream, read by one goroutine (Run) that hands
+// each reply to the waiting caller by ref. Safe for concurrent use.
+type Commander struct {
+	rdb   *redis.Client
+	log   *slog.Logger
+	reply string // this gateway's reply stream
+
+	next    atomic.Uint64
+	mu      sync.Mutex
+	waiting map[string]chan messaging.Reply
+	reading atomic.Bool // Run is connected; readiness
+}
+
+// NewCommander returns a Commander for the gateway gatewayID.
+func NewCommander(rdb *redis.Client, gatewayID string, log *slog.Logger) *Commander {
+	return &Commander{
+		rdb: rdb, log: log, reply: messaging.ReplyStreamPrefix + gatewayID,
+		waiting: make(map[string]chan messaging.Reply),
+	}
+}
+
+// Do appends a command and waits for its reply until ctx is done
+// (ErrTimeout when the deadline passes).
+func (c *Commander) Do(ctx context.Context, typ messaging.CommandType, userID, sessionID string, data any) (messaging.Reply, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return messaging.Reply{}, err
+	}
+	ref := strconv.FormatUint(c.next.Add(1), 36)
+	ch := make(chan messaging.Reply, 1)
+	c.mu.Lock()
+	c.waiting[ref] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.waiting, ref)
+		c.mu.Unlock()
+	}()
+
+	cmd := messaging.Command{
+		ID: uuid.NewString(), Type: typ, UserID: userID, SessionID: sessionID,
+		Reply: c.reply, Ref: ref, Data: raw,
+	}
+	err = c.rdb.XAdd(ctx, &redis.XAddArgs{
+		Stream: messaging.CommandStream, MaxLen: messaging.CommandStreamMaxLen, Approx: true, Values: cmd.Values(),
+	}).Err()
+	if err != nil {
+		return messaging.Reply{}, fmt.Errorf("streams: append command: %w", err)
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		return messaging.Reply{}, ErrTimeout
+	}
+}
+
+// Ready reports whether the reply reader is connected.
+func (c *Commander) Ready() bool { return c.reading.Load() }
+
+// Run reads the reply stream until ctx is done, then deletes it. The stream
+// is new (the gateway id is random per start), so reading starts at "0".
+func (c *Commander) Run(ctx context.Context) error {
+	defer func() {
+		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = c.rdb.Del(cleanup, c.reply).Err()
+	}()
+	last := "0"
+	var b backoff
+	// Ready as soon as Redis answers, not after the first block times out.
+	if c.rdb.Ping(ctx).Err() == nil {
+		c.reading.Store(true)
+	}
+	for ctx.Err() == nil {
+		res, err := c.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{c.reply, last}, Count: 512, Block: time.Second}).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			c.reading.Store(false)
+			if ctx.Err() == nil {
+				c.log.WarnContext(ctx, "reply stream read failed", "err", err)
+				b.wait(ctx)
+			}
+			continue
+		}
+		c.reading.Store(true)
+		b.reset()
+		for _, s := range res {
+			for _, m := range s.Messages {
+				last = m.ID
+				c.deliver(m)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Commander) deliver(m redis.XMessage) {
+	r, err := messaging.ParseReply(m.Values)
+	if err != nil {
+		c.log.Warn("malformed reply", "entry", m.ID, "err", err)
+		return
+	}
+	c.mu.Lock()
+	ch := c.waiting[r.Ref]
+	c.mu.Unlock()
+	if ch == nil {
+		return // the caller gave up (timeout) or a claimed command was answered twice
+	}
+	select {
+	case ch <- r:
+	default: // already answered
+	}
+}
+
+// backoff waits 100ms doubling to 5s between failed Redis calls.
+type backoff struct{ d time.Duration }
+
+func (b *backoff) wait(ctx context.Context) {
+	b.d = min(max(2*b.d, 100*time.Millisecond), 5*time.Second)
+	select {
+	case <-ctx.Done():
+	case <-time.After(b.d):
+	}
+}
+
+func (b *backoff) reset() { b.d = 0 }

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+)
+
+// A gateway refuses to start half-configured and says what is wrong.
+func TestRunRejectsBadConfiguration(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		env  []string
+		want []string
+	}{
+		"nothing set": {nil, []string{"REDIS_URL", "JWT_PUBLIC_KEY_FILE or JWKS_URL"}},
+		"both key sources": {
+			[]string{"REDIS_URL=redis://127.0.0.1:6379/0", "JWKS_URL=http://x/jwks", "JWT_PUBLIC_KEY_FILE=/k.pem"},
+			[]string{"set only one"},
+		},
+		"bad limits": {
+			[]string{"REDIS_URL=redis://127.0.0.1:6379/0", "JWKS_URL=http://x/jwks", "WS_SEND_BUFFER=2", "PING_INTERVAL=1ms", "REPLAY_MAX=0", "LOG_LEVEL=loud"},
+			[]string{"WS_SEND_BUFFER", "PING_INTERVAL", "REPLAY_MAX", "LOG_LEVEL"},
+		},
+		"plain JWKS in production": {
+			[]string{"REDIS_URL=redis://127.0.0.1:6379/0", "JWKS_URL=http://api/jwks", "APP_ENV=production"},
+			[]string{"JWKS_URL: must be https"},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			err := run(context.Background(), nil, tt.env, io.Discard)
+			if err == nil {
+				t.Fatal("run accepted the configuration")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+	if err := run(context.Background(), []string{"serve", "now"}, nil, io.Discard); err == nil {
+		t.Error("unexpected arguments accepted")
+	}
+}

@@ -1,0 +1,163 @@
+package messaging
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/modules/messaging/internal/ports/streamcmd"
+)
+
+// Replay bounds of join-room: DefaultReplayMax when the gateway sends no
+// limit, MaxReplayMax at most whatever it sends.
+const (
+	DefaultReplayMax = 1000
+	MaxReplayMax     = 10000
+)
+
+// CommandOptions tune RunCommands. Zero values take the defaults.
+type CommandOptions struct {
+	// Consumer names this process in the consumer group; unique per
+	// process (e.g. hostname + random suffix). Required.
+	Consumer string
+	// Workers is how many commands run at once (default 8).
+	Workers int
+	// ClaimMinIdle is how long a command read by another instance may stay
+	// unanswered before this one takes it over (default 15s). Lower it
+	// only if commands never take that long.
+	ClaimMinIdle time.Duration
+	// ClaimInterval is how often orphaned commands are looked for
+	// (default 5s).
+	ClaimInterval time.Duration
+}
+
+// RunCommands consumes the gateways' command stream (send-message,
+// join-room, mark-read from sockets) until ctx is done, sharing the work
+// with every other api instance through the consumer group. Run it in one
+// goroutine per api process, next to RunRelay.
+func (m *Module) RunCommands(ctx context.Context, rdb *redis.Client, o CommandOptions) error {
+	c, err := streamcmd.New(rdb, commandService{m}, streamcmd.Options{
+		Consumer: o.Consumer, Workers: o.Workers, ClaimMinIdle: o.ClaimMinIdle,
+		ClaimInterval: o.ClaimInterval, Log: m.log,
+	})
+	if err != nil {
+		return err
+	}
+	return c.Run(ctx)
+}
+
+// commandService runs socket commands through the same use cases as REST
+// (one code path for a sent message) and maps their errors to reply codes.
+type commandService struct{ m *Module }
+
+func (s commandService) SendMessage(ctx context.Context, userID string, d streamcmd.SendMessageData) (streamcmd.SendAck, error) {
+	msg, err := s.m.SendMessage(ctx, userID, SendInput{RoomID: d.RoomID, Content: d.Content, ClientMsgID: d.ClientMsgID})
+	if err != nil {
+		return streamcmd.SendAck{}, commandError(err)
+	}
+	return streamcmd.SendAck{ID: msg.ID, RoomID: msg.RoomID, Seq: msg.Seq, Timestamp: msg.CreatedAt.UTC().Format(TimeFormat)}, nil
+}
+
+func (s commandService) MarkRead(ctx context.Context, userID string, d streamcmd.MarkReadData) (streamcmd.MarkReadAck, error) {
+	seq, err := s.m.MarkRead(ctx, userID, d.RoomID, d.Seq)
+	if err != nil {
+		return streamcmd.MarkReadAck{}, commandError(err)
+	}
+	return streamcmd.MarkReadAck{RoomID: d.RoomID, Seq: seq}, nil
+}
+
+// JoinRoom checks the user may read the room and returns its lastSeq and,
+// when the client gave one, the messages after its lastSeq.
+//
+// lastSeq is the newest seq visible to the first history query, and every
+// replayed message has seq <= lastSeq: a message committed later has a
+// higher seq and its event reaches the gateway after the gateway started
+// holding live events for this join, so nothing falls between the replay
+// and the live stream. Beyond limit missed messages the newest limit are
+// sent and Recovered is false: the client pages the older ones over REST.
+func (s commandService) JoinRoom(ctx context.Context, userID string, d streamcmd.JoinRoomData) (streamcmd.JoinAck, error) {
+	limit := d.Limit
+	if limit <= 0 {
+		limit = DefaultReplayMax
+	}
+	limit = min(limit, MaxReplayMax)
+	if d.LastSeq == nil {
+		page, err := s.m.History(ctx, userID, d.RoomID, HistoryQuery{Limit: 1})
+		if err != nil {
+			return streamcmd.JoinAck{}, commandError(err)
+		}
+		ack := streamcmd.JoinAck{RoomID: d.RoomID}
+		if len(page.Items) > 0 {
+			ack.LastSeq = page.Items[0].Seq
+		}
+		return ack, nil
+	}
+	after := *d.LastSeq
+	var (
+		newestFirst []Message
+		lastSeq     int64 = -1
+		recovered         = true
+		before      int64
+	)
+	for done := false; !done; {
+		page, err := s.m.History(ctx, userID, d.RoomID, HistoryQuery{Before: before, Limit: domain.MaxPageSize})
+		if err != nil {
+			return streamcmd.JoinAck{}, commandError(err)
+		}
+		if lastSeq < 0 {
+			lastSeq = 0
+			if len(page.Items) > 0 {
+				lastSeq = page.Items[0].Seq
+			}
+		}
+		for _, msg := range page.Items {
+			if msg.Seq <= after {
+				done = true
+				break
+			}
+			if len(newestFirst) == limit {
+				recovered, done = false, true
+				break
+			}
+			newestFirst = append(newestFirst, msg)
+		}
+		if page.Next == 0 {
+			done = true
+		}
+		before = page.Next
+	}
+	slices.Reverse(newestFirst)
+	msgs := make([]json.RawMessage, len(newestFirst))
+	for i, msg := range newestFirst {
+		b, err := json.Marshal(msg)
+		if err != nil {
+			return streamcmd.JoinAck{}, err
+		}
+		msgs[i] = b
+	}
+	return streamcmd.JoinAck{RoomID: d.RoomID, LastSeq: lastSeq, Recovered: &recovered, Messages: msgs}, nil
+}
+
+// commandError is the socket edge's error table for the messaging
+// sentinels (the REST edge has its own): an *streamcmd.Error with the code
+// the client sees. Other errors are left for the consumer to log as
+// internal.
+func commandError(err error) error {
+	var inv *InvalidError
+	switch {
+	case errors.As(err, &inv):
+		return &streamcmd.Error{Code: CodeBadRequest, Message: inv.Field + " " + inv.Message}
+	case errors.Is(err, ErrNotFound):
+		return &streamcmd.Error{Code: CodeNotFound, Message: "room not found"}
+	case errors.Is(err, ErrUserNotFound):
+		return &streamcmd.Error{Code: CodeNotFound, Message: "user not found"}
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrConflict):
+		return &streamcmd.Error{Code: CodeForbidden, Message: err.Error()}
+	}
+	return err
+}

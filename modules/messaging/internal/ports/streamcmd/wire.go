@@ -1,0 +1,194 @@
+package streamcmd
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Stream names and limits shared by the gateway (producer) and the api
+// (consumer). The root package re-exports them; they are defined here so this
+// package does not import the root package (which imports this one).
+const (
+	// CommandStream is the stream every gateway appends client commands to.
+	CommandStream = "chat:commands"
+	// CommandGroup is the consumer group all api instances share.
+	CommandGroup = "api"
+	// CommandStreamMaxLen trims the command stream (approximately) so a
+	// stopped api fleet cannot fill Redis; 1e6 commands is hours of backlog.
+	CommandStreamMaxLen = 1_000_000
+	// ReplyStreamPrefix + gateway id is the stream a gateway reads replies
+	// from; each gateway process has its own.
+	ReplyStreamPrefix = "chat:replies:"
+	// ReplyStreamMaxLen trims a reply stream (approximately).
+	ReplyStreamMaxLen = 10_000
+	// ReplyStreamTTL expires the reply stream of a gateway that died
+	// without deleting it; every reply refreshes it.
+	ReplyStreamTTL = 10 * time.Minute
+)
+
+// CommandType names a command. The values are the socket event names.
+type CommandType string
+
+// Command types.
+const (
+	CmdSendMessage CommandType = "send-message"
+	CmdJoinRoom    CommandType = "join-room"
+	CmdMarkRead    CommandType = "mark-read"
+)
+
+// Command is one entry of CommandStream.
+type Command struct {
+	ID        string          // uuid chosen by the gateway (logs, tracing)
+	Type      CommandType     // what to do
+	UserID    string          // the authenticated user (verified by the gateway)
+	SessionID string          // the user's session
+	Reply     string          // the stream to XADD the reply to
+	Ref       string          // the gateway's correlation id, echoed in the reply
+	Data      json.RawMessage // the command's data (SendMessageData, ...)
+}
+
+// Values is the field list for XADD.
+func (c Command) Values() []any {
+	return []any{
+		"id", c.ID, "type", string(c.Type), "user", c.UserID, "session", c.SessionID,
+		"reply", c.Reply, "ref", c.Ref, "data", []byte(c.Data),
+	}
+}
+
+// ParseCommand reads a command from a stream entry's fields. A command
+// without type, user, reply or ref cannot be executed or answered.
+func ParseCommand(values map[string]any) (Command, error) {
+	c := Command{
+		ID:        str(values["id"]),
+		Type:      CommandType(str(values["type"])),
+		UserID:    str(values["user"]),
+		SessionID: str(values["session"]),
+		Reply:     str(values["reply"]),
+		Ref:       str(values["ref"]),
+		Data:      json.RawMessage(str(values["data"])),
+	}
+	if c.Type == "" || c.UserID == "" || c.Reply == "" || c.Ref == "" {
+		return c, errors.New("streamcmd: command lacks type, user, reply or ref")
+	}
+	return c, nil
+}
+
+// Reply is one entry of a reply stream: the result of the command whose Ref
+// it carries. Data is the ack data when OK, an ErrorData otherwise.
+type Reply struct {
+	Ref  string
+	OK   bool
+	Data json.RawMessage
+}
+
+// Values is the field list for XADD.
+func (r Reply) Values() []any {
+	ok := "0"
+	if r.OK {
+		ok = "1"
+	}
+	return []any{"ref", r.Ref, "ok", ok, "data", []byte(r.Data)}
+}
+
+// ParseReply reads a reply from a stream entry's fields.
+func ParseReply(values map[string]any) (Reply, error) {
+	r := Reply{Ref: str(values["ref"]), OK: str(values["ok"]) == "1", Data: json.RawMessage(str(values["data"]))}
+	if r.Ref == "" {
+		return r, errors.New("streamcmd: reply lacks ref")
+	}
+	return r, nil
+}
+
+// Err decodes the error of a failed reply.
+func (r Reply) Err() *Error {
+	if r.OK {
+		return nil
+	}
+	var e Error
+	if err := json.Unmarshal(r.Data, &e); err != nil || e.Code == "" {
+		return &Error{Code: CodeInternal, Message: "malformed error reply"}
+	}
+	return &e
+}
+
+// SendMessageData is the data of a send-message command. RoomID is always
+// set by the gateway (the global room when the client left it out).
+type SendMessageData struct {
+	RoomID      string `json:"roomId"`
+	Content     string `json:"content"`
+	ClientMsgID string `json:"clientMsgId,omitempty"`
+}
+
+// JoinRoomData is the data of a join-room command. Without LastSeq no
+// history is sent. Limit bounds the replay (the gateway's REPLAY_MAX).
+type JoinRoomData struct {
+	RoomID  string `json:"roomId"`
+	LastSeq *int64 `json:"lastSeq,omitempty"`
+	Limit   int    `json:"limit,omitempty"`
+}
+
+// MarkReadData is the data of a mark-read command.
+type MarkReadData struct {
+	RoomID string `json:"roomId"`
+	Seq    int64  `json:"seq"`
+}
+
+// SendAck answers send-message: the stored message (the first one when the
+// clientMsgId was seen before).
+type SendAck struct {
+	ID        string `json:"id"`
+	RoomID    string `json:"roomId"`
+	Seq       int64  `json:"seq"`
+	Timestamp string `json:"timestamp"`
+}
+
+// JoinAck answers join-room. LastSeq is the room's newest seq when the
+// command ran; Messages (encoded exactly like message event data, oldest
+// first, all with seq <= LastSeq) are present only when the command had a
+// LastSeq, and then Recovered says whether they are all the missed ones.
+type JoinAck struct {
+	RoomID    string            `json:"roomId"`
+	LastSeq   int64             `json:"lastSeq"`
+	Recovered *bool             `json:"recovered,omitempty"`
+	Messages  []json.RawMessage `json:"messages,omitempty"`
+}
+
+// MarkReadAck answers mark-read with the user's read position after it
+// (never lower than before).
+type MarkReadAck struct {
+	RoomID string `json:"roomId"`
+	Seq    int64  `json:"seq"`
+}
+
+// Error codes of failed replies; the gateway passes them to the client in
+// its error frame.
+const (
+	CodeBadRequest  = "bad_request"
+	CodeNotFound    = "not_found"
+	CodeForbidden   = "forbidden"
+	CodeInternal    = "internal"
+	CodeUnavailable = "unavailable"
+)
+
+// Error is the data of a failed reply, and the error a Service returns to
+// choose the code the client sees. Any other error becomes CodeInternal.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// str converts a stream field value (go-redis gives strings) to a string.
+func str(v any) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case []byte:
+		return string(s)
+	default:
+		return ""
+	}
+}
