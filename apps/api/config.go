@@ -64,6 +64,12 @@ type Config struct {
 	CommandWorkers       int           `env:"COMMAND_WORKERS" envDefault:"8"`
 	CommandClaimMinIdle  time.Duration `env:"COMMAND_CLAIM_MIN_IDLE" envDefault:"15s"`
 	CommandClaimInterval time.Duration `env:"COMMAND_CLAIM_INTERVAL" envDefault:"5s"`
+
+	// VAPIDPublicKey is handed to browsers subscribing to Web Push; when
+	// empty it is read from VAPIDKeyFile (created outside production), the
+	// file the worker signs with.
+	VAPIDPublicKey string `env:"VAPID_PUBLIC_KEY"`
+	VAPIDKeyFile   string `env:"VAPID_KEY_FILE" envDefault:".dev/vapid.json"`
 }
 
 // production reports whether the api runs with APP_ENV=production.

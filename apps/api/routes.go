@@ -13,6 +13,7 @@ import (
 	"github.com/chatforge/chat/apps/api/openapi"
 	"github.com/chatforge/chat/modules/identity"
 	"github.com/chatforge/chat/modules/messaging"
+	"github.com/chatforge/chat/modules/notify"
 	"github.com/chatforge/chat/platform/authn"
 	"github.com/chatforge/chat/platform/health"
 	"github.com/chatforge/chat/platform/metrics"
@@ -93,6 +94,23 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 		return nil, nil, fmt.Errorf("messaging module: %w", err)
 	}
 	chat.Routes(r, auth, userLimit)
+
+	vapid := cfg.VAPIDPublicKey
+	if vapid == "" {
+		k, err := notify.LoadVAPIDKeys(cfg.VAPIDKeyFile, !cfg.production())
+		if err != nil {
+			return nil, nil, fmt.Errorf("VAPID_KEY_FILE: %w", err)
+		}
+		vapid = k.PublicKey
+	}
+	push, err := notify.New(notify.Deps{DB: d.db, Log: d.log, Now: time.Now, Config: notify.Config{
+		Push: notify.PushConfig{VAPIDPublicKey: vapid, AllowHTTPEndpoints: !cfg.production()},
+	}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("notify module: %w", err)
+	}
+	push.Routes(r, auth, userLimit)
+
 	commands := func(ctx context.Context) error {
 		return chat.RunCommands(ctx, d.rdb, messaging.CommandOptions{
 			Consumer:      instanceName(),

@@ -33,7 +33,7 @@ type bin struct {
 	err  error
 }
 
-var workerBin, mailpitBin bin
+var workerBin, mailpitBin bin // mailpitBin: see worker_mailpit_test.go
 
 // workerBinary builds ./apps/worker (E2E_BUILD_FLAGS apply, as for the api).
 func workerBinary(t *testing.T) string {
@@ -65,63 +65,27 @@ func workerBinary(t *testing.T) string {
 	return workerBin.path
 }
 
-// mailpitBinary returns MAILPIT_BIN, else the dev stack's .dev/bin/mailpit,
-// else installs Mailpit from the Go module proxy into the user cache (once
-// per machine; the UI is not needed here, only SMTP and the REST API).
-func mailpitBinary(t *testing.T) string {
-	t.Helper()
-	mailpitBin.once.Do(func() {
-		if p := os.Getenv("MAILPIT_BIN"); p != "" {
-			mailpitBin.path = p
-			return
-		}
-		if root, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
-			p := filepath.Join(filepath.Dir(strings.TrimSpace(string(root))), ".dev", "bin", "mailpit")
-			if v, err := os.ReadFile(p + ".version"); err == nil && strings.TrimSpace(string(v)) == mailpitVersion {
-				mailpitBin.path = p
-				return
-			}
-		}
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		dir := filepath.Join(cache, "chatforge-e2e", "mailpit-"+mailpitVersion)
-		if _, err := os.Stat(filepath.Join(dir, "mailpit")); err == nil {
-			mailpitBin.path = filepath.Join(dir, "mailpit")
-			return
-		}
-		cmd := exec.Command("go", "install", "github.com/axllent/mailpit@"+mailpitVersion)
-		cmd.Dir = os.TempDir() // outside our module: Mailpit's own go.mod rules
-		cmd.Env = append(os.Environ(), "GOBIN="+dir)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			mailpitBin.err = fmt.Errorf("go install mailpit: %v\n%s", err, b)
-			return
-		}
-		mailpitBin.path = filepath.Join(dir, "mailpit")
-	})
-	if mailpitBin.err != nil {
-		t.Fatalf("mailpit binary: %v", mailpitBin.err)
-	}
-	return mailpitBin.path
-}
-
 // proc is a background process with its output kept for failure reports.
 type proc struct {
 	name, bin, dir string
 	args, env      []string
 	readyURL       string
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	logs lockedBuffer
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	done    chan struct{}
+	exitErr error // set before done closes
+	logs    lockedBuffer
 }
 
 func newBgProc(t *testing.T, name, bin, readyURL string, args, env []string) *proc {
 	p := &proc{name: name, bin: bin, dir: t.TempDir(), args: args, env: env, readyURL: readyURL}
 	t.Cleanup(func() {
-		p.stop(syscall.SIGTERM)
+		// A graceful stop must end with status 0 (a SIGKILLed run is over
+		// already and not judged).
+		if p.stop(syscall.SIGTERM) && p.exit() != nil {
+			t.Errorf("%s did not shut down cleanly on SIGTERM: %v", p.name, p.exit())
+		}
 		if t.Failed() || os.Getenv("E2E_LOGS") != "" {
 			t.Logf("--- %s output ---\n%s", p.name, p.logs.tail(128<<10))
 		}
@@ -147,6 +111,9 @@ func (p *proc) start(t *testing.T) {
 	go func() {
 		err := cmd.Wait()
 		fmt.Fprintf(&p.logs, "=== test: %s exited: %v\n", p.name, err)
+		p.mu.Lock()
+		p.exitErr = err
+		p.mu.Unlock()
 		close(done)
 	}()
 	p.mu.Lock()
@@ -173,47 +140,35 @@ func (p *proc) start(t *testing.T) {
 	}
 }
 
-// stop signals the process and waits for it (SIGKILL after 30 s).
-func (p *proc) stop(sig syscall.Signal) {
+// stop signals the process and waits for it (SIGKILL after 30 s). It
+// reports whether the process was running.
+func (p *proc) stop(sig syscall.Signal) bool {
 	p.mu.Lock()
 	cmd, done := p.cmd, p.done
 	p.mu.Unlock()
 	if cmd == nil {
-		return
+		return false
 	}
 	select {
 	case <-done:
-		return
+		return false
 	default:
 	}
 	_ = cmd.Process.Signal(sig)
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
+		fmt.Fprintf(&p.logs, "=== test: %s ignored %v for 30s; killing\n", p.name, sig)
 		_ = cmd.Process.Kill()
 		<-done
 	}
+	return true
 }
 
-// mailpit is a real SMTP server with a REST API to read what it got.
-type mailpit struct {
-	*proc
-	SMTPAddr, API string
-}
-
-// startMailpit starts Mailpit on free ports, keeping mail in a file so a
-// restart (the outage test) keeps what was delivered before.
-func startMailpit(t *testing.T) *mailpit {
-	t.Helper()
-	smtpAddr, uiAddr := freeAddr(t), freeAddr(t)
-	db := filepath.Join(t.TempDir(), "mailpit.db")
-	p := newBgProc(t, "mailpit", mailpitBinary(t), "http://"+uiAddr+"/readyz",
-		[]string{"--smtp", smtpAddr, "--listen", uiAddr, "--database", db, "--disable-version-check",
-			"--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--quiet"},
-		baseEnvList())
-	m := &mailpit{proc: p, SMTPAddr: smtpAddr, API: "http://" + uiAddr}
-	m.start(t)
-	return m
+func (p *proc) exit() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exitErr
 }
 
 // startWorker starts a worker for stack s. The worker's PUBLIC_BASE_URL is

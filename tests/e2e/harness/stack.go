@@ -77,6 +77,7 @@ func NewStack(t testing.TB, o Options) *Stack {
 			"APP_ENV":                   "test",
 			"LOG_LEVEL":                 "debug",
 			"JWT_PRIVATE_KEY_FILE":      keyFile,
+			"VAPID_KEY_FILE":            filepath.Join(filepath.Dir(keyFile), "vapid.json"),
 			"PASSWORD_HASH_MEMORY_KIB":  "1024",
 			"PASSWORD_HASH_ITERATIONS":  "1",
 			"PASSWORD_HASH_PARALLELISM": "1",

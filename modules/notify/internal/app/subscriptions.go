@@ -1,0 +1,57 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/chatforge/chat/modules/notify/internal/domain"
+)
+
+// SubscriptionRepo stores subscriptions for the REST use cases.
+type SubscriptionRepo interface {
+	// Upsert stores s, or updates the row of the same endpoint (a browser
+	// renewing its keys, or handing the device to another account), and
+	// returns the stored row. It keeps at most
+	// domain.MaxSubscriptionsPerUser per user, dropping the oldest.
+	Upsert(ctx context.Context, s domain.Subscription) (domain.Subscription, error)
+	ListByUser(ctx context.Context, userID string) ([]domain.Subscription, error)
+	// Delete removes the user's subscription id; domain.ErrNotFound if the
+	// user has none by that id.
+	Delete(ctx context.Context, userID, id string) error
+}
+
+// Subscriptions are the push-subscription use cases behind the REST API.
+type Subscriptions struct {
+	repo      SubscriptionRepo
+	allowHTTP bool
+	now       func() time.Time
+}
+
+// NewSubscriptions wires them; allowHTTP admits http:// endpoints.
+func NewSubscriptions(r SubscriptionRepo, allowHTTP bool, now func() time.Time) *Subscriptions {
+	return &Subscriptions{repo: r, allowHTTP: allowHTTP, now: now}
+}
+
+// Register validates and stores a device's subscription for userID.
+func (s *Subscriptions) Register(ctx context.Context, userID, endpoint, p256dh, auth, userAgent string) (domain.Subscription, error) {
+	sub, err := domain.NewSubscription(uuid.NewString(), userID, endpoint, p256dh, auth, userAgent, s.allowHTTP, s.now().UTC())
+	if err != nil {
+		return domain.Subscription{}, err
+	}
+	return s.repo.Upsert(ctx, sub)
+}
+
+// List returns userID's subscriptions, newest first.
+func (s *Subscriptions) List(ctx context.Context, userID string) ([]domain.Subscription, error) {
+	return s.repo.ListByUser(ctx, userID)
+}
+
+// Remove deletes one of userID's subscriptions.
+func (s *Subscriptions) Remove(ctx context.Context, userID, id string) error {
+	if _, err := uuid.Parse(id); err != nil {
+		return domain.ErrNotFound
+	}
+	return s.repo.Delete(ctx, userID, id)
+}
