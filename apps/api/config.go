@@ -43,6 +43,13 @@ type Config struct {
 	TrustedProxies      []string      `env:"TRUSTED_PROXIES" envSeparator:","`
 	HTTPBodyLimit       int64         `env:"HTTP_BODY_LIMIT" envDefault:"1048576"`
 	HTTPShutdownTimeout time.Duration `env:"HTTP_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// HTTPReadTimeout bounds reading a whole request (headers and body);
+	// HTTPWriteTimeout the time from its headers to the end of the response.
+	// The api serves no WebSocket or long poll (the gateway does), so every
+	// request can be bounded; keep the write timeout above
+	// DB_STATEMENT_TIMEOUT so a slow query's error still reaches the client.
+	HTTPReadTimeout  time.Duration `env:"HTTP_READ_TIMEOUT" envDefault:"15s"`
+	HTTPWriteTimeout time.Duration `env:"HTTP_WRITE_TIMEOUT" envDefault:"30s"`
 
 	// Rate limits, in requests per minute; the burst equals the rate.
 	RateLimitAuthIP      int `env:"RATE_LIMIT_AUTH_IP" envDefault:"20"`
@@ -134,6 +141,12 @@ func (c Config) Validate() error {
 	}
 	if c.HTTPShutdownTimeout <= 0 {
 		bad("HTTP_SHUTDOWN_TIMEOUT: must be positive (got %s)", c.HTTPShutdownTimeout)
+	}
+	if c.HTTPReadTimeout <= 0 {
+		bad("HTTP_READ_TIMEOUT: must be positive (got %s)", c.HTTPReadTimeout)
+	}
+	if c.HTTPWriteTimeout <= 0 {
+		bad("HTTP_WRITE_TIMEOUT: must be positive (got %s)", c.HTTPWriteTimeout)
 	}
 	for _, l := range []struct {
 		name string

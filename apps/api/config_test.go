@@ -24,6 +24,12 @@ func TestConfigDefaults(t *testing.T) {
 		cfg.PasswordHashMemoryKiB != 65536 || len(cfg.CORSAllowedOrigins) != 1 {
 		t.Errorf("unexpected defaults: %+v", cfg)
 	}
+	if cfg.HTTPReadTimeout != 15*time.Second || cfg.HTTPWriteTimeout != 30*time.Second {
+		t.Errorf("HTTP read/write timeouts %s/%s, want 15s/30s", cfg.HTTPReadTimeout, cfg.HTTPWriteTimeout)
+	}
+	if cfg.StatementTimeout != 10*time.Second {
+		t.Errorf("DB_STATEMENT_TIMEOUT default %s, want 10s", cfg.StatementTimeout)
+	}
 	if got := cfg.keyFile(); got != devKeyFile {
 		t.Errorf("keyFile() = %q, want %q", got, devKeyFile)
 	}
@@ -42,6 +48,9 @@ func TestConfigRejects(t *testing.T) {
 		{"bad values are all listed",
 			[]string{"API_ADDR=8080", "LOG_LEVEL=loud", "RATE_LIMIT_USER=0", "CORS_ALLOWED_ORIGINS=https://a.example/x", "TRUSTED_PROXIES=nope"},
 			[]string{"API_ADDR:", "LOG_LEVEL:", "RATE_LIMIT_USER:", "CORS_ALLOWED_ORIGINS:", "TRUSTED_PROXIES:"}},
+		{"request timeouts are positive",
+			[]string{"HTTP_READ_TIMEOUT=0s", "HTTP_WRITE_TIMEOUT=-1s"},
+			[]string{"HTTP_READ_TIMEOUT: must be positive", "HTTP_WRITE_TIMEOUT: must be positive"}},
 		{"refresh outlives access",
 			[]string{"ACCESS_TOKEN_TTL=1h", "REFRESH_TOKEN_TTL=30m"},
 			[]string{"REFRESH_TOKEN_TTL: must be longer"}},

@@ -84,7 +84,8 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 			}
 		})
 	}
-	err = httpserver.Run(ctx, log, cfg.Addr, h, cfg.HTTPShutdownTimeout)
+	err = httpserver.Run(ctx, log, cfg.Addr, h, cfg.HTTPShutdownTimeout,
+		httpserver.WithTimeouts(cfg.HTTPReadTimeout, cfg.HTTPWriteTimeout))
 	stopBg()
 	wg.Wait()
 	return err

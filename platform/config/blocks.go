@@ -16,6 +16,11 @@ type Postgres struct {
 	MaxIdleConns    int           `env:"DB_MAX_IDLE_CONNS" envDefault:"10"`
 	ConnMaxLifetime time.Duration `env:"DB_CONN_MAX_LIFETIME" envDefault:"30m"`
 	ConnMaxIdleTime time.Duration `env:"DB_CONN_MAX_IDLE_TIME" envDefault:"5m"`
+	// StatementTimeout is the statement_timeout of every connection: the
+	// server cancels a statement (lock waits included) running longer, so
+	// a runaway query cannot hold a connection and its locks for good.
+	// 0 sets none (the server's or role's default applies).
+	StatementTimeout time.Duration `env:"DB_STATEMENT_TIMEOUT" envDefault:"10s"`
 }
 
 // Validate checks the URL scheme and the pool bounds.
@@ -35,6 +40,9 @@ func (p Postgres) Validate() error {
 	}
 	if p.ConnMaxIdleTime < 0 {
 		errs = append(errs, errors.New("DB_CONN_MAX_IDLE_TIME: must not be negative"))
+	}
+	if p.StatementTimeout < 0 {
+		errs = append(errs, errors.New("DB_STATEMENT_TIMEOUT: must not be negative (0 = none)"))
 	}
 	return errors.Join(errs...)
 }

@@ -6,8 +6,12 @@ package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strconv"
+	"time"
 
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -24,8 +28,17 @@ import (
 // Statements are prepared and cached per connection (PrepareStmt): the hot
 // path runs a few queries over and over. This needs session-level pooling
 // if a PgBouncer sits in front.
+//
+// cfg.StatementTimeout, when positive, becomes the statement_timeout of
+// every connection (a startup parameter, overriding one in the URL). It is
+// not applied to migrations (Migrate opens its own connection): building
+// an index may rightly take longer.
 func Open(ctx context.Context, cfg config.Postgres, log *slog.Logger) (*gorm.DB, error) {
-	db, err := gorm.Open(postgres.Open(cfg.URL), &gorm.Config{
+	dsn, err := withStatementTimeout(cfg.URL, cfg.StatementTimeout)
+	if err != nil {
+		return nil, err
+	}
+	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{
 		Logger:         newGormLogger(log),
 		TranslateError: true,
 		PrepareStmt:    true,
@@ -48,4 +61,23 @@ func Open(ctx context.Context, cfg config.Postgres, log *slog.Logger) (*gorm.DB,
 		return nil, fmt.Errorf("database: ping: %w", err)
 	}
 	return db, nil
+}
+
+// withStatementTimeout adds statement_timeout (in milliseconds, at least
+// one) to the query of a postgres:// URL; pgx sends the query parameters it
+// does not know itself as run-time parameters when it connects. d <= 0
+// leaves the URL as it is.
+func withStatementTimeout(dsn string, d time.Duration) (string, error) {
+	if d <= 0 {
+		return dsn, nil
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		// Not quoted: the URL may hold a password.
+		return "", errors.New("database: open: DATABASE_URL is not a valid URL")
+	}
+	q := u.Query()
+	q.Set("statement_timeout", strconv.FormatInt(max(d.Milliseconds(), 1), 10))
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }

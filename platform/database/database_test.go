@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 
@@ -132,5 +133,46 @@ func TestRegisterPoolMetrics(t *testing.T) {
 		if !found[name] {
 			t.Errorf("metric %s not exported", name)
 		}
+	}
+}
+
+// DB_STATEMENT_TIMEOUT reaches every connection: the server cancels a
+// longer statement. Zero sets none.
+func TestStatementTimeout(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.Postgres(t, nil)
+	openWith := func(d time.Duration) *gorm.DB {
+		t.Helper()
+		db, err := database.Open(t.Context(), config.Postgres{URL: dsn, MaxOpenConns: 2, StatementTimeout: d}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if sqlDB, err := db.DB(); err == nil {
+				_ = sqlDB.Close()
+			}
+		})
+		return db
+	}
+	show := func(db *gorm.DB) string {
+		t.Helper()
+		var v string
+		if err := db.Raw("SHOW statement_timeout").Scan(&v).Error; err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	db := openWith(150 * time.Millisecond)
+	if got := show(db); got != "150ms" {
+		t.Errorf("statement_timeout = %q, want 150ms", got)
+	}
+	err := db.Exec("SELECT pg_sleep(2)").Error
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+		t.Errorf("a statement past the timeout: err = %v, want query_canceled (57014)", err)
+	}
+	if got := show(openWith(0)); got != "0" {
+		t.Errorf("statement_timeout with DB_STATEMENT_TIMEOUT=0: %q, want the server default 0", got)
 	}
 }

@@ -15,13 +15,35 @@ import (
 
 const (
 	// readHeaderTimeout bounds how long a client may take to send request
-	// headers (slowloris). There is deliberately no ReadTimeout or
-	// WriteTimeout: they would cut WebSocket and long-polling connections;
-	// request bodies are capped by size in the web middleware instead.
+	// headers (slowloris). By default there is no ReadTimeout or
+	// WriteTimeout: they would cut WebSocket and long-polling connections.
+	// A server without those (the REST api) sets them with WithTimeouts.
 	readHeaderTimeout = 5 * time.Second
 	// idleTimeout closes keep-alive connections left unused this long.
 	idleTimeout = 120 * time.Second
 )
+
+// Option tunes the server Run starts.
+type Option func(*http.Server)
+
+// WithTimeouts bounds each request: read is the time to read a request,
+// headers and body (http.Server.ReadTimeout: a client trickling its body
+// holds a connection and a handler no longer than that); write is the time
+// from the end of the request headers to the end of the response
+// (http.Server.WriteTimeout: a response late beyond it is cut off and the
+// connection closed). Zero leaves that side unbounded. Never use it on a
+// server that upgrades to WebSockets or long-polls: it would cut those
+// connections off.
+//
+// The write timeout does not stop a slow handler, which runs on until it
+// returns (it only loses its response); deadlines inside the handler
+// (database statement timeouts, client timeouts) bound the work itself.
+func WithTimeouts(read, write time.Duration) Option {
+	return func(s *http.Server) {
+		s.ReadTimeout = read
+		s.WriteTimeout = write
+	}
+}
 
 // Run serves h on addr until ctx is done, then shuts down gracefully within
 // shutdownTimeout: it stops accepting connections and waits for in-flight
@@ -33,18 +55,18 @@ const (
 // cancelling ctx lets in-flight requests finish instead of failing them.
 // Hijacked connections (WebSockets) are not tracked by the shutdown: their
 // owner must close them on ctx.Done.
-func Run(ctx context.Context, log *slog.Logger, addr string, h http.Handler, shutdownTimeout time.Duration) error {
+func Run(ctx context.Context, log *slog.Logger, addr string, h http.Handler, shutdownTimeout time.Duration, opts ...Option) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("httpserver: listen on %s: %w", addr, err)
 	}
-	return serve(ctx, log, ln, h, shutdownTimeout)
+	return serve(ctx, log, ln, h, shutdownTimeout, opts...)
 }
 
 // serve is Run on an open listener, which it closes; tests use it to learn
 // the bound address.
-func serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, shutdownTimeout time.Duration) error {
+func serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, shutdownTimeout time.Duration, opts ...Option) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -52,12 +74,16 @@ func serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	for _, o := range opts {
+		o(srv)
+	}
 
 	// Buffered: Serve's result must not block the goroutine after Run has
 	// returned on a shutdown error.
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.InfoContext(ctx, "http server listening", slog.String("addr", ln.Addr().String()))
+	log.InfoContext(ctx, "http server listening", slog.String("addr", ln.Addr().String()),
+		slog.Duration("read_timeout", srv.ReadTimeout), slog.Duration("write_timeout", srv.WriteTimeout))
 
 	select {
 	case err := <-served:

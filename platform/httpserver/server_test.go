@@ -1,12 +1,14 @@
 package httpserver
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -14,14 +16,14 @@ import (
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // startServe runs serve on a loopback port and returns its URL and result.
-func startServe(t *testing.T, ctx context.Context, h http.Handler, timeout time.Duration) (string, <-chan error) {
+func startServe(t *testing.T, ctx context.Context, h http.Handler, timeout time.Duration, opts ...Option) (string, <-chan error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, discard(), ln, h, timeout) }()
+	go func() { done <- serve(ctx, discard(), ln, h, timeout, opts...) }()
 	return "http://" + ln.Addr().String(), done
 }
 
@@ -147,5 +149,76 @@ func TestRunReturnsListenError(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("Run did not return the listen error at once")
+	}
+}
+
+// slowBody sends a request whose body never finishes and returns the status
+// line the server answers within wait ("" if none).
+func slowBody(t *testing.T, url string, wait time.Duration) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(wait))
+	line, _ := bufio.NewReader(conn).ReadString('\n')
+	return strings.TrimSpace(line)
+}
+
+// readBody answers 200 once it has the whole body, 408 when reading fails.
+var readBody = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if _, err := io.ReadAll(r.Body); err != nil {
+		w.WriteHeader(http.StatusRequestTimeout)
+		return
+	}
+	io.WriteString(w, "ok")
+})
+
+func TestWithTimeoutsBoundsReadingTheRequest(t *testing.T) {
+	t.Parallel()
+	url, _ := startServe(t, t.Context(), readBody, time.Second, WithTimeouts(100*time.Millisecond, time.Second))
+	if got := slowBody(t, url, 2*time.Second); got != "HTTP/1.1 408 Request Timeout" {
+		t.Errorf("trickled body answered %q, want the handler's read to time out (408)", got)
+	}
+}
+
+func TestWithTimeoutsBoundsTheResponse(t *testing.T) {
+	t.Parallel()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "late")
+	})
+	url, _ := startServe(t, t.Context(), h, time.Second, WithTimeouts(time.Second, 100*time.Millisecond))
+	res, err := http.Get(url)
+	if err == nil {
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		t.Errorf("a response late past the write timeout arrived: %d %q", res.StatusCode, b)
+	}
+}
+
+// Without WithTimeouts (the gateway: WebSockets, long polling) a request
+// may take as long as it needs.
+func TestNoTimeoutsByDefault(t *testing.T) {
+	t.Parallel()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "late")
+	})
+	url, _ := startServe(t, t.Context(), h, time.Second)
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("slow response without timeouts: %v", err)
+	}
+	defer res.Body.Close()
+	if b, _ := io.ReadAll(res.Body); string(b) != "late" {
+		t.Errorf("body %q", b)
+	}
+	if got := slowBody(t, url, 300*time.Millisecond); got != "" {
+		t.Errorf("trickled body answered %q without a read timeout, want no answer yet", got)
 	}
 }

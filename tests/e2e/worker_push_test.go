@@ -141,6 +141,41 @@ func TestWorkerPush(t *testing.T) {
 		}
 		t.Logf("burst of 20 messages: %d pushes covering %d messages", len(got), total)
 	})
+
+	// A subscription lives as long as the session that registered it: a
+	// stolen session's device must not keep receiving message previews
+	// once that session is logged out (or revoked by a password reset).
+	t.Run("no push after the subscribing session logs out", func(t *testing.T) {
+		eve, frank := newChat(t, s, c), newChat(t, s, c)
+		device := chat{t: t, c: c, a: s.Login(t, c, eve.a.Email, eve.a.Password)}
+		eveSub, frankSub := ps.subscribe(t), ps.subscribe(t)
+		for u, sub := range map[*chat]*testSubscription{&device: eveSub, &frank: frankSub} {
+			u.want(http.StatusCreated, nil, http.MethodPost, "/api/push/subscriptions", map[string]any{
+				"endpoint": sub.Endpoint, "keys": map[string]string{"p256dh": sub.P256DH, "auth": sub.Auth},
+			})
+		}
+		device.want(http.StatusNoContent, nil, http.MethodPost, "/api/auth/logout", nil)
+		var list struct {
+			Items []struct{ ID string } `json:"items"`
+		}
+		eve.want(http.StatusOK, &list, http.MethodGet, "/api/push/subscriptions", nil)
+		if len(list.Items) != 0 {
+			t.Errorf("eve's other session lists %d subscriptions after the subscribing session logged out", len(list.Items))
+		}
+
+		var room chatRoom
+		alice.want(http.StatusCreated, &room, http.MethodPost, "/api/chat/rooms", map[string]any{
+			"name": "logout-room", "kind": "private", "memberIds": []string{eve.a.ID, frank.a.ID},
+		})
+		alice.want(http.StatusCreated, nil, http.MethodPost, "/api/chat/messages",
+			map[string]any{"roomId": room.ID, "content": "not for a logged-out device"})
+		// frank's push proves the message went through the push pipeline.
+		eventually(t, 20*time.Second, "frank's push", func() bool { return len(ps.pushes(frankSub)) > 0 })
+		time.Sleep(2 * time.Second) // past the collapse window
+		if got := ps.pushes(eveSub); len(got) != 0 {
+			t.Errorf("the logged-out session's device got %d pushes: %+v", len(got), got)
+		}
+	})
 }
 
 // setOnline marks a user online the way a gateway does for a live socket:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +113,26 @@ func TestJobsRemoveOnlyWhatIsDue(t *testing.T) {
 	// Exact trimming is Redis's business: check the call reached the stream.
 	if n, _ := rdb.XLen(ctx, key).Result(); n > 2 || n < 1 {
 		t.Errorf("stream length %d", n)
+	}
+}
+
+// The session purge must not read the whole table each run: its plan goes
+// through sessions_purge_idx. enable_seqscan=off makes the planner prefer
+// any usable index on this small test table, so a sequential scan in the
+// plan means no index fits the query.
+func TestSessionPurgeUsesIndex(t *testing.T) {
+	_, db, _ := setup(t)
+	var plan []string
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`SET LOCAL enable_seqscan = off`).Error; err != nil {
+			return err
+		}
+		return tx.Raw(`EXPLAIN `+purgeSessionsSQL, time.Now(), Batch).Scan(&plan).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := strings.Join(plan, "\n"); !strings.Contains(text, "sessions_purge_idx") {
+		t.Errorf("session purge plan does not use sessions_purge_idx:\n%s", text)
 	}
 }

@@ -29,7 +29,10 @@ type RateLimiter interface {
 
 // SubscriptionStore is the push subscriptions of users.
 type SubscriptionStore interface {
-	ListByUser(ctx context.Context, userID string) ([]domain.Subscription, error)
+	// Deliverable returns userID's subscriptions whose session is live and
+	// deletes the others: a push carries a message preview, and must stop
+	// when the session that subscribed is logged out, revoked or expired.
+	Deliverable(ctx context.Context, userID string) ([]domain.Subscription, error)
 	Delete(ctx context.Context, userID, id string) error
 	MarkSuccess(ctx context.Context, id string, at time.Time) error
 }
@@ -122,7 +125,7 @@ func (d *Deliverer) Deliver(ctx context.Context, userID, roomID string) (PushRes
 	if err != nil {
 		return PushResult{}, err
 	}
-	subs, err := d.subs.ListByUser(ctx, userID)
+	subs, err := d.subs.Deliverable(ctx, userID)
 	if err != nil {
 		return PushResult{}, fmt.Errorf("subscriptions: %w", err)
 	}

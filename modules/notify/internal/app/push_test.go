@@ -61,7 +61,7 @@ func (l fakeLimiter) Allow(context.Context, string) (bool, time.Duration, error)
 
 type fakeSubs struct{ subs []domain.Subscription }
 
-func (s *fakeSubs) ListByUser(context.Context, string) ([]domain.Subscription, error) {
+func (s *fakeSubs) Deliverable(context.Context, string) ([]domain.Subscription, error) {
 	return s.subs, nil
 }
 func (s *fakeSubs) MarkSuccess(context.Context, string, time.Time) error { return nil }

@@ -14,8 +14,10 @@ type SubscriptionRepo interface {
 	// Upsert stores s, or updates the row of the same endpoint (a browser
 	// renewing its keys, or handing the device to another account), and
 	// returns the stored row. It keeps at most
-	// domain.MaxSubscriptionsPerUser per user, dropping the oldest.
+	// domain.MaxSubscriptionsPerUser per user, dropping the oldest. The row
+	// belongs to s.SessionID from then on, whoever registered it before.
 	Upsert(ctx context.Context, s domain.Subscription) (domain.Subscription, error)
+	// ListByUser returns the user's subscriptions whose session is live.
 	ListByUser(ctx context.Context, userID string) ([]domain.Subscription, error)
 	// Delete removes the user's subscription id; domain.ErrNotFound if the
 	// user has none by that id.
@@ -34,16 +36,17 @@ func NewSubscriptions(r SubscriptionRepo, allowHTTP bool, now func() time.Time) 
 	return &Subscriptions{repo: r, allowHTTP: allowHTTP, now: now}
 }
 
-// Register validates and stores a device's subscription for userID.
-func (s *Subscriptions) Register(ctx context.Context, userID, endpoint, p256dh, auth, userAgent string) (domain.Subscription, error) {
-	sub, err := domain.NewSubscription(uuid.NewString(), userID, endpoint, p256dh, auth, userAgent, s.allowHTTP, s.now().UTC())
+// Register validates and stores a device's subscription for userID, bound
+// to sessionID, the caller's session: it stops with that session.
+func (s *Subscriptions) Register(ctx context.Context, userID, sessionID, endpoint, p256dh, auth, userAgent string) (domain.Subscription, error) {
+	sub, err := domain.NewSubscription(uuid.NewString(), userID, sessionID, endpoint, p256dh, auth, userAgent, s.allowHTTP, s.now().UTC())
 	if err != nil {
 		return domain.Subscription{}, err
 	}
 	return s.repo.Upsert(ctx, sub)
 }
 
-// List returns userID's subscriptions, newest first.
+// List returns userID's subscriptions of live sessions, newest first.
 func (s *Subscriptions) List(ctx context.Context, userID string) ([]domain.Subscription, error) {
 	return s.repo.ListByUser(ctx, userID)
 }

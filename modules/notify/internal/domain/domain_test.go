@@ -60,10 +60,10 @@ func TestNewSubscription(t *testing.T) {
 	p256 := base64.RawURLEncoding.EncodeToString(priv.PublicKey().Bytes())
 	auth := base64.RawURLEncoding.EncodeToString(make([]byte, 16))
 	now := time.Now()
-	if _, err := NewSubscription("id", "u", "https://push.example/abc", p256, auth+"==", "ua", false, now); err != nil {
+	if _, err := NewSubscription("id", "u", "s", "https://push.example/abc", p256, auth+"==", "ua", false, now); err != nil {
 		t.Fatalf("valid subscription: %v", err)
 	}
-	if _, err := NewSubscription("id", "u", "http://127.0.0.1:9/abc", p256, auth, "ua", true, now); err != nil {
+	if _, err := NewSubscription("id", "u", "s", "http://127.0.0.1:9/abc", p256, auth, "ua", true, now); err != nil {
 		t.Fatalf("http allowed: %v", err)
 	}
 	for name, tc := range map[string]struct {
@@ -76,7 +76,7 @@ func TestNewSubscription(t *testing.T) {
 		"p256 off curve":     {"https://push.example/x", base64.RawURLEncoding.EncodeToString(make([]byte, 65)), auth, "keys.p256dh"},
 		"short auth":         {"https://push.example/x", p256, "AAAA", "keys.auth"},
 	} {
-		_, err := NewSubscription("id", "u", tc.endpoint, tc.p256, tc.auth, "", false, now)
+		_, err := NewSubscription("id", "u", "s", tc.endpoint, tc.p256, tc.auth, "", false, now)
 		var fe *InvalidField
 		if !errors.As(err, &fe) || fe.Field != tc.field || !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: err %v, want an invalid %s", name, err, tc.field)

@@ -3,6 +3,7 @@ package domain
 import (
 	"crypto/ecdh"
 	"encoding/base64"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -17,9 +18,16 @@ const MaxSubscriptionsPerUser = 20
 // JSON of the Push API). Invariants (NewSubscription): Endpoint is an
 // absolute URL (https unless insecure endpoints are allowed), P256DH is an
 // uncompressed P-256 point and Auth a 16-byte secret, both base64url.
+//
+// A subscription belongs to the session that registered it (SessionID) and
+// lives only as long as that session: once the session is logged out,
+// revoked (a password reset revokes them all) or expired, no push goes to
+// it and it is neither listed nor kept. Pushes carry message previews; a
+// stolen session must not keep receiving them after the victim acts.
 type Subscription struct {
 	ID            string
 	UserID        string
+	SessionID     string
 	Endpoint      string
 	P256DH        string
 	Auth          string
@@ -32,7 +40,13 @@ type Subscription struct {
 // admits http:// endpoints (development and tests use a local push
 // service); production requires https, since the worker POSTs to whatever
 // URL is stored.
-func NewSubscription(id, userID, endpoint, p256dh, auth, userAgent string, allowHTTP bool, now time.Time) (Subscription, error) {
+//
+// userID and sessionID are the authenticated caller, never client input.
+func NewSubscription(id, userID, sessionID, endpoint, p256dh, auth, userAgent string, allowHTTP bool, now time.Time) (Subscription, error) {
+	if userID == "" || sessionID == "" {
+		// A wiring bug (no authenticated principal), not a client mistake.
+		return Subscription{}, errors.New("push subscription: no user or session")
+	}
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" || len(endpoint) > 2048 || u.User != nil {
 		return Subscription{}, invalid("endpoint", "must be an absolute URL of at most 2048 characters")
@@ -55,7 +69,7 @@ func NewSubscription(id, userID, endpoint, p256dh, auth, userAgent string, allow
 		userAgent = userAgent[:512]
 	}
 	return Subscription{
-		ID: id, UserID: userID, Endpoint: endpoint, P256DH: p256dh, Auth: auth,
+		ID: id, UserID: userID, SessionID: sessionID, Endpoint: endpoint, P256DH: p256dh, Auth: auth,
 		UserAgent: strings.ToValidUTF8(userAgent, ""), CreatedAt: now,
 	}, nil
 }

@@ -2,16 +2,28 @@ package postgres
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 )
+
+// SearchCandidates bounds the work of one search: only the newest
+// SearchCandidates matching messages (by id, a UUIDv7, so by time) of the
+// rooms searched are ranked; older matches are not found. Ranking reads
+// each candidate's tsvector, so without the bound a common word in a busy
+// global room would rank the room's whole history on every page. The
+// OpenAPI description of /api/chat/search states the bound.
+const SearchCandidates = 10000
 
 // Search implements app.Searcher. The tsquery comes from
 // websearch_to_tsquery, which accepts any user text without syntax errors;
 // matching uses the GIN index on the generated messages.search column. The
 // room filter is the caller's memberships plus the global room, or the one
-// room asked for. Paging is by (rank, id) keyset: rank is a float4 returned
-// to the client verbatim in the cursor, so equality on it is exact.
+// room asked for. The newest SearchCandidates matches are ranked, then
+// paged by (rank, id) keyset: rank is a float4 returned to the client
+// verbatim in the cursor, so equality on it is exact. A page taken after
+// newer matches arrived ranks a slightly later window; the keyset still
+// never repeats a hit.
 func (s *Store) Search(ctx context.Context, userID string, q domain.SearchQuery) ([]domain.SearchHit, error) {
 	rooms := `(SELECT CAST(@global AS uuid) UNION ALL SELECT room_id FROM memberships WHERE user_id = @user)`
 	if q.RoomID != "" {
@@ -29,8 +41,11 @@ func (s *Store) Search(ctx context.Context, userID string, q domain.SearchQuery)
 	}
 	err := s.db.WithContext(ctx).Raw(`SELECT h.* FROM (
 			SELECT `+messageColumns+`, ts_rank(m.search, tq) AS rank
-			FROM messages m, websearch_to_tsquery('simple', @text) tq
-			WHERE m.search @@ tq AND m.room_id IN `+rooms+`
+			FROM (
+				SELECT m.* FROM messages m, websearch_to_tsquery('simple', @text) tq
+				WHERE m.search @@ tq AND m.room_id IN `+rooms+`
+				ORDER BY m.id DESC LIMIT `+strconv.Itoa(SearchCandidates)+`
+			) m, websearch_to_tsquery('simple', @text) tq
 		) h`+cursor+`
 		ORDER BY h.rank DESC, h.id DESC LIMIT @limit`, args).Scan(&rows).Error
 	if err != nil {

@@ -107,7 +107,10 @@ func (h *Handler) register(c *gin.Context) {
 	if !web.Bind(c, &req) {
 		return
 	}
-	s, err := h.subs.Register(c.Request.Context(), authn.PrincipalFrom(c).UserID, req.Endpoint, req.Keys.P256DH, req.Keys.Auth, c.Request.UserAgent())
+	// The subscription lives as long as the caller's session: logging out
+	// (or any revocation of it) ends the pushes to this device.
+	p := authn.PrincipalFrom(c)
+	s, err := h.subs.Register(c.Request.Context(), p.UserID, p.SessionID, req.Endpoint, req.Keys.P256DH, req.Keys.Auth, c.Request.UserAgent())
 	if err != nil {
 		h.fail(c, err)
 		return
