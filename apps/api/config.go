@@ -22,6 +22,8 @@ const devKeyFile = ".dev/jwt.pem"
 type Config struct {
 	config.Postgres `envPrefix:""`
 	config.Redis    `envPrefix:""`
+	// PprofAddr turns on the opt-in pprof listener (keep it on loopback).
+	PprofAddr string `env:"PPROF_ADDR"`
 
 	Addr          string     `env:"API_ADDR" envDefault:":8080"`
 	Env           config.Env `env:"APP_ENV" envDefault:"development"`

@@ -14,6 +14,7 @@ import (
 	"github.com/chatforge/chat/platform/database"
 	"github.com/chatforge/chat/platform/httpserver"
 	"github.com/chatforge/chat/platform/logging"
+	"github.com/chatforge/chat/platform/pprofserver"
 )
 
 const usage = `usage:
@@ -60,6 +61,9 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log.InfoContext(ctx, "api starting", "config", config.Masked(cfg))
+	if err := pprofserver.Start(ctx, cfg.PprofAddr, log); err != nil {
+		return err
+	}
 	// gin's debug mode prints plain-text lines among the JSON logs.
 	gin.SetMode(gin.ReleaseMode)
 

@@ -15,6 +15,8 @@ import (
 // variable is documented in .env.example and apps/gateway/README.md.
 type Config struct {
 	config.Redis `envPrefix:""`
+	// PprofAddr turns on the opt-in pprof listener (keep it on loopback).
+	PprofAddr string `env:"PPROF_ADDR"`
 
 	Addr     string     `env:"GATEWAY_ADDR" envDefault:":8081"`
 	Env      config.Env `env:"APP_ENV" envDefault:"development"`

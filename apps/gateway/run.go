@@ -23,6 +23,7 @@ import (
 	"github.com/chatforge/chat/platform/httpserver"
 	"github.com/chatforge/chat/platform/logging"
 	"github.com/chatforge/chat/platform/metrics"
+	"github.com/chatforge/chat/platform/pprofserver"
 	"github.com/chatforge/chat/platform/ratelimit"
 	"github.com/chatforge/chat/platform/redisconn"
 	"github.com/chatforge/chat/platform/web"
@@ -54,6 +55,9 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	gatewayID := newGatewayID()
 	log = log.With("gateway", gatewayID)
 	log.InfoContext(ctx, "gateway starting", "config", config.Masked(cfg))
+	if err := pprofserver.Start(ctx, cfg.PprofAddr, log); err != nil {
+		return err
+	}
 	gin.SetMode(gin.ReleaseMode)
 
 	rdb, err := redisconn.Open(ctx, cfg.Redis)

@@ -21,6 +21,8 @@ const devVAPIDFile = ".dev/vapid.json"
 type Config struct {
 	config.Postgres `envPrefix:""`
 	config.Redis    `envPrefix:""`
+	// PprofAddr turns on the opt-in pprof listener (keep it on loopback).
+	PprofAddr string `env:"PPROF_ADDR"`
 
 	Addr     string     `env:"WORKER_ADDR" envDefault:":8082"`
 	Env      config.Env `env:"APP_ENV" envDefault:"development"`

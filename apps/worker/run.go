@@ -21,6 +21,7 @@ import (
 	"github.com/chatforge/chat/platform/httpserver"
 	"github.com/chatforge/chat/platform/logging"
 	"github.com/chatforge/chat/platform/metrics"
+	"github.com/chatforge/chat/platform/pprofserver"
 	"github.com/chatforge/chat/platform/ratelimit"
 	"github.com/chatforge/chat/platform/redisconn"
 )
@@ -67,6 +68,9 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	}
 	log = log.With("worker_id", cfg.ID)
 	log.InfoContext(ctx, "worker starting", "config", config.Masked(cfg))
+	if err := pprofserver.Start(ctx, cfg.PprofAddr, log); err != nil {
+		return err
+	}
 	gin.SetMode(gin.ReleaseMode)
 
 	db, err := database.Open(ctx, cfg.Postgres, log)

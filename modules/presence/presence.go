@@ -106,7 +106,9 @@ func (m *Module) Timing() Timing { return m.svc.Timing() }
 func (m *Module) Connect(ctx context.Context, c Conn) error { return m.svc.Connect(ctx, c) }
 
 // Heartbeat renews the leases of live connections; call it every
-// Timing().Heartbeat with every local connection.
+// Timing().Heartbeat with every local connection. It never brings back the
+// lease of a connection that was disconnected meanwhile (no online flap);
+// a lease swept while its connection lived is taken again.
 func (m *Module) Heartbeat(ctx context.Context, conns []Conn) error {
 	return m.svc.Heartbeat(ctx, conns)
 }

@@ -215,6 +215,17 @@ func TestGatewayProtocol(t *testing.T) {
 		}
 	})
 
+	t.Run("frame beyond tolerance closes 4008", func(t *testing.T) {
+		u := newChat(t, s, c)
+		w := connect(t, gws[1].WS(), u.a.AccessToken)
+		// WS_MAX_FRAME_BYTES is 4096: beyond 4x is refused from the frame
+		// header, as a policy violation.
+		w.raw(websocket.TextMessage, []byte(`{"event":"send-message","data":{"content":"`+strings.Repeat("x", 4*4096)+`"}}`))
+		if code := w.closeCode(t, 5*time.Second); code != 4008 {
+			t.Errorf("close code after a frame beyond 4x the limit = %d, want 4008", code)
+		}
+	})
+
 	t.Run("rate limit", func(t *testing.T) {
 		slow := startGateway(t, s, "gateway-limited", map[string]string{"WS_RATE_PER_SEC": "1", "WS_RATE_BURST": "2", "WS_BAD_FRAME_LIMIT": "2"})
 		u := newChat(t, s, c)

@@ -19,6 +19,7 @@ type Metrics struct {
 	Fanout       prometheus.Histogram
 	StreamLag    prometheus.Gauge
 	slowDropped  prometheus.Counter
+	outOfSync    prometheus.Counter
 	closes       *prometheus.CounterVec
 	errorFrames  *prometheus.CounterVec
 	Commands     *prometheus.HistogramVec
@@ -50,6 +51,9 @@ func New(reg prometheus.Registerer) *Metrics {
 		slowDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gateway_slow_clients_dropped_total", Help: "Connections dropped because their send buffer was full.",
 		}),
+		outOfSync: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_out_of_sync_total", Help: "Connections closed (1001) because a room event was missing on the live path.",
+		}),
 		closes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_closes_total", Help: "Connections closed by the gateway, by close code.",
 		}, []string{"code"}),
@@ -68,7 +72,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		protocol.EventTypingStart, protocol.EventTypingStop, protocol.EventMarkRead} {
 		m.framesIn[e] = in.WithLabelValues(e)
 	}
-	reg.MustRegister(in, m.Connections, m.framesOut, m.Fanout, m.StreamLag, m.slowDropped, m.closes,
+	reg.MustRegister(in, m.Connections, m.framesOut, m.Fanout, m.StreamLag, m.slowDropped, m.outOfSync, m.closes,
 		m.errorFrames, m.Commands, m.EventsFailed)
 	return m
 }
@@ -88,6 +92,9 @@ func (m *Metrics) FramesOut(n int) { m.framesOut.Add(float64(n)) }
 
 // SlowClientDropped counts a dropped slow connection (hub.Observer).
 func (m *Metrics) SlowClientDropped() { m.slowDropped.Inc() }
+
+// OutOfSync counts a connection closed after a gap in a room (hub.Observer).
+func (m *Metrics) OutOfSync() { m.outOfSync.Inc() }
 
 // Closed counts a close by the gateway.
 func (m *Metrics) Closed(code int) { m.closes.WithLabelValues(strconv.Itoa(code)).Inc() }

@@ -5,6 +5,10 @@ import (
 	"sync/atomic"
 )
 
+// CloseOutOfSync is the close code of a connection that missed room
+// frames (protocol v1: 1001, reconnect and resume).
+const CloseOutOfSync = 1001
+
 // Sink is the transport of one connection: a melody session in the
 // gateway, a recorder in tests. Write must never block: it queues the frame
 // or fails (melody drops frames when the session's buffer is full, which the
@@ -19,10 +23,10 @@ type Sink interface {
 // Conn is one live socket: who it belongs to, which rooms it has joined and
 // how far each room was delivered to it.
 //
-// Concurrency: mu guards rooms and every roomState; writes of room frames
-// happen under mu, which is what keeps a room's frames in seq order on the
-// connection when the fan-out reader and a completing join race. depth and
-// dropped are atomics touched by any goroutine.
+// Concurrency: mu guards rooms, every roomState and desynced; writes of
+// room frames happen under mu, which is what keeps a room's frames in seq
+// order on the connection when the fan-out reader and a completing join
+// race. depth and dropped are atomics touched by any goroutine.
 type Conn struct {
 	ID        string
 	UserID    string
@@ -34,18 +38,27 @@ type Conn struct {
 	depth   atomic.Int64 // frames queued to the sink and not yet written
 	dropped atomic.Bool
 
-	mu    sync.Mutex
-	rooms map[string]*roomState
-	gone  bool // removed from the hub: joins are refused
+	mu       sync.Mutex
+	rooms    map[string]*roomState
+	gone     bool // removed from the hub: joins are refused
+	desynced bool // a gap was seen: closing with 1001, no more room frames
 }
 
 // roomState is what a connection received of one room. The frames of seqs
 // (from, last] were delivered on this connection (from < 0: none yet, the
 // room was joined "live" and the first delivery fixes from). While pending
-// (a join-room is being answered) live frames wait in buf.
+// (a join-room is being answered, or the implicit join is held) live
+// frames wait in buf.
 type roomState struct {
 	from, last int64
 	pending    bool
+	// held: the pending is the hold of an implicit join (JoinHeld), not a
+	// join-room in flight; it ends with ReleaseHeld or turns into a join.
+	held bool
+	// authorized: a join of the room completed on this connection (the
+	// api checked membership), or it is the implicit global room. Only
+	// then do ephemeral frames (typing, receipts) go out.
+	authorized bool
 	buf        []pendingFrame
 }
 
@@ -126,7 +139,8 @@ func (c *Conn) Rooms() []string {
 // deliverMessage writes a message frame of room if the connection joined it
 // and has not received seq yet. Per room, frames arrive in seq order (one
 // reader per partition, one partition per room), so "seq > last" is both
-// the duplicate filter and the order guarantee.
+// the duplicate filter and the order guarantee, and "seq > last+1" means a
+// frame was lost on the way (see advance).
 func (c *Conn) deliverMessage(room string, seq int64, frame []byte) bool {
 	c.mu.Lock()
 	st := c.rooms[room]
@@ -135,40 +149,77 @@ func (c *Conn) deliverMessage(room string, seq int64, frame []byte) bool {
 		return false
 	}
 	if st.pending {
-		overflow := len(st.buf) >= c.hub.cfg.PendingLimit
-		if !overflow {
+		if len(st.buf) < c.hub.cfg.PendingLimit {
 			st.buf = append(st.buf, pendingFrame{seq: seq, frame: frame})
+			c.mu.Unlock()
+			return false
 		}
-		c.mu.Unlock()
-		if overflow {
+		if !st.held {
+			// A join in flight cannot hold more: the connection resumes.
+			c.mu.Unlock()
 			c.Drop()
+			return false
 		}
-		return false
+		// An implicit join held for too many frames: the client has had
+		// its chance to ask for history first; it goes live now.
+		c.hub.framesOut(c.flushLocked(st))
 	}
 	ok := c.advance(st, seq, frame)
 	c.mu.Unlock()
 	return ok
 }
 
-// advance writes frame if seq is new for st. Caller holds c.mu.
+// advance writes frame if seq is new for st. A seq beyond last+1 on a room
+// whose position is known means frames were lost before reaching this
+// gateway (stream trimmed past a lagging reader, an outage): the
+// connection can no longer promise "no gap", so it is closed with 1001 and
+// the client resumes with join-room + lastSeq, which replays the hole.
+// Caller holds c.mu.
 func (c *Conn) advance(st *roomState, seq int64, frame []byte) bool {
-	if seq <= st.last {
+	if seq <= st.last || c.desynced {
 		return false
 	}
 	if st.from < 0 {
 		st.from = seq - 1
+	} else if seq > st.last+1 {
+		c.desynced = true
+		if c.hub != nil && c.hub.obs != nil {
+			c.hub.obs.OutOfSync()
+		}
+		// Close only queues a close frame (the sink never blocks), so it
+		// is safe under c.mu like Send.
+		c.sink.Close(CloseOutOfSync, "missed messages; resume with join-room lastSeq")
+		return false
 	}
 	st.last = seq
 	return c.Send(frame)
 }
 
+// flushLocked writes st's held frames that are new, in order, and ends
+// pending. It returns the number written. Caller holds c.mu.
+func (c *Conn) flushLocked(st *roomState) int {
+	n := 0
+	for _, p := range st.buf {
+		if c.advance(st, p.seq, p.frame) {
+			n++
+		}
+	}
+	clear(st.buf)
+	st.buf = st.buf[:0]
+	st.pending, st.held = false, false
+	return n
+}
+
 // deliverEphemeral writes a frame that has no seq (typing, receipts) if the
-// connection joined room.
+// connection's join of room completed: a join in flight has not been
+// authorized by the api yet (a non-member of a private room asking to join
+// must see nothing of it).
 func (c *Conn) deliverEphemeral(room string, frame []byte) bool {
 	c.mu.Lock()
-	joined := c.rooms[room] != nil
+	st := c.rooms[room]
+	ok := st != nil && st.authorized
 	c.mu.Unlock()
-	return joined && c.Send(frame)
+	return ok && c.Send(frame)
 }
 
 // leave forgets room; it reports whether the room was joined.

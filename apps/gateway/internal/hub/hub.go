@@ -26,6 +26,9 @@ type Config struct {
 type Observer interface {
 	FramesOut(n int)
 	SlowClientDropped()
+	// OutOfSync counts a connection closed because a room frame was
+	// missing (seq beyond last+1).
+	OutOfSync()
 }
 
 // Hub holds the local connections. Safe for concurrent use.
@@ -83,8 +86,22 @@ func (h *Hub) Remove(c *Conn) {
 func (h *Hub) Len() int { return int(h.count.Load()) }
 
 // JoinLive joins c to room without history: it receives the room's frames
-// from now on. Used for the implicit join of the global room at connect.
+// from now on.
 func (h *Hub) JoinLive(c *Conn, room string) bool {
+	return h.join(c, room, false)
+}
+
+// JoinHeld joins c to room implicitly (the global room at connect) but
+// holds the room's live frames until the client says what it wants: a
+// join-room of the room (BeginJoin) takes the hold over, so the missed
+// messages go out before the held ones; anything else ends the hold
+// (ReleaseHeld) and the held frames go out. More than PendingLimit held
+// frames end the hold too. Ephemeral frames of the room are not held.
+func (h *Hub) JoinHeld(c *Conn, room string) bool {
+	return h.join(c, room, true)
+}
+
+func (h *Hub) join(c *Conn, room string, held bool) bool {
 	h.rooms.add(room, c)
 	c.mu.Lock()
 	if c.gone {
@@ -93,10 +110,23 @@ func (h *Hub) JoinLive(c *Conn, room string) bool {
 		return false
 	}
 	if c.rooms[room] == nil {
-		c.rooms[room] = &roomState{from: -1}
+		c.rooms[room] = &roomState{from: -1, pending: held, held: held, authorized: true}
 	}
 	c.mu.Unlock()
 	return true
+}
+
+// ReleaseHeld ends the hold of an implicit join (JoinHeld) of room: the
+// held frames are written and the room is live. It does nothing if the
+// hold already ended or a join-room took it over.
+func (h *Hub) ReleaseHeld(c *Conn, room string) {
+	c.mu.Lock()
+	n := 0
+	if st := c.rooms[room]; st != nil && st.held {
+		n = c.flushLocked(st)
+	}
+	c.mu.Unlock()
+	h.framesOut(n)
 }
 
 // Leave removes c from room; it reports whether c had joined it.

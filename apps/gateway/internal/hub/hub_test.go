@@ -35,16 +35,22 @@ func (s *recSink) Close(code int, _ string) {
 	s.mu.Unlock()
 }
 func (s *recSink) Kill() { s.killed.Store(true) }
+func (s *recSink) closes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.closed...)
+}
 func (s *recSink) got() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return strings.Join(s.frames, " ")
 }
 
-type counters struct{ out, dropped atomic.Int64 }
+type counters struct{ out, dropped, desynced atomic.Int64 }
 
 func (c *counters) FramesOut(n int)    { c.out.Add(int64(n)) }
 func (c *counters) SlowClientDropped() { c.dropped.Add(1) }
+func (c *counters) OutOfSync()         { c.desynced.Add(1) }
 
 func newConn(h *Hub, id, user string, drain bool) (*Conn, *recSink) {
 	s := &recSink{drain: drain}
@@ -111,19 +117,192 @@ func TestJoinWithoutHistoryStartsAtLastSeq(t *testing.T) {
 	}
 }
 
-func TestRejoinSkipsWhatThisConnectionHad(t *testing.T) {
+// TestResumeHeldGlobalReplaysFirst: the global room is joined at connect
+// with its live frames held; the client's join-room{global, lastSeq}
+// takes the hold over, so the missed messages come first, in order, then
+// the held and live ones above them, each once.
+func TestResumeHeldGlobalReplaysFirst(t *testing.T) {
 	t.Parallel()
 	h := New(Config{SendLimit: 100}, nil)
 	c, s := newConn(h, "c", "u", true)
-	h.JoinLive(c, "g")
-	h.DeliverMessage("g", 50, msg(50))
+	h.JoinHeld(c, "g")
+	h.DeliverMessage("g", 50, msg(50)) // live before the client's first frame
 	h.DeliverMessage("g", 51, msg(51))
+	if got := s.got(); got != "" {
+		t.Fatalf("held frames sent before the client spoke: %q", got)
+	}
 	j := h.BeginJoin(c, "g")
+	h.DeliverMessage("g", 52, msg(52)) // while the api answers
+	h.DeliverMessage("g", 53, msg(53)) // committed after the api read lastSeq 52
 	last := int64(47)
-	j.Complete([]Replayed{{48, msg(48)}, {49, msg(49)}, {50, msg(50)}, {51, msg(51)}, {52, msg(52)}}, 52, &last, []byte("ack"))
-	h.DeliverMessage("g", 52, msg(52))
+	if !j.Complete([]Replayed{{48, msg(48)}, {49, msg(49)}, {50, msg(50)}, {51, msg(51)}, {52, msg(52)}}, 52, &last, []byte("ack")) {
+		t.Fatal("Complete failed")
+	}
+	h.ReleaseHeld(c, "g") // the hold timer firing late changes nothing
 	h.DeliverMessage("g", 53, msg(53))
-	if got, want := s.got(), "m50 m51 m48 m49 m52 ack m53"; got != want {
+	h.DeliverMessage("g", 54, msg(54))
+	if got, want := s.got(), "m48 m49 m50 m51 m52 ack m53 m54"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestRejoinOfLiveRoomStaysInOrder: a connection that already received
+// frames of a room joins it again with lastSeq. When what it has starts
+// after lastSeq (a hole), the whole range is replayed in order, those
+// frames included; when it starts at or before lastSeq, what it has is a
+// prefix of the replay and is skipped.
+func TestRejoinOfLiveRoomStaysInOrder(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lastSeq int64
+		want    string
+	}{
+		{47, "m50 m51 m48 m49 m50 m51 m52 ack m53"},
+		{50, "m50 m51 m52 ack m53"},
+	} {
+		h := New(Config{SendLimit: 100}, nil)
+		c, s := newConn(h, "c", "u", true)
+		h.JoinLive(c, "g")
+		h.DeliverMessage("g", 50, msg(50))
+		h.DeliverMessage("g", 51, msg(51))
+		j := h.BeginJoin(c, "g")
+		var replay []Replayed
+		for seq := tc.lastSeq + 1; seq <= 52; seq++ {
+			replay = append(replay, Replayed{seq, msg(seq)})
+		}
+		j.Complete(replay, 52, &tc.lastSeq, []byte("ack"))
+		h.DeliverMessage("g", 52, msg(52))
+		h.DeliverMessage("g", 53, msg(53))
+		if got := s.got(); got != tc.want {
+			t.Errorf("lastSeq %d: got %q, want %q", tc.lastSeq, got, tc.want)
+		}
+	}
+}
+
+// TestHeldJoinEnds: the hold of an implicit join ends by ReleaseHeld (the
+// client's first frame was something else, or the hold timed out), by
+// overflowing (never a drop), or by a failed join-room of the room.
+func TestHeldJoinEnds(t *testing.T) {
+	t.Parallel()
+	t.Run("release", func(t *testing.T) {
+		h := New(Config{SendLimit: 100}, nil)
+		c, s := newConn(h, "c", "u", true)
+		h.JoinHeld(c, "g")
+		if c.Joined("g") {
+			t.Error("held room counts as joined")
+		}
+		h.DeliverMessage("g", 1, msg(1))
+		h.DeliverMessage("g", 2, msg(2))
+		h.ReleaseHeld(c, "g")
+		h.ReleaseHeld(c, "g")
+		h.DeliverMessage("g", 3, msg(3))
+		if got := s.got(); got != "m1 m2 m3" || !c.Joined("g") {
+			t.Errorf("got %q joined=%v", got, c.Joined("g"))
+		}
+	})
+	t.Run("overflow goes live", func(t *testing.T) {
+		h := New(Config{SendLimit: 100, PendingLimit: 2}, nil)
+		c, s := newConn(h, "c", "u", true)
+		h.JoinHeld(c, "g")
+		for seq := int64(1); seq <= 4; seq++ {
+			h.DeliverMessage("g", seq, msg(seq))
+		}
+		if got := s.got(); got != "m1 m2 m3 m4" || s.killed.Load() {
+			t.Errorf("got %q killed=%v", got, s.killed.Load())
+		}
+	})
+	t.Run("failed join keeps the implicit join", func(t *testing.T) {
+		h := New(Config{SendLimit: 100}, nil)
+		c, s := newConn(h, "c", "u", true)
+		h.JoinHeld(c, "g")
+		h.DeliverMessage("g", 1, msg(1))
+		j := h.BeginJoin(c, "g")
+		h.DeliverMessage("g", 2, msg(2))
+		j.Abort(false) // e.g. unavailable
+		h.DeliverMessage("g", 3, msg(3))
+		if got := s.got(); got != "m1 m2 m3" || !c.Joined("g") {
+			t.Errorf("got %q joined=%v", got, c.Joined("g"))
+		}
+	})
+	t.Run("ephemeral not held", func(t *testing.T) {
+		h := New(Config{SendLimit: 100}, nil)
+		c, s := newConn(h, "c", "u", true)
+		h.JoinHeld(c, "g")
+		if n := h.DeliverRoom("g", "", []byte("typing")); n != 1 || s.got() != "typing" {
+			t.Errorf("typing in the held global room: n=%d got %q", n, s.got())
+		}
+	})
+}
+
+// TestGapClosesOutOfSync: a frame beyond last+1 means frames were lost on
+// the way; the connection is closed with 1001 (resume with lastSeq) and
+// gets nothing of any room after the gap.
+func TestGapClosesOutOfSync(t *testing.T) {
+	t.Parallel()
+	t.Run("live", func(t *testing.T) {
+		obs := &counters{}
+		h := New(Config{SendLimit: 100}, obs)
+		c, s := newConn(h, "c", "u", true)
+		h.JoinLive(c, "r")
+		h.JoinLive(c, "other")
+		for _, seq := range []int64{1, 2, 4, 5} {
+			h.DeliverMessage("r", seq, msg(seq))
+		}
+		h.DeliverMessage("other", 9, msg(9))
+		if got := s.got(); got != "m1 m2" {
+			t.Errorf("got %q, want m1 m2", got)
+		}
+		if cl := s.closes(); len(cl) != 1 || cl[0] != 1001 || obs.desynced.Load() != 1 {
+			t.Errorf("closes %v, out of sync %d; want one 1001", cl, obs.desynced.Load())
+		}
+	})
+	t.Run("after a join", func(t *testing.T) {
+		h := New(Config{SendLimit: 100}, nil)
+		c, s := newConn(h, "c", "u", true)
+		j := h.BeginJoin(c, "r")
+		h.DeliverMessage("r", 13, msg(13)) // 12 never arrives
+		j.Complete(nil, 11, nil, []byte("ack"))
+		if got, cl := s.got(), s.closes(); got != "ack" || len(cl) != 1 || cl[0] != 1001 {
+			t.Errorf("got %q closes %v, want ack then 1001", got, cl)
+		}
+	})
+	t.Run("a room's first live frame fixes its position", func(t *testing.T) {
+		h := New(Config{SendLimit: 100}, nil)
+		c, s := newConn(h, "c", "u", true)
+		h.JoinLive(c, "r")
+		h.DeliverMessage("r", 40, msg(40))
+		h.DeliverMessage("r", 41, msg(41))
+		if got, cl := s.got(), s.closes(); got != "m40 m41" || len(cl) != 0 {
+			t.Errorf("got %q closes %v", got, cl)
+		}
+	})
+}
+
+// TestEphemeralOnlyAfterAuthorizedJoin: typing and receipts of a room go
+// to a connection only once a join of it completed (the api checked
+// membership): not while the first join is in flight, not after it failed.
+// A re-join keeps the authorization of the join it renews until it fails
+// with not_found/forbidden.
+func TestEphemeralOnlyAfterAuthorizedJoin(t *testing.T) {
+	t.Parallel()
+	h := New(Config{SendLimit: 100}, nil)
+	c, s := newConn(h, "c", "carol", true)
+	j := h.BeginJoin(c, "private")
+	h.DeliverRoom("private", "alice", []byte("t1"))
+	j.Abort(false) // not_found: carol is no member
+	h.DeliverRoom("private", "alice", []byte("t2"))
+	if got := s.got(); got != "" {
+		t.Fatalf("non-member got %q", got)
+	}
+	j = h.BeginJoin(c, "private")
+	h.DeliverRoom("private", "alice", []byte("t3"))
+	j.Complete(nil, 0, nil, []byte("ack"))
+	h.DeliverRoom("private", "alice", []byte("t4"))
+	j = h.BeginJoin(c, "private") // re-join
+	h.DeliverRoom("private", "alice", []byte("t5"))
+	j.Abort(true) // removed meanwhile
+	h.DeliverRoom("private", "alice", []byte("t6"))
+	if got, want := s.got(), "ack t4 t5"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
@@ -226,8 +405,9 @@ func TestConcurrentJoinsAndFanout(t *testing.T) {
 	const conns, rooms, events = 20, 4, 500
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for seq := int64(1); seq <= events; seq++ {
-			h.DeliverMessage(fmt.Sprint("r", seq%rooms), seq, msg(seq))
+		for i := int64(0); i < events; i++ {
+			seq := i/rooms + 1 // each room's own gap-free sequence
+			h.DeliverMessage(fmt.Sprint("r", i%rooms), seq, msg(seq))
 		}
 	})
 	for i := range conns {

@@ -9,11 +9,13 @@ import "time"
 //
 //  1. BeginJoin files the connection under the room and marks it pending,
 //     before the command is sent: any event committed after the api reads
-//     the room's lastSeq reaches the hub after this point and is held.
-//  2. Complete writes the replayed messages (those not already delivered
-//     on this connection), then the ack, then the held frames with a seq
-//     above everything delivered, and clears pending - all of the last
-//     three under the connection's lock, so no live frame slips in between.
+//     the room's lastSeq reaches the hub after this point and is held. An
+//     implicit join still held (JoinHeld: the global room at connect) is
+//     taken over with the frames it holds, none of them sent yet.
+//  2. Complete writes the replayed messages, then the ack, then the held
+//     frames with a seq above everything replayed, and clears pending -
+//     all of the last three under the connection's lock, so no live frame
+//     slips in between.
 //
 // A Join is used by the connection's own reader goroutine only.
 type Join struct {
@@ -21,7 +23,7 @@ type Join struct {
 	c     *Conn
 	room  string
 	st    *roomState
-	fresh bool // the room was not joined before
+	fresh bool // the room was not joined before (an implicit hold counts as joined)
 }
 
 // Replayed is one history message to write on Complete.
@@ -46,9 +48,12 @@ func (h *Hub) BeginJoin(c *Conn, room string) *Join {
 	st := c.rooms[room]
 	fresh := st == nil
 	if fresh {
+		// Not authorized until the api answers: until then the room's
+		// ephemeral frames do not reach this connection.
 		st = &roomState{from: -1}
 		c.rooms[room] = st
 	}
+	st.held = false // a hold's frames now wait for Complete or Abort
 	st.pending = true
 	c.mu.Unlock()
 	return &Join{h: h, c: c, room: room, st: st, fresh: fresh}
@@ -60,6 +65,13 @@ func (h *Hub) BeginJoin(c *Conn, room string) *Join {
 // written after the replay and before the held live frames. It returns
 // false when the join lost a race with a leave or a membership removal,
 // or the connection was dropped: the caller then answers with an error.
+//
+// A re-join of a room this connection already receives replays what the
+// client asked for in order: when the frames it already got, (from, last],
+// start at or before clientLastSeq they are a prefix of the replay and are
+// skipped (no duplicate); when they start after it (the client missed
+// older ones), the whole replay is sent again in order, those included -
+// order wins over once-only, and the client drops what it has by seq.
 func (j *Join) Complete(replay []Replayed, lastSeq int64, clientLastSeq *int64, ack []byte) bool {
 	c := j.c
 	c.mu.Lock()
@@ -70,12 +82,18 @@ func (j *Join) Complete(replay []Replayed, lastSeq int64, clientLastSeq *int64, 
 	prevFrom, prevLast := j.st.from, j.st.last
 	c.mu.Unlock()
 
+	// Frames of the room went out on this connection before (a held
+	// implicit join sent none).
+	delivered := !j.fresh && prevFrom >= 0
+	skipUpTo := int64(0) // replayed seqs <= this were delivered, as a prefix
+	if delivered && clientLastSeq != nil && prevFrom <= *clientLastSeq {
+		skipUpTo = prevLast
+	}
 	// Replay outside the lock: pacing may wait for the client to read, and
 	// live frames of this room are held meanwhile anyway.
-	delivered := func(seq int64) bool { return !j.fresh && prevFrom >= 0 && seq > prevFrom && seq <= prevLast }
 	maxSeq := lastSeq
 	for _, m := range replay {
-		if delivered(m.Seq) {
+		if m.Seq <= skipUpTo {
 			continue
 		}
 		if !j.pace() || !c.Send(m.Frame) {
@@ -97,7 +115,7 @@ func (j *Join) Complete(replay []Replayed, lastSeq int64, clientLastSeq *int64, 
 	switch {
 	case clientLastSeq != nil:
 		from := min(*clientLastSeq, maxSeq)
-		if !j.fresh && prevFrom >= 0 {
+		if delivered {
 			from = min(from, prevFrom)
 		}
 		st.from, st.last = from, max(prevLast, maxSeq)
@@ -105,16 +123,19 @@ func (j *Join) Complete(replay []Replayed, lastSeq int64, clientLastSeq *int64, 
 		st.from, st.last = maxSeq, maxSeq
 	default:
 		// A re-join without history changes nothing: frames still in
-		// flight since the first join must not be skipped.
+		// flight since the first join (or held since connect, for the
+		// implicit global join) must not be skipped.
 	}
+	st.authorized = true
 	c.Send(ack)
-	j.flushLocked()
+	j.h.framesOut(c.flushLocked(st))
 	return true
 }
 
 // Abort ends a failed join. remove forgets the room even if it was joined
-// before (the user may no longer see it); otherwise a previous join stays
-// and the frames held meanwhile are delivered.
+// before (the user may no longer see it); otherwise a previous join
+// (implicit ones included) stays and the frames held meanwhile are
+// delivered.
 func (j *Join) Abort(remove bool) {
 	c := j.c
 	c.mu.Lock()
@@ -128,23 +149,8 @@ func (j *Join) Abort(remove bool) {
 		j.h.rooms.remove(j.room, c)
 		return
 	}
-	j.flushLocked()
+	n := c.flushLocked(j.st)
 	c.mu.Unlock()
-}
-
-// flushLocked writes the held frames that are new and ends pending. Caller
-// holds c.mu.
-func (j *Join) flushLocked() {
-	st := j.st
-	n := 0
-	for _, p := range st.buf {
-		if j.c.advance(st, p.seq, p.frame) {
-			n++
-		}
-	}
-	clear(st.buf)
-	st.buf = st.buf[:0]
-	st.pending = false
 	j.h.framesOut(n)
 }
 

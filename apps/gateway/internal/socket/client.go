@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
 	"github.com/olahol/melody"
 	"golang.org/x/time/rate"
 
@@ -30,7 +31,9 @@ type client struct {
 	raw     *hijackCapture
 	closing atomic.Bool
 	expiry  *time.Timer
+	hold    *time.Timer // ends the hold of the implicit global join
 
+	holding     bool // the implicit global join is held until the first frame
 	limiter     *rate.Limiter
 	strikes     int
 	strikeStart time.Time
@@ -75,8 +78,13 @@ func (cl *client) Close(code int, reason string) {
 func (cl *client) Kill() { cl.raw.kill() }
 
 // onConnect registers the socket: ready first (so it is the first frame),
-// then the implicit live join of the global room, presence, and the timer
-// that closes the socket when its token expires.
+// then the implicit join of the global room, presence, and the timer that
+// closes the socket when its token expires.
+//
+// The implicit join holds the global room's live frames until the client's
+// first frame (see settleHold) or GlobalHold, whichever comes first: a
+// client resuming with join-room{global, lastSeq} then gets the messages
+// it missed before any newer one.
 func (g *Gateway) onConnect(s *melody.Session) {
 	cl := clientOf(s)
 	cl.sess = s
@@ -84,7 +92,11 @@ func (g *Gateway) onConnect(s *melody.Session) {
 	g.Metrics.Connections.Inc()
 	g.hub.Add(cl.conn)
 	cl.send(protocol.Ready(cl.claims.UserID, cl.claims.SessionID, cl.conn.ID))
-	g.hub.JoinLive(cl.conn, protocol.GlobalRoomID)
+	cl.holding = g.hub.JoinHeld(cl.conn, protocol.GlobalRoomID)
+	if cl.holding {
+		conn := cl.conn
+		cl.hold = time.AfterFunc(g.cfg.GlobalHold, func() { g.hub.ReleaseHeld(conn, protocol.GlobalRoomID) })
+	}
 
 	ctx, cancel := context.WithTimeout(g.life, 2*time.Second)
 	defer cancel()
@@ -115,6 +127,9 @@ func (g *Gateway) onDisconnect(s *melody.Session) {
 	if cl.expiry != nil {
 		cl.expiry.Stop()
 	}
+	if cl.hold != nil {
+		cl.hold.Stop()
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(g.life), 2*time.Second)
 	defer cancel()
 	for room := range cl.typing {
@@ -137,7 +152,38 @@ func (g *Gateway) onError(s *melody.Session, err error) {
 		cl.conn.Drop()
 		return
 	}
+	if errors.Is(err, websocket.ErrReadLimit) {
+		// The frame was refused from its header; the close frame on the
+		// wire says 4008 (see tooBigConn).
+		g.Metrics.Closed(protocol.ClosePolicyViolation)
+		g.Metrics.FrameIn("")
+		g.Log.Debug("frame beyond the hard cap", "conn", cl.conn.ID)
+		return
+	}
 	g.Log.Debug("socket error", "conn", cl.conn.ID, "err", err)
+}
+
+// settleHold ends the hold of the implicit global join at the client's
+// first frame. A join-room of the global room takes the hold over (its
+// BeginJoin): the returned func, run once the frame is handled, only
+// releases the hold if that join never started (refused frame). Any other
+// first frame releases it at once, before it is handled, so that e.g. a
+// send-message to the global room finds it joined.
+func (cl *client) settleHold(env *protocol.Envelope) (after func()) {
+	nop := func() {}
+	if !cl.holding {
+		return nop
+	}
+	cl.holding = false
+	cl.hold.Stop()
+	release := func() { cl.g.hub.ReleaseHeld(cl.conn, protocol.GlobalRoomID) }
+	if env != nil && env.Event == protocol.EventJoinRoom {
+		if d, perr := protocol.DecodeJoinRoom(env.Data); perr == nil && d.RoomID == protocol.GlobalRoomID {
+			return release
+		}
+	}
+	release()
+	return nop
 }
 
 // send queues a frame to this client.

@@ -25,11 +25,17 @@ func (g *Gateway) onMessage(s *melody.Session, frame []byte) {
 		return
 	}
 	if len(frame) > g.cfg.MaxFrameBytes {
+		cl.settleHold(nil)
 		g.Metrics.FrameIn("")
 		cl.fail(nil, protocol.NewError(protocol.CodeTooLarge, "frame is larger than the limit"), true)
 		return
 	}
 	env, perr := protocol.Decode(frame)
+	if perr != nil {
+		cl.settleHold(nil)
+	} else {
+		defer cl.settleHold(&env)()
+	}
 	g.Metrics.FrameIn(env.Event)
 	if perr != nil {
 		cl.fail(env.Ref, perr, true)
@@ -56,6 +62,7 @@ func (g *Gateway) onMessage(s *melody.Session, frame []byte) {
 // onBinary refuses binary frames: protocol v1 is JSON text.
 func (g *Gateway) onBinary(s *melody.Session, _ []byte) {
 	if cl := clientOf(s); cl != nil && cl.conn != nil {
+		cl.settleHold(nil)
 		g.Metrics.FrameIn("")
 		cl.fail(nil, protocol.NewError(protocol.CodeBadRequest, "binary frames are not supported; send JSON text"), true)
 	}

@@ -47,6 +47,10 @@ type Config struct {
 	CommandTimeout time.Duration   // longest wait for the api's reply
 	Partitions     int             // event stream partitions (EVENT_STREAM_PARTITIONS)
 	WriteWait      time.Duration   // longest write of one frame; default 10s
+	// GlobalHold is how long the implicit global join holds the room's
+	// live frames waiting for the client's first frame (a join-room of it
+	// with lastSeq is answered history first); default 2s.
+	GlobalHold time.Duration
 }
 
 // Deps are the gateway's collaborators.
@@ -80,6 +84,9 @@ type Gateway struct {
 	pubsubOK atomic.Bool
 }
 
+// DefaultGlobalHold is Config.GlobalHold's default.
+const DefaultGlobalHold = 2 * time.Second
+
 // closeGrace is how long a closing connection may take to flush its queue
 // and close frame before its socket is cut.
 const closeGrace = 5 * time.Second
@@ -99,6 +106,9 @@ func New(d Deps) (*Gateway, error) {
 	if cfg.WriteWait <= 0 {
 		cfg.WriteWait = 10 * time.Second
 	}
+	if cfg.GlobalHold <= 0 {
+		cfg.GlobalHold = DefaultGlobalHold
+	}
 	g := &Gateway{Deps: d, cfg: cfg, typing: presence.NewTypingTracker(cfg.TypingTTL), seen: newRecentIDs(8192)}
 	g.life, g.stop = context.WithCancel(context.Background())
 	g.hub = hub.New(hub.Config{SendLimit: cfg.SendBuffer}, d.Metrics)
@@ -110,8 +120,10 @@ func New(d Deps) (*Gateway, error) {
 
 // newMelody configures the one melody instance. The read limit is four
 // times the frame cap: frames between the two get a too_large error and the
-// connection survives; beyond it the websocket layer closes with 1009
-// before reading the payload, so a huge frame costs no memory.
+// connection survives; beyond it the websocket layer refuses the frame from
+// its header, before reading the payload (a huge frame costs no memory),
+// and closes the socket with 4008 (policy violation: gorilla's own 1009
+// is rewritten by tooBigConn).
 func (g *Gateway) newMelody() *melody.Melody {
 	m := melody.New()
 	m.Config.MaxMessageSize = int64(4 * g.cfg.MaxFrameBytes)

@@ -10,7 +10,9 @@ import (
 
 // runHeartbeats renews the presence leases of every local socket each
 // presence heartbeat period, so a user stays online while connected and
-// goes offline within the TTL when this gateway dies. The same tick
+// goes offline within the TTL when this gateway dies. A socket that closes
+// after being listed here is not brought back online: heartbeats only renew
+// existing leases (presence.Module.Heartbeat). The same tick
 // re-checks the revocation of every local session, in case a revocation
 // message was published while pub/sub was reconnecting.
 func (g *Gateway) runHeartbeats(ctx context.Context) error {

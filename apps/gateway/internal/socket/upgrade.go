@@ -23,6 +23,14 @@ func (g *Gateway) serveWS(c *gin.Context) {
 		web.WriteProblem(c, http.StatusServiceUnavailable, "the gateway is shutting down; connect to another one")
 		return
 	}
+	if !g.events.Started() {
+		// Until the event reader has fixed where it starts in every
+		// stream, a socket could join a room and miss the events between
+		// the api's answer and that start: no socket before then.
+		c.Header("Retry-After", "1")
+		web.WriteProblem(c, http.StatusServiceUnavailable, "the gateway is starting; retry shortly")
+		return
+	}
 	token := bearer(c.Request)
 	if token == "" {
 		unauthorized(c, "missing access token (Authorization: Bearer or access_token)")
@@ -90,9 +98,38 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	conn, rw, err := hj.Hijack()
 	if err == nil {
+		conn = &tooBigConn{Conn: conn}
 		h.conn.Store(&conn)
 	}
 	return conn, rw, err
+}
+
+// tooBigConn makes a frame beyond the read limit close the socket with
+// 4008 (protocol v1: oversized frames beyond tolerance are a policy
+// violation) instead of 1009. gorilla/websocket enforces the limit from
+// the frame header, before reading the payload, and then writes its close
+// frame itself, as one unmasked control frame in one Write: status 1009,
+// no reason. That exact frame is rewritten; the server never sends 1009
+// otherwise, and no data frame starts with a close opcode.
+type tooBigConn struct{ net.Conn }
+
+var (
+	closeTooBig = []byte{0x88, 0x02, 0x03, 0xF1} // FIN+close, 2 bytes, 1009
+	closePolicy = func() []byte {
+		reason := "frame too large"
+		b := []byte{0x88, byte(2 + len(reason)), 0x0F, 0xA8} // 4008
+		return append(b, reason...)
+	}()
+)
+
+func (c *tooBigConn) Write(p []byte) (int, error) {
+	if len(p) == len(closeTooBig) && string(p) == string(closeTooBig) {
+		if _, err := c.Conn.Write(closePolicy); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
 }
 
 // kill closes the raw connection; melody's reader then fails and the

@@ -41,6 +41,7 @@ type EventReader struct {
 	streams []string
 	handle  func(Entry)
 	reading atomic.Bool
+	started atomic.Bool
 }
 
 // NewEventReader returns a reader of the partitions' streams calling handle
@@ -51,6 +52,11 @@ func NewEventReader(rdb *redis.Client, partitions int, handle func(Entry), log *
 
 // Ready reports whether the reader is connected and reading.
 func (r *EventReader) Ready() bool { return r.reading.Load() }
+
+// Started reports whether the reader has fixed its start in every stream:
+// from then on no event is skipped (Run continues from the last id seen,
+// across errors), so a socket may join rooms.
+func (r *EventReader) Started() bool { return r.started.Load() }
 
 // Run reads until ctx is done. It starts after the newest entry of each
 // stream (events before the gateway started concern no socket of it) and
@@ -63,6 +69,7 @@ func (r *EventReader) Run(ctx context.Context) error {
 	if err != nil {
 		return nil // ctx done
 	}
+	r.started.Store(true)
 	r.reading.Store(true) // startIDs reached Redis
 	args := make([]string, 0, 2*len(r.streams))
 	var b backoff

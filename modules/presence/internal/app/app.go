@@ -14,10 +14,15 @@ import (
 // LeaseStore keeps connection leases and announces the online/offline
 // transitions they cause, each exactly once.
 type LeaseStore interface {
-	// Acquire adds or renews leases; it returns how many were new.
+	// Acquire adds or renews leases, except those of released connections;
+	// it returns how many were new.
 	Acquire(ctx context.Context, leases []domain.Lease) (int, error)
-	// Release ends one lease; it reports whether the user went offline.
-	Release(ctx context.Context, userID, connID string, now time.Time) (bool, error)
+	// Renew renews the leases that exist, creating none; it returns the
+	// missing ones.
+	Renew(ctx context.Context, leases []domain.Lease) ([]domain.Lease, error)
+	// Release ends one lease and marks its connection released for at
+	// least keep; it reports whether the user went offline.
+	Release(ctx context.Context, userID, connID string, now time.Time, keep time.Duration) (bool, error)
 	// Expire removes up to limit leases expired by now; it returns how many.
 	Expire(ctx context.Context, now time.Time, ttl time.Duration, limit int) (int, error)
 	// Status reads a user's presence.

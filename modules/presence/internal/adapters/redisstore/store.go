@@ -26,7 +26,7 @@ const batchSize = 500
 type Store struct {
 	rdb           *redis.Client
 	exp, count    string
-	seen          string
+	seen, gone    string
 	eventsChannel string
 	typingChannel string
 }
@@ -36,13 +36,15 @@ type Store struct {
 func New(rdb *redis.Client, prefix, eventsChannel, typingChannel string) *Store {
 	tag := "{" + prefix + "}"
 	return &Store{
-		rdb: rdb, exp: tag + ":exp", count: tag + ":count", seen: tag + ":seen",
+		rdb: rdb, exp: tag + ":exp", count: tag + ":count", seen: tag + ":seen", gone: tag + ":gone",
 		eventsChannel: eventsChannel, typingChannel: typingChannel,
 	}
 }
 
 // Acquire adds or renews leases; a user's first lease announces them online.
-// It returns the number of leases that were new.
+// Leases of released connections (Release) are skipped: a closed
+// connection never comes back online. It returns the number of leases that
+// were new.
 func (s *Store) Acquire(ctx context.Context, leases []domain.Lease) (int, error) {
 	total := 0
 	for len(leases) > 0 {
@@ -52,7 +54,7 @@ func (s *Store) Acquire(ctx context.Context, leases []domain.Lease) (int, error)
 		for _, l := range leases[:n] {
 			args = append(args, l.UserID, l.ConnID, l.Expires.UnixMilli())
 		}
-		added, err := acquireScript.Run(ctx, s.rdb, []string{s.exp, s.count}, args...).Int()
+		added, err := acquireScript.Run(ctx, s.rdb, []string{s.exp, s.count, s.gone}, args...).Int()
 		if err != nil {
 			return total, fmt.Errorf("presence: acquire leases: %w", err)
 		}
@@ -62,11 +64,37 @@ func (s *Store) Acquire(ctx context.Context, leases []domain.Lease) (int, error)
 	return total, nil
 }
 
+// Renew moves the expiry of the leases that exist and creates none; it
+// returns the leases that were missing (swept, or released).
+func (s *Store) Renew(ctx context.Context, leases []domain.Lease) ([]domain.Lease, error) {
+	var missing []domain.Lease
+	for len(leases) > 0 {
+		n := min(len(leases), batchSize)
+		args := make([]any, 0, 3*n)
+		for _, l := range leases[:n] {
+			args = append(args, l.UserID, l.ConnID, l.Expires.UnixMilli())
+		}
+		pos, err := renewScript.Run(ctx, s.rdb, []string{s.exp}, args...).Int64Slice()
+		if err != nil {
+			return missing, fmt.Errorf("presence: renew leases: %w", err)
+		}
+		for _, p := range pos {
+			if p >= 1 && p <= int64(n) {
+				missing = append(missing, leases[p-1])
+			}
+		}
+		leases = leases[n:]
+	}
+	return missing, nil
+}
+
 // Release ends a connection's lease; the user's last one announces them
-// offline with lastSeen = now. It reports whether the user went offline.
-func (s *Store) Release(ctx context.Context, userID, connID string, now time.Time) (bool, error) {
-	res, err := releaseScript.Run(ctx, s.rdb, []string{s.exp, s.count, s.seen},
-		s.eventsChannel, now.UnixMilli(), userID, connID).Int()
+// offline with lastSeen = now. The connection is remembered as closed
+// until now+keep, so no Acquire in flight brings its lease back. It
+// reports whether the user went offline.
+func (s *Store) Release(ctx context.Context, userID, connID string, now time.Time, keep time.Duration) (bool, error) {
+	res, err := releaseScript.Run(ctx, s.rdb, []string{s.exp, s.count, s.seen, s.gone},
+		s.eventsChannel, now.UnixMilli(), userID, connID, now.Add(keep).UnixMilli()).Int()
 	if err != nil {
 		return false, fmt.Errorf("presence: release lease: %w", err)
 	}
@@ -76,7 +104,7 @@ func (s *Store) Release(ctx context.Context, userID, connID string, now time.Tim
 // Expire sweeps up to limit leases that expired by now. ttl turns an
 // expiry back into the last heartbeat, which becomes the user's last seen.
 func (s *Store) Expire(ctx context.Context, now time.Time, ttl time.Duration, limit int) (int, error) {
-	n, err := expireScript.Run(ctx, s.rdb, []string{s.exp, s.count, s.seen},
+	n, err := expireScript.Run(ctx, s.rdb, []string{s.exp, s.count, s.seen, s.gone},
 		s.eventsChannel, now.UnixMilli(), ttl.Milliseconds(), limit).Int()
 	if err != nil {
 		return 0, fmt.Errorf("presence: sweep leases: %w", err)

@@ -93,18 +93,18 @@ func TestOnlineOfflineTransitionsOnce(t *testing.T) {
 	if p, _ := f.store.Status(ctx, "u1"); p.Status != domain.Online {
 		t.Errorf("status = %+v", p)
 	}
-	if off, _ := f.store.Release(ctx, "u1", "c1", now); off {
+	if off, _ := f.store.Release(ctx, "u1", "c1", now, f.ttl); off {
 		t.Error("offline while c2 lives")
 	}
 	f.none(t)
-	if off, _ := f.store.Release(ctx, "u1", "c2", now); !off {
+	if off, _ := f.store.Release(ctx, "u1", "c2", now, f.ttl); !off {
 		t.Error("not offline after the last connection")
 	}
 	e := f.next(t)
 	if e["status"] != "offline" || int64(e["lastSeen"].(float64)) != now.UnixMilli() {
 		t.Errorf("offline event = %v, want lastSeen %d", e, now.UnixMilli())
 	}
-	if off, _ := f.store.Release(ctx, "u1", "c2", now); off {
+	if off, _ := f.store.Release(ctx, "u1", "c2", now, f.ttl); off {
 		t.Error("double release announced twice")
 	}
 	f.none(t)
@@ -178,6 +178,78 @@ func TestConcurrentSweepsAnnounceOnce(t *testing.T) {
 	}
 	if e := f.next(t); e["userId"] != "a" || e["status"] != "online" {
 		t.Errorf("event = %v", e)
+	}
+}
+
+// TestReleasedConnectionNeverComesBack: a heartbeat that listed a
+// connection before it closed runs after its release; the user must stay
+// offline (no online event), whether the heartbeat renews or re-acquires.
+// A lease swept while its connection lives is taken again; one swept and
+// then released is not.
+func TestReleasedConnectionNeverComesBack(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := f.store.Acquire(ctx, []domain.Lease{lease("u", "c1", now.Add(f.ttl))}); err != nil {
+		t.Fatal(err)
+	}
+	f.next(t) // online
+	if off, err := f.store.Release(ctx, "u", "c1", now, f.ttl); err != nil || !off {
+		t.Fatalf("Release = %v, %v", off, err)
+	}
+	f.next(t) // offline
+	late := []domain.Lease{lease("u", "c1", now.Add(f.ttl+time.Second))}
+	missing, err := f.store.Renew(ctx, late)
+	if err != nil || len(missing) != 1 || missing[0].ConnID != "c1" {
+		t.Fatalf("Renew of a released lease = %v, %v; want it missing", missing, err)
+	}
+	if n, err := f.store.Acquire(ctx, late); err != nil || n != 0 {
+		t.Errorf("Acquire of a released connection = %d, %v; want 0", n, err)
+	}
+	f.none(t)
+	if p, _ := f.store.Status(ctx, "u"); p.Status != domain.Offline {
+		t.Errorf("status = %+v, want offline", p)
+	}
+
+	// Swept while alive (its gateway was cut off), then re-taken.
+	if _, err := f.store.Acquire(ctx, []domain.Lease{lease("v", "c2", now.Add(-time.Second)), lease("w", "c3", now.Add(-time.Second))}); err != nil {
+		t.Fatal(err)
+	}
+	f.next(t)
+	f.next(t)
+	if n, _ := f.store.Expire(ctx, now, f.ttl, 10); n != 2 {
+		t.Fatalf("swept %d, want 2", n)
+	}
+	f.next(t)
+	f.next(t)
+	// w's connection closes after the sweep: its release finds no lease
+	// but still marks it closed.
+	if off, err := f.store.Release(ctx, "w", "c3", now, f.ttl); err != nil || off {
+		t.Fatalf("Release of a swept lease = %v, %v", off, err)
+	}
+	again := []domain.Lease{lease("v", "c2", now.Add(f.ttl)), lease("w", "c3", now.Add(f.ttl))}
+	if missing, _ := f.store.Renew(ctx, again); len(missing) != 2 {
+		t.Fatalf("Renew of swept leases found %d missing, want 2", len(missing))
+	}
+	if n, _ := f.store.Acquire(ctx, again); n != 1 {
+		t.Errorf("re-acquired %d, want 1 (the live one)", n)
+	}
+	if e := f.next(t); e["userId"] != "v" || e["status"] != "online" {
+		t.Errorf("event = %v, want v online", e)
+	}
+	f.none(t)
+	// Renewing an existing lease changes nothing else.
+	if missing, _ := f.store.Renew(ctx, []domain.Lease{lease("v", "c2", now.Add(2*f.ttl))}); len(missing) != 0 {
+		t.Errorf("Renew of a live lease: missing %v", missing)
+	}
+	f.none(t)
+	// Tombstones go with the sweep once past their time.
+	if _, err := f.store.Expire(ctx, now.Add(2*f.ttl), f.ttl, 10); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := f.rdb.ZCard(ctx, f.store.gone).Result(); n != 0 {
+		t.Errorf("%d tombstones left after their time", n)
 	}
 }
 

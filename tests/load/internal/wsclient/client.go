@@ -1,0 +1,174 @@
+// Package wsclient is a lean client of the gateway's socket protocol v1 for
+// load generation: it dials from many 127.0.0.x source addresses (one
+// address has ~28k ephemeral ports; 100k sockets need several), waits for
+// `ready`, writes envelopes built by appending bytes, and hands every
+// received frame to a callback on the connection's reader goroutine.
+//
+// Memory per connection matters here (a load process holds ~15k of them):
+// write buffers come from a shared pool and are held only while writing,
+// read buffers are small, and frames are read into pooled scratch space.
+package wsclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Handler receives the frames of a connection, one at a time, on its
+// reader goroutine. frame is only valid during the call.
+type Handler func(c *Conn, frame []byte, at time.Time)
+
+// Dialer opens connections. The zero value is not usable: set URL.
+type Dialer struct {
+	URL              string // ws://host:port/ws
+	SourceIPs        int    // spread over 127.0.0.2..127.0.0.(1+SourceIPs); 0: the kernel's choice
+	QueryToken       bool   // ?access_token= instead of the Authorization header
+	HandshakeTimeout time.Duration
+}
+
+var writePool sync.Pool // shared by every connection: gorilla takes a buffer per write
+
+var framePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Conn is one socket. Send may be called from one goroutine at a time
+// (gorilla's rule); Close from any.
+type Conn struct {
+	ID     int
+	ws     *websocket.Conn
+	wmu    sync.Mutex
+	done   chan struct{}
+	code   int // close code, set before done is closed; -1: dropped without one
+	Ready  []byte
+	closed sync.Once
+}
+
+// Dial connects client id with token and waits for the `ready` frame; h
+// then gets every later frame. The HTTP status of a refused upgrade is in
+// the error.
+func (d *Dialer) Dial(ctx context.Context, id int, token string, h Handler) (*Conn, error) {
+	u := d.URL
+	hdr := http.Header{}
+	if d.QueryToken {
+		u += "?access_token=" + url.QueryEscape(token)
+	} else {
+		hdr.Set("Authorization", "Bearer "+token)
+	}
+	nd := &net.Dialer{Timeout: d.timeout()}
+	if d.SourceIPs > 0 {
+		k := id % d.SourceIPs // 127.0.0.2..127.0.0.251, then 127.0.1.2.., all on lo
+		nd.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, byte(k/250), byte(2+k%250))}
+	}
+	wd := websocket.Dialer{
+		NetDialContext:   nd.DialContext,
+		HandshakeTimeout: d.timeout(),
+		ReadBufferSize:   1024,
+		WriteBufferSize:  1024,
+		WriteBufferPool:  &writePool,
+	}
+	ws, resp, err := wd.DialContext(ctx, u, hdr)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("dial: HTTP %d: %w", resp.StatusCode, err)
+		}
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	c := &Conn{ID: id, ws: ws, done: make(chan struct{})}
+	_ = ws.SetReadDeadline(time.Now().Add(d.timeout()))
+	_, first, err := ws.ReadMessage()
+	if err != nil || !bytes.HasPrefix(first, []byte(`{"event":"ready"`)) {
+		ws.Close()
+		if err == nil {
+			// Protocol v1 promises ready first; anything else is a bug.
+			err = fmt.Errorf("first frame is %q, not ready", Event(first))
+		}
+		return nil, fmt.Errorf("waiting for ready: %w", err)
+	}
+	c.Ready = first
+	_ = ws.SetReadDeadline(time.Time{})
+	go c.read(h)
+	return c, nil
+}
+
+func (d *Dialer) timeout() time.Duration {
+	if d.HandshakeTimeout > 0 {
+		return d.HandshakeTimeout
+	}
+	return 10 * time.Second
+}
+
+func (c *Conn) read(h Handler) {
+	defer close(c.done)
+	for {
+		_, r, err := c.ws.NextReader()
+		if err != nil {
+			c.code = -1
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				c.code = ce.Code
+			}
+			return
+		}
+		buf := framePool.Get().(*bytes.Buffer)
+		buf.Reset()
+		if _, err := buf.ReadFrom(r); err != nil && !errors.Is(err, io.EOF) {
+			framePool.Put(buf)
+			continue // the next NextReader reports the broken connection
+		}
+		if h != nil {
+			h(c, buf.Bytes(), time.Now())
+		}
+		framePool.Put(buf)
+	}
+}
+
+// Send writes {"event":event,"ref":"ref","data":data}; ref "" is omitted.
+// data must be a JSON object (or nil).
+func (c *Conn) Send(event, ref string, data []byte) error {
+	b := make([]byte, 0, 48+len(ref)+len(data))
+	b = append(b, `{"event":"`...)
+	b = append(b, event...)
+	b = append(b, '"')
+	if ref != "" {
+		b = append(b, `,"ref":"`...)
+		b = append(b, ref...)
+		b = append(b, '"')
+	}
+	if data != nil {
+		b = append(b, `,"data":`...)
+		b = append(b, data...)
+	}
+	b = append(b, '}')
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// Done is closed when the connection has ended.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// CloseCode is the server's close code once Done is closed (-1: the
+// connection dropped without a close frame).
+func (c *Conn) CloseCode() int {
+	<-c.done
+	return c.code
+}
+
+// Close says goodbye (1000) and closes the socket.
+func (c *Conn) Close() {
+	c.closed.Do(func() {
+		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+			time.Now().Add(time.Second))
+		_ = c.ws.Close()
+	})
+}
