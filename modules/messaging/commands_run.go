@@ -25,7 +25,9 @@ type CommandOptions struct {
 	// Consumer names this process in the consumer group; unique per
 	// process (e.g. hostname + random suffix). Required.
 	Consumer string
-	// Workers is how many commands run at once (default 8).
+	// Workers is how many join-room and mark-read commands run at once
+	// (default 8); the send-message commands of each read run together
+	// as one batch (one transaction) beside them.
 	Workers int
 	// ClaimMinIdle is how long a command read by another instance may stay
 	// unanswered before this one takes it over (default 15s). Lower it
@@ -38,8 +40,10 @@ type CommandOptions struct {
 
 // RunCommands consumes the gateways' command stream (send-message,
 // join-room, mark-read from sockets) until ctx is done, sharing the work
-// with every other api instance through the consumer group. Run it in one
-// goroutine per api process, next to RunRelay.
+// with every other api instance through the consumer group. The
+// send-message commands of each read (up to 100) are stored in one
+// transaction (SendMessages). Run it in one goroutine per api process,
+// next to RunRelay.
 func (m *Module) RunCommands(ctx context.Context, rdb *redis.Client, o CommandOptions) error {
 	c, err := streamcmd.New(rdb, commandService{m}, streamcmd.Options{
 		Consumer: o.Consumer, Workers: o.Workers, ClaimMinIdle: o.ClaimMinIdle,
@@ -55,12 +59,25 @@ func (m *Module) RunCommands(ctx context.Context, rdb *redis.Client, o CommandOp
 // (one code path for a sent message) and maps their errors to reply codes.
 type commandService struct{ m *Module }
 
-func (s commandService) SendMessage(ctx context.Context, userID string, d streamcmd.SendMessageData) (streamcmd.SendAck, error) {
-	msg, err := s.m.SendMessage(ctx, userID, SendInput{RoomID: d.RoomID, Content: d.Content, ClientMsgID: d.ClientMsgID})
-	if err != nil {
-		return streamcmd.SendAck{}, commandError(err)
+// SendMessages stores the send-message commands of one read in one
+// transaction (Module.SendMessages): seqs in command order within a room,
+// and each command its own ack or error.
+func (s commandService) SendMessages(ctx context.Context, sends []streamcmd.Send) []streamcmd.SendOutcome {
+	reqs := make([]SendRequest, len(sends))
+	for i, c := range sends {
+		reqs[i] = SendRequest{UserID: c.UserID, Input: SendInput{RoomID: c.Data.RoomID, Content: c.Data.Content, ClientMsgID: c.Data.ClientMsgID}}
 	}
-	return streamcmd.SendAck{ID: msg.ID, RoomID: msg.RoomID, Seq: msg.Seq, Timestamp: msg.CreatedAt.UTC().Format(TimeFormat)}, nil
+	res := s.m.SendMessages(ctx, reqs)
+	out := make([]streamcmd.SendOutcome, len(res))
+	for i, r := range res {
+		if r.Err != nil {
+			out[i].Err = commandError(r.Err)
+			continue
+		}
+		m := r.Message
+		out[i].Ack = streamcmd.SendAck{ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, Timestamp: m.CreatedAt.UTC().Format(TimeFormat)}
+	}
+	return out
 }
 
 func (s commandService) MarkRead(ctx context.Context, userID string, d streamcmd.MarkReadData) (streamcmd.MarkReadAck, error) {

@@ -5,11 +5,18 @@
 //
 // This root package is the module's public face: Module (built by New) with
 // the HTTP routes the api mounts under /api/chat, the use cases the
-// gateway's commands call (SendMessage, History, MarkRead, CanRead), the
-// outbox relay loop (RunRelay), the public types, the sentinel errors and
+// gateway's commands call (SendMessages, History, MarkRead, CanRead), the
+// command consumer (RunCommands), the outbox relay loop (RunRelay), the
+// public types, the sentinel errors and
 // the event stream schema (events.go, EVENTS.md). Everything else lives
 // under internal/: domain rules, use cases (app), adapters (PostgreSQL
 // through gorm, Redis streams) and the gin handlers.
+//
+// Throughput: messages that arrive together (one read of the command
+// stream, concurrent REST sends on a busy api) are stored in one
+// transaction, with the same guarantees as one by one: per-room seqs with
+// no gap in arrival order, idempotency on (sender, clientMsgId), each event
+// committed with its message, each answer sent after the commit.
 //
 // Delivery guarantee: a change and its event row are committed in one
 // PostgreSQL transaction (transactional outbox); the relay publishes

@@ -54,7 +54,7 @@ func New(d Deps) (*Module, error) {
 	}
 	store := postgres.New(d.DB, encodeEventData, d.Now)
 	a := app.New(app.Ports{
-		Access: store, Messages: store, History: store, Receipts: store,
+		Access: store, Messages: store, Batches: store, History: store, Receipts: store,
 		Rooms: store, Reader: store, Lister: store, Members: store, Search: store,
 	}, app.Options{MaxContentLength: cfg.MessageMaxLength, Now: d.Now})
 	partitions := cfg.StreamPartitions
@@ -75,11 +75,31 @@ func (m *Module) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) {
 // only; ErrNotFound for a room the user may not see, ErrForbidden for a
 // public room not joined), given the room's next seq, and its event queued
 // for the streams, all in one transaction. A repeated (userID, ClientMsgID)
-// returns the first message and stores nothing. REST and the gateway's
-// send-message command share this path.
+// returns the first message and stores nothing. When the api is busy,
+// concurrent calls (REST sends go the same way) are stored together, in one
+// transaction, as by SendMessages; the outcome of each is the same.
 func (m *Module) SendMessage(ctx context.Context, userID string, in SendInput) (Message, error) {
-	msg, _, err := m.app.SendMessage(ctx, userID, app.SendInput(in))
+	msg, _, err := m.app.SendQueued(ctx, userID, app.SendInput(in))
 	return messageFrom(msg), err
+}
+
+// SendMessages stores many messages, from any senders to any rooms, in one
+// transaction: what a busy api does with the messages that arrive
+// together. Each request gets the outcome SendMessage would have given it
+// (same validation, authorization and idempotency): a failing one gets its
+// error in its result without failing the others. Within a room, messages
+// take seqs in the order of reqs. out[i] answers reqs[i].
+func (m *Module) SendMessages(ctx context.Context, reqs []SendRequest) []SendResult {
+	in := make([]app.SendRequest, len(reqs))
+	for i, r := range reqs {
+		in[i] = app.SendRequest{UserID: r.UserID, Input: app.SendInput(r.Input)}
+	}
+	res := m.app.SendMessages(ctx, in)
+	out := make([]SendResult, len(res))
+	for i, r := range res {
+		out[i] = SendResult{Message: messageFrom(r.Message), Created: r.Created, Err: r.Err}
+	}
+	return out
 }
 
 // History returns a page of a room's messages for userID (roomID "" = the

@@ -76,6 +76,22 @@ type SendInput struct {
 	ClientMsgID string
 }
 
+// SendRequest is one message of a SendMessages batch: its sender and what
+// was sent.
+type SendRequest struct {
+	UserID string
+	Input  SendInput
+}
+
+// SendResult answers one SendRequest: the stored message (the first one,
+// with Created false, when the sender's ClientMsgID was used before), or
+// Err, which SendMessage would have returned for that request alone.
+type SendResult struct {
+	Message Message
+	Created bool
+	Err     error
+}
+
 // HistoryQuery selects a page of a room's messages by seq. Zero value: the
 // newest page, newest first. Before pages backwards from a seq (newest
 // first). Ascending reads forwards from After, oldest first (After > 0

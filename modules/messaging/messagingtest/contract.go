@@ -35,6 +35,7 @@ func RunContract(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"ListRooms", contractListRooms},
 		{"Search", contractSearch},
 		{"Events", contractEvents},
+		{"Batch", contractBatch},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

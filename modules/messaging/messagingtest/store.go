@@ -30,7 +30,8 @@ type Store struct {
 	messages map[string][]domain.Message         // room -> by seq (index seq-1)
 	receipts map[[2]string]int64                 // (room, user) -> last read seq
 	outbox   []outboxRow
-	// FailNextAppend, when set, is returned by the next Append (then cleared).
+	// FailNextAppend, when set, is returned by the next Append or
+	// AppendBatch (then cleared).
 	FailNextAppend error
 }
 
@@ -55,7 +56,7 @@ func NewStore() *Store {
 
 // Ports returns the store as every app port.
 func (s *Store) Ports() app.Ports {
-	return app.Ports{Access: s, Messages: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s}
+	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s}
 }
 
 // AddUser registers a user (the real store's users table) and returns its id.
@@ -112,6 +113,11 @@ func (s *Store) Append(_ context.Context, m domain.Message) (domain.Message, boo
 		s.FailNextAppend = nil
 		return domain.Message{}, false, err
 	}
+	return s.append(m)
+}
+
+// append stores one message; s.mu is held.
+func (s *Store) append(m domain.Message) (domain.Message, bool, error) {
 	if m.ClientMsgID != "" {
 		for _, msgs := range s.messages {
 			for _, old := range msgs {

@@ -25,6 +25,7 @@ type AccessReader interface {
 type Ports struct {
 	Access   AccessReader
 	Messages MessageAppender
+	Batches  BatchAppender
 	History  HistoryReader
 	Receipts ReceiptWriter
 	Rooms    RoomWriter
@@ -39,6 +40,8 @@ type Options struct {
 	MaxContentLength int              // 0: domain.DefaultMaxContentLength
 	Now              func() time.Time // nil: time.Now
 	NewID            func() string    // nil: UUIDv7 (ordered by creation: good B-tree locality, rooms list in creation order)
+	SendSlots        int              // SendQueued batches running at once; 0: DefaultSendSlots
+	SendBatch        int              // most messages in one SendQueued batch; 0: DefaultSendBatch
 }
 
 // App is the set of use cases. It is safe for concurrent use.
@@ -51,6 +54,8 @@ type App struct {
 	// events, so delivery does not wait for its next poll. Capacity 1: a
 	// pending wake-up covers any number of commits.
 	kick chan struct{}
+	// queue coalesces SendQueued calls into SendMessages batches.
+	queue *sendQueue
 }
 
 // New builds the use cases over the ports.
@@ -65,6 +70,13 @@ func New(p Ports, o Options) *App {
 	if a.newID == nil {
 		a.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
 	}
+	if o.SendSlots <= 0 {
+		o.SendSlots = DefaultSendSlots
+	}
+	if o.SendBatch <= 0 {
+		o.SendBatch = DefaultSendBatch
+	}
+	a.queue = newSendQueue(a.SendMessages, o.SendSlots, o.SendBatch)
 	return a
 }
 

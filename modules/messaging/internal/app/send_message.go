@@ -29,19 +29,15 @@ type SendInput struct {
 
 // SendMessage validates and stores a message from userID. created is false
 // when the (userID, ClientMsgID) pair was already used: the first message is
-// returned and nothing is stored. REST and the gateway's send-message
-// command both land here.
+// returned and nothing is stored. SendMessages does the same for many
+// messages at once (the gateway's send-message commands of one read), and
+// SendQueued gathers concurrent single sends (REST) into such batches.
 func (a *App) SendMessage(ctx context.Context, userID string, in SendInput) (msg domain.Message, created bool, err error) {
-	if in.RoomID == "" {
-		in.RoomID = domain.GlobalRoomID
-	}
-	if err := domain.ValidateContent(in.Content, a.maxContent); err != nil {
+	roomID, err := a.checkSend(in)
+	if err != nil {
 		return domain.Message{}, false, err
 	}
-	if err := domain.ValidateClientMsgID(in.ClientMsgID); err != nil {
-		return domain.Message{}, false, err
-	}
-	acc, err := a.access(ctx, "roomId", in.RoomID, userID)
+	acc, err := a.p.Access.Access(ctx, roomID, userID)
 	if err != nil {
 		return domain.Message{}, false, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/chatforge/chat/modules/messaging/internal/app"
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 )
 
@@ -98,6 +99,46 @@ func (s *Store) byClientID(ctx context.Context, userID, clientMsgID string) (dom
 		return domain.Message{}, domain.ErrNotFound
 	}
 	return rows[0].toDomain(), nil
+}
+
+// resolveResends answers, from one lookup without any lock, the messages
+// whose (UserID, ClientMsgID) is already stored (the cheap path of a
+// resend), and returns the indexes of the others, in order.
+func (s *Store) resolveResends(ctx context.Context, msgs []domain.Message, out []app.Appended) (todo []int, err error) {
+	var idx []int
+	var users, cids []string
+	for i, m := range msgs {
+		if m.ClientMsgID != "" {
+			idx = append(idx, i)
+			users, cids = append(users, m.UserID), append(cids, m.ClientMsgID)
+		}
+	}
+	found := make(map[int]bool)
+	if len(idx) > 0 {
+		var rows []struct {
+			Msg messageRow `gorm:"embedded"`
+			Ord int
+		}
+		err := s.db.WithContext(ctx).Raw(`SELECT `+messageColumns+`, k.ord
+			FROM unnest(?::uuid[], ?::text[]) WITH ORDINALITY AS k(user_id, client_msg_id, ord)
+			JOIN messages m ON m.user_id = k.user_id AND m.client_msg_id = k.client_msg_id`,
+			texts(users), texts(cids)).Scan(&rows).Error
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			i := idx[r.Ord-1]
+			out[i] = app.Appended{Message: r.Msg.toDomain()}
+			found[i] = true
+		}
+	}
+	todo = make([]int, 0, len(msgs)-len(found))
+	for i := range msgs {
+		if !found[i] {
+			todo = append(todo, i)
+		}
+	}
+	return todo, nil
 }
 
 // History implements app.HistoryReader: a range scan of the (room_id, seq)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatforge/chat/modules/messaging/internal/app"
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 )
 
@@ -63,6 +64,33 @@ func (s *Store) Access(ctx context.Context, roomID, userID string) (domain.Acces
 		return domain.Access{}, domain.ErrNotFound
 	}
 	return domain.Access{Room: rows[0].toDomain(), Role: rows[0].role()}, nil
+}
+
+// Accesses implements app.BatchAppender: the Access query for many pairs
+// at once, matched back to keys by position (WITH ORDINALITY), so ids need
+// not be in canonical form to match.
+func (s *Store) Accesses(ctx context.Context, keys []app.AccessKey) (map[app.AccessKey]domain.Access, error) {
+	rooms, users := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		rooms[i], users[i] = k.RoomID, k.UserID
+	}
+	var rows []struct {
+		Room roomRow `gorm:"embedded"`
+		Ord  int
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role, k.ord
+		FROM unnest(?::uuid[], ?::uuid[]) WITH ORDINALITY AS k(room_id, user_id, ord)
+		JOIN rooms r ON r.id = k.room_id
+		LEFT JOIN memberships m ON m.room_id = k.room_id AND m.user_id = k.user_id`,
+		texts(rooms), texts(users)).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[app.AccessKey]domain.Access, len(rows))
+	for _, r := range rows {
+		out[keys[r.Ord-1]] = domain.Access{Room: r.Room.toDomain(), Role: r.Room.role()}
+	}
+	return out, nil
 }
 
 // View implements app.RoomReader.

@@ -11,8 +11,9 @@
 // different rooms may commit out of id order; the relay selects by
 // "published_at IS NULL", not by a high-water mark, so none is skipped.
 //
-// Locks are always taken room row first, then membership / receipt rows,
-// so the transactions here cannot deadlock one another.
+// Locks are always taken room row first, then membership / receipt rows;
+// a transaction that needs several rooms (AppendBatch) takes them all
+// first, in id order. So the transactions here cannot deadlock one another.
 package postgres
 
 import (

@@ -52,7 +52,7 @@ func (h *Handler) sendMessage(c *gin.Context) {
 	if !web.Bind(c, &req) {
 		return
 	}
-	m, isNew, err := h.app.SendMessage(c.Request.Context(), user(c), app.SendInput{
+	m, isNew, err := h.app.SendQueued(c.Request.Context(), user(c), app.SendInput{
 		RoomID: req.RoomID, Content: req.Content, ClientMsgID: req.ClientMsgID})
 	if err != nil {
 		h.writeError(c, err)

@@ -12,7 +12,6 @@ package streamcmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,9 +26,26 @@ import (
 // Return an *Error to choose the code the client sees; any other error is
 // logged and answered as internal.
 type Service interface {
-	SendMessage(ctx context.Context, userID string, d SendMessageData) (SendAck, error)
+	// SendMessages runs the send-message commands of one read together (a
+	// single transaction: the per-message commit was the api's ceiling).
+	// Within a room, the messages must take seqs in the order of sends.
+	// out[i] answers sends[i].
+	SendMessages(ctx context.Context, sends []Send) (out []SendOutcome)
 	JoinRoom(ctx context.Context, userID string, d JoinRoomData) (JoinAck, error)
 	MarkRead(ctx context.Context, userID string, d MarkReadData) (MarkReadAck, error)
+}
+
+// Send is one send-message command for Service.SendMessages.
+type Send struct {
+	UserID string
+	Data   SendMessageData
+}
+
+// SendOutcome answers one Send: its ack, or Err (an *Error to choose the
+// code, as for the other methods).
+type SendOutcome struct {
+	Ack SendAck
+	Err error
 }
 
 // Options tune a Consumer. Zero values take the defaults.
@@ -170,21 +186,51 @@ func (c *Consumer) claimLoop(ctx context.Context) {
 	}
 }
 
-// runBatch runs a batch with at most Workers commands at once and returns
-// when all are answered. The gateway sends a connection's next command
-// only after the previous reply, so one batch never holds two commands
-// whose order matters.
+// runBatch runs the entries of one read and returns when all are answered.
+//
+// The send-message commands go to Service.SendMessages together, in read
+// order (so one connection's messages to a room take increasing seqs in the
+// order its gateway appended them), each answered and acknowledged only
+// after that call, hence after its commit. Meanwhile the other commands run
+// concurrently, at most Workers at once, as before: the gateway sends a
+// connection's next command only after the previous reply, so commands
+// whose relative order matters (a join and the sends that follow it) do not
+// share a read.
 func (c *Consumer) runBatch(ctx context.Context, msgs []redis.XMessage) {
-	sem := make(chan struct{}, c.o.Workers)
-	var wg sync.WaitGroup
+	ctx = context.WithoutCancel(ctx) // started commands are finished and answered
+	var sends, others []entry
 	for _, m := range msgs {
+		cmd, err := ParseCommand(m.Values)
+		switch {
+		case err != nil:
+			// Nobody to answer: drop it rather than claim it forever.
+			c.o.Log.WarnContext(ctx, "dropping malformed command", "entry", m.ID, "err", err)
+			c.ack(ctx, answer{entry: m.ID})
+		case cmd.Type == CmdSendMessage:
+			sends = append(sends, entry{id: m.ID, cmd: cmd})
+		default:
+			others = append(others, entry{id: m.ID, cmd: cmd})
+		}
+	}
+	var wg sync.WaitGroup
+	if len(sends) > 0 {
+		wg.Go(func() { c.sendAll(ctx, sends) })
+	}
+	sem := make(chan struct{}, c.o.Workers)
+	for _, e := range others {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			c.handle(context.WithoutCancel(ctx), m)
+			c.handle(ctx, e)
 		})
 	}
 	wg.Wait()
+}
+
+// entry is a parsed command and its stream entry id.
+type entry struct {
+	id  string
+	cmd Command
 }
 
 func (c *Consumer) retry(ctx context.Context, b *backoff, err error) {
@@ -208,12 +254,3 @@ func (b *backoff) next() time.Duration {
 }
 
 func (b *backoff) reset() { b.d = 0 }
-
-// marshal encodes reply data; the wire types always encode.
-func marshal(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		b, _ = json.Marshal(Error{Code: CodeInternal, Message: "cannot encode reply"})
-	}
-	return b
-}

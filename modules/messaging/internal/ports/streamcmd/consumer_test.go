@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,21 +14,33 @@ import (
 	"github.com/chatforge/chat/platform/testenv"
 )
 
-// fakeService answers from the data it gets; roomId "panic" panics and
-// "missing" is not found.
-type fakeService struct{ sends atomic.Int64 }
+// fakeService answers from the data it gets; roomId "panic" panics (the
+// whole batch of sends), "missing" is not found, "broken" fails.
+type fakeService struct {
+	sends   atomic.Int64
+	mu      sync.Mutex
+	batches [][]Send // every SendMessages call
+}
 
-func (f *fakeService) SendMessage(_ context.Context, userID string, d SendMessageData) (SendAck, error) {
-	switch d.RoomID {
-	case "panic":
-		panic("boom")
-	case "missing":
-		return SendAck{}, &Error{Code: CodeNotFound, Message: "room not found"}
-	case "broken":
-		return SendAck{}, fmt.Errorf("database exploded")
+func (f *fakeService) SendMessages(_ context.Context, sends []Send) []SendOutcome {
+	f.mu.Lock()
+	f.batches = append(f.batches, sends)
+	f.mu.Unlock()
+	out := make([]SendOutcome, len(sends))
+	for i, s := range sends {
+		switch s.Data.RoomID {
+		case "panic":
+			panic("boom")
+		case "missing":
+			out[i].Err = &Error{Code: CodeNotFound, Message: "room not found"}
+		case "broken":
+			out[i].Err = fmt.Errorf("database exploded")
+		default:
+			n := f.sends.Add(1)
+			out[i].Ack = SendAck{ID: s.UserID + ":" + s.Data.Content, RoomID: s.Data.RoomID, Seq: n, Timestamp: "t"}
+		}
 	}
-	n := f.sends.Add(1)
-	return SendAck{ID: userID + ":" + d.Content, RoomID: d.RoomID, Seq: n, Timestamp: "t"}, nil
+	return out
 }
 
 func (f *fakeService) JoinRoom(_ context.Context, _ string, d JoinRoomData) (JoinAck, error) {
@@ -50,9 +63,10 @@ func newRedis(t *testing.T) *redis.Client {
 	return rdb
 }
 
-func start(t *testing.T, rdb *redis.Client, o Options) {
+func start(t *testing.T, rdb *redis.Client, o Options) *fakeService {
 	t.Helper()
-	c, err := New(rdb, &fakeService{}, o)
+	svc := &fakeService{}
+	c, err := New(rdb, svc, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +74,7 @@ func start(t *testing.T, rdb *redis.Client, o Options) {
 	done := make(chan struct{})
 	go func() { _ = c.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
+	return svc
 }
 
 func send(t *testing.T, rdb *redis.Client, ref string, typ CommandType, data string) {
@@ -106,10 +121,12 @@ func TestConsumerAnswersEveryCommand(t *testing.T) {
 	send(t, rdb, "2", CmdJoinRoom, `{"roomId":"r","lastSeq":3,"limit":7}`)
 	send(t, rdb, "3", CmdMarkRead, `{"roomId":"r","seq":4}`)
 	send(t, rdb, "4", CmdSendMessage, `{"roomId":"missing","content":"x"}`)
-	send(t, rdb, "5", CmdSendMessage, `{"roomId":"panic","content":"x"}`)
 	send(t, rdb, "6", CmdSendMessage, `{"roomId":"broken","content":"x"}`)
 	send(t, rdb, "7", CmdSendMessage, `not json`)
 	send(t, rdb, "8", "explode", `{}`)
+	replies(t, rdb, 7)
+	// Alone: a panic fails every send of its batch.
+	send(t, rdb, "5", CmdSendMessage, `{"roomId":"panic","content":"x"}`)
 	got := replies(t, rdb, 8)
 
 	var ack SendAck
@@ -130,6 +147,40 @@ func TestConsumerAnswersEveryCommand(t *testing.T) {
 	}
 	if ttl := rdb.TTL(context.Background(), "chat:replies:test").Val(); ttl <= 0 || ttl > ReplyStreamTTL {
 		t.Errorf("reply stream TTL = %v", ttl)
+	}
+	waitPending(t, rdb, 0)
+}
+
+// The send-message commands of one read are one SendMessages call, in
+// the order they were appended, and each gets its own reply; the other
+// commands of the read are answered too.
+func TestSendsOfOneReadAreOneBatchInOrder(t *testing.T) {
+	t.Parallel()
+	rdb := newRedis(t)
+	const n = 50
+	for i := range n {
+		send(t, rdb, fmt.Sprint(i), CmdSendMessage, fmt.Sprintf(`{"roomId":"r","content":"%d"}`, i))
+		if i%10 == 0 {
+			send(t, rdb, fmt.Sprintf("read-%d", i), CmdMarkRead, `{"roomId":"r","seq":1}`)
+		}
+	}
+	svc := start(t, rdb, Options{Consumer: "api-1", Block: 100 * time.Millisecond})
+	got := replies(t, rdb, n+5)
+	for i := range n {
+		var ack SendAck
+		if r := got[fmt.Sprint(i)]; !r.OK || json.Unmarshal(r.Data, &ack) != nil || ack.Seq != int64(i+1) || ack.ID != fmt.Sprintf("u1:%d", i) {
+			t.Errorf("send %d reply = %+v (%s), want seq %d", i, r, r.Data, i+1)
+		}
+	}
+	for i := 0; i < n; i += 10 {
+		if r := got[fmt.Sprintf("read-%d", i)]; !r.OK {
+			t.Errorf("mark-read reply = %+v", r)
+		}
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	if len(svc.batches) != 1 || len(svc.batches[0]) != n {
+		t.Errorf("%d SendMessages calls, want one of %d", len(svc.batches), n)
 	}
 	waitPending(t, rdb, 0)
 }

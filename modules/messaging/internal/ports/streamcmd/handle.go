@@ -11,56 +11,70 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// commandTimeout bounds one command; the gateway gives up earlier anyway.
+// commandTimeout bounds one command (or one read's batch of sends); the
+// gateway gives up earlier anyway.
 const commandTimeout = 30 * time.Second
 
-// handle runs one entry and answers it. The reply and the XACK go in one
-// pipeline after the command ran: if the api dies before, the entry stays
-// pending and is claimed by another instance.
-func (c *Consumer) handle(ctx context.Context, m redis.XMessage) {
-	cmd, err := ParseCommand(m.Values)
-	if err != nil {
-		// Nobody to answer: drop it rather than claim it forever.
-		c.o.Log.WarnContext(ctx, "dropping malformed command", "entry", m.ID, "err", err)
-		c.ack(ctx, m.ID, nil)
-		return
-	}
-	data, cerr := c.exec(ctx, cmd)
-	reply := Reply{Ref: cmd.Ref, OK: cerr == nil, Data: data}
-	if cerr != nil {
-		reply.Data = marshal(cerr)
-	}
-	c.ack(ctx, m.ID, &replyTo{stream: cmd.Reply, reply: reply})
+// handle runs one command other than send-message and answers it. The
+// reply and the XACK go in one pipeline after the command ran: if the api
+// dies before, the entry stays pending and is claimed by another instance.
+func (c *Consumer) handle(ctx context.Context, e entry) {
+	data, cerr := c.exec(ctx, e.cmd)
+	c.ack(ctx, answerTo(e, data, cerr))
 }
 
-type replyTo struct {
+// answer is what is left to do for one entry: XADD its reply to stream
+// (none when stream is "": a malformed command cannot be answered), then
+// XACK it.
+type answer struct {
+	entry  string
 	stream string
 	reply  Reply
 }
 
-func (c *Consumer) ack(ctx context.Context, entryID string, r *replyTo) {
+func answerTo(e entry, data json.RawMessage, cerr *Error) answer {
+	r := Reply{Ref: e.cmd.Ref, OK: cerr == nil, Data: data}
+	if cerr != nil {
+		r.Data = marshal(cerr)
+	}
+	return answer{entry: e.id, stream: e.cmd.Reply, reply: r}
+}
+
+// ack writes the replies and acknowledges their entries in one pipeline
+// (one round trip for a whole batch of sends).
+func (c *Consumer) ack(ctx context.Context, answers ...answer) {
+	ids := make([]string, len(answers))
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if r != nil {
-			p.XAdd(ctx, &redis.XAddArgs{Stream: r.stream, MaxLen: ReplyStreamMaxLen, Approx: true, Values: r.reply.Values()})
-			p.Expire(ctx, r.stream, ReplyStreamTTL)
+		expire := make(map[string]bool)
+		for i, a := range answers {
+			ids[i] = a.entry
+			if a.stream == "" {
+				continue
+			}
+			p.XAdd(ctx, &redis.XAddArgs{Stream: a.stream, MaxLen: ReplyStreamMaxLen, Approx: true, Values: a.reply.Values()})
+			expire[a.stream] = true
 		}
-		p.XAck(ctx, CommandStream, CommandGroup, entryID)
+		for stream := range expire {
+			p.Expire(ctx, stream, ReplyStreamTTL)
+		}
+		p.XAck(ctx, CommandStream, CommandGroup, ids...)
 		return nil
 	})
 	if err != nil {
 		// Left pending: claimed and run again later (idempotent with a
 		// clientMsgId); the gateway has answered "unavailable" by then.
-		c.o.Log.WarnContext(ctx, "command reply failed", "entry", entryID, "err", err)
+		c.o.Log.WarnContext(ctx, "command reply failed", "entries", ids, "err", err)
 	}
 }
 
 // exec decodes the command's data and runs it. Panics are answered as
 // internal errors so one bad command cannot crash-loop every api.
+// send-message commands never come here (see sendAll).
 func (c *Consumer) exec(ctx context.Context, cmd Command) (data json.RawMessage, cerr *Error) {
 	defer func() {
 		if p := recover(); p != nil {
 			c.o.Log.ErrorContext(ctx, "command panicked", "command", cmd.ID, "type", cmd.Type, "panic", p, "stack", string(debug.Stack()))
-			data, cerr = nil, &Error{Code: CodeInternal, Message: "internal error"}
+			data, cerr = nil, errInternal
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
@@ -70,11 +84,6 @@ func (c *Consumer) exec(ctx context.Context, cmd Command) (data json.RawMessage,
 		err error
 	)
 	switch cmd.Type {
-	case CmdSendMessage:
-		var d SendMessageData
-		if err = decode(cmd.Data, &d); err == nil {
-			out, err = c.svc.SendMessage(ctx, cmd.UserID, d)
-		}
 	case CmdJoinRoom:
 		var d JoinRoomData
 		if err = decode(cmd.Data, &d); err == nil {
@@ -89,17 +98,27 @@ func (c *Consumer) exec(ctx context.Context, cmd Command) (data json.RawMessage,
 		err = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("unknown command %q", cmd.Type)}
 	}
 	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, &Error{Code: CodeUnavailable, Message: "timed out, try again"}
-		}
-		c.o.Log.ErrorContext(ctx, "command failed", "command", cmd.ID, "type", cmd.Type, "user", cmd.UserID, "err", err)
-		return nil, &Error{Code: CodeInternal, Message: "internal error"}
+		return nil, c.replyError(ctx, cmd, err)
 	}
 	return marshal(out), nil
+}
+
+// errInternal is what the client sees of an unexpected failure.
+var errInternal = &Error{Code: CodeInternal, Message: "internal error"}
+
+// replyError is the error a command's client sees: the Service's *Error as
+// is, "unavailable" for a timeout, and anything else logged and answered as
+// internal.
+func (c *Consumer) replyError(ctx context.Context, cmd Command, err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Code: CodeUnavailable, Message: "timed out, try again"}
+	}
+	c.o.Log.ErrorContext(ctx, "command failed", "command", cmd.ID, "type", cmd.Type, "user", cmd.UserID, "err", err)
+	return errInternal
 }
 
 func decode(raw json.RawMessage, dst any) error {
@@ -107,4 +126,13 @@ func decode(raw json.RawMessage, dst any) error {
 		return &Error{Code: CodeBadRequest, Message: "malformed command data"}
 	}
 	return nil
+}
+
+// marshal encodes reply data; the wire types always encode.
+func marshal(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(Error{Code: CodeInternal, Message: "cannot encode reply"})
+	}
+	return b
 }
