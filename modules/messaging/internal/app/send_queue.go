@@ -98,8 +98,10 @@ func (q *sendQueue) lead(ctx context.Context, b *queuedBatch) {
 	}
 	reqs := b.reqs
 	q.mu.Unlock()
-	defer func() { <-q.slots }()
+	// The slot is free before done closes, so a caller that got its result
+	// finds the queue idle again.
 	defer close(b.done)
+	defer func() { <-q.slots }()
 	defer func() {
 		// This goroutine has no recovery middleware above it.
 		if p := recover(); p != nil {
