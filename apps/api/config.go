@@ -73,6 +73,10 @@ type Config struct {
 	CommandWorkers       int           `env:"COMMAND_WORKERS" envDefault:"8"`
 	CommandClaimMinIdle  time.Duration `env:"COMMAND_CLAIM_MIN_IDLE" envDefault:"15s"`
 	CommandClaimInterval time.Duration `env:"COMMAND_CLAIM_INTERVAL" envDefault:"5s"`
+	// CommandMaxAge: a socket send-message must commit before its command
+	// is this old, else it is dropped unrun; the gateways' COMMAND_TIMEOUT
+	// (no higher), so the "unavailable" a client got means "not stored".
+	CommandMaxAge time.Duration `env:"COMMAND_MAX_AGE" envDefault:"10s"`
 
 	// VAPIDPublicKey is handed to browsers subscribing to Web Push; when
 	// empty it is read from VAPIDKeyFile (created outside production), the

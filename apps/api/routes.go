@@ -117,6 +117,7 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 			Workers:       cfg.CommandWorkers,
 			ClaimMinIdle:  cfg.CommandClaimMinIdle,
 			ClaimInterval: cfg.CommandClaimInterval,
+			MaxAge:        cfg.CommandMaxAge,
 		})
 	}
 	return r, []runner{chat.RunRelay, commands}, nil

@@ -36,6 +36,13 @@ type CommandOptions struct {
 	// ClaimInterval is how often orphaned commands are looked for
 	// (default 5s).
 	ClaimInterval time.Duration
+	// MaxAge is how old a send-message command may be when it commits
+	// (default 10s); an older one is acknowledged unrun and answered
+	// unavailable. Set it to the gateways' COMMAND_TIMEOUT (not above):
+	// then a send the gateway answered "unavailable" (no reply in time)
+	// was not stored and a resend, even without clientMsgId, is no
+	// duplicate (except when an api died between commit and reply).
+	MaxAge time.Duration
 }
 
 // RunCommands consumes the gateways' command stream (send-message,
@@ -47,7 +54,7 @@ type CommandOptions struct {
 func (m *Module) RunCommands(ctx context.Context, rdb *redis.Client, o CommandOptions) error {
 	c, err := streamcmd.New(rdb, commandService{m}, streamcmd.Options{
 		Consumer: o.Consumer, Workers: o.Workers, ClaimMinIdle: o.ClaimMinIdle,
-		ClaimInterval: o.ClaimInterval, Log: m.log,
+		ClaimInterval: o.ClaimInterval, MaxAge: o.MaxAge, Log: m.log,
 	})
 	if err != nil {
 		return err

@@ -97,7 +97,13 @@ func (cl *client) command(ref json.RawMessage, typ messaging.CommandType, data a
 		if !errors.Is(err, streams.ErrTimeout) {
 			cl.g.Log.Warn("command failed", "type", typ, "conn", cl.conn.ID, "err", err)
 		}
-		perr := protocol.NewError(protocol.CodeUnavailable, "the server could not handle this now; retry")
+		msg := "the server could not handle this now; retry"
+		if typ == messaging.CmdSendMessage {
+			// The api drops a send-message it could not store within
+			// COMMAND_TIMEOUT (its COMMAND_MAX_AGE).
+			msg = "the server could not handle this now; not stored, retry"
+		}
+		perr := protocol.NewError(protocol.CodeUnavailable, msg)
 		cl.fail(ref, perr, false)
 		return nil, perr
 	}

@@ -22,8 +22,11 @@ import (
 )
 
 // ErrTimeout is returned by Do when no reply came in time: the api fleet is
-// down or overloaded. The command may still run later (clientMsgId makes a
-// resend safe).
+// down or overloaded. A send-message is then not stored: the api drops one
+// older than its COMMAND_MAX_AGE, equal to the gateway's COMMAND_TIMEOUT
+// (only an api dying between commit and reply stores one unanswered, which
+// a resend with the same clientMsgId handles). Other commands may still run
+// later (harmless: reads and a monotonic read pointer).
 var ErrTimeout = errors.New("streams: no reply from the api in time")
 
 // Commander sends commands and waits for their replies. Each gateway

@@ -25,6 +25,25 @@ type Publisher interface {
 	Publish(ctx context.Context, recs []domain.Record) error
 }
 
+// Suspecter is a Publisher that can be told its next records may already
+// be in the streams (it then skips those), as after a drain that published
+// and failed to commit, or a takeover from another relay.
+type Suspecter interface {
+	Suspect()
+}
+
+type takeoverKey struct{}
+
+// WithTakeover is what an Outbox passes to publish when this relay took
+// the relay lock after another holder (which may have published records
+// and died before committing them).
+func WithTakeover(ctx context.Context) context.Context {
+	return context.WithValue(ctx, takeoverKey{}, true)
+}
+
+// Takeover reports whether ctx is marked by WithTakeover.
+func Takeover(ctx context.Context) bool { v, _ := ctx.Value(takeoverKey{}).(bool); return v }
+
 // RelayOptions tune the relay; zero values take the defaults noted.
 type RelayOptions struct {
 	Batch      int           // records per transaction; 500
@@ -77,7 +96,7 @@ func (a *App) Relay(out Outbox, pub Publisher, o RelayOptions) *Relay {
 func (r *Relay) Run(ctx context.Context) error {
 	idle, backoff := r.o.MinIdle, time.Duration(0)
 	for ctx.Err() == nil {
-		n, err := r.out.Drain(ctx, r.o.Batch, r.pub.Publish)
+		n, err := r.drain(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -102,6 +121,26 @@ func (r *Relay) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// drain runs one Drain. A takeover, or a commit that failed after the
+// records were published, makes the Publisher check the streams first
+// next time (those records are published again).
+func (r *Relay) drain(ctx context.Context) (int, error) {
+	s, _ := r.pub.(Suspecter)
+	published := false
+	n, err := r.out.Drain(ctx, r.o.Batch, func(ctx context.Context, recs []domain.Record) error {
+		if s != nil && Takeover(ctx) {
+			s.Suspect()
+		}
+		err := r.pub.Publish(ctx, recs)
+		published = err == nil
+		return err
+	})
+	if err != nil && published && s != nil {
+		s.Suspect()
+	}
+	return n, err
 }
 
 // maybePrune deletes old published records about once a minute.

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -73,5 +74,86 @@ func TestRelayRetriesUntilPublishedInOrder(t *testing.T) {
 		if r.OutboxID != int64(i+1) {
 			t.Errorf("record %d has outbox id %d: out of order", i, r.OutboxID)
 		}
+	}
+}
+
+// commitFailOutbox publishes its records and then fails to commit, once;
+// the second drain marks a takeover.
+type commitFailOutbox struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (o *commitFailOutbox) Drain(ctx context.Context, _ int, publish func(context.Context, []domain.Record) error) (int, error) {
+	o.mu.Lock()
+	o.calls++
+	call := o.calls
+	o.mu.Unlock()
+	recs := []domain.Record{{OutboxID: 1, EventID: "e1", RoomID: "r"}}
+	switch call {
+	case 1:
+		if err := publish(ctx, recs); err != nil {
+			return 0, err
+		}
+		return 0, errors.New("commit failed")
+	case 2:
+		return 1, publish(app.WithTakeover(ctx), recs)
+	case 3:
+		return 1, publish(ctx, recs)
+	}
+	return 0, nil
+}
+
+func (o *commitFailOutbox) Prune(context.Context, time.Time, int) (int, error) { return 0, nil }
+
+type suspectPublisher struct {
+	mu       sync.Mutex
+	suspects []int // Publish calls so far at each Suspect
+	calls    int
+}
+
+func (p *suspectPublisher) Publish(context.Context, []domain.Record) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls++
+	return nil
+}
+
+func (p *suspectPublisher) Suspect() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.suspects = append(p.suspects, p.calls)
+}
+
+// A drain whose commit fails after publishing, and a drain after a
+// takeover, make the publisher check the streams before its next publish;
+// a normal drain does not.
+func TestRelayMarksPublisherSuspect(t *testing.T) {
+	store := messagingtest.NewStore()
+	a := app.New(store.Ports(), app.Options{})
+	pub := &suspectPublisher{}
+	relay := a.Relay(&commitFailOutbox{}, pub, app.RelayOptions{MinIdle: time.Millisecond, MaxBackoff: time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- relay.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		pub.mu.Lock()
+		calls := pub.calls
+		pub.mu.Unlock()
+		if calls >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	<-done
+	pub.mu.Lock()
+	defer pub.mu.Unlock()
+	// After call 1's failed commit (1 call so far), and before call 2
+	// (takeover, still 1 call so far).
+	if fmt.Sprint(pub.suspects) != "[1 1]" {
+		t.Errorf("Suspect calls at publish counts %v, want [1 1]", pub.suspects)
 	}
 }

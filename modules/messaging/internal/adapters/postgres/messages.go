@@ -17,9 +17,13 @@ import (
 // The seq comes from "UPDATE rooms SET last_seq = last_seq + 1 ...
 // RETURNING last_seq": the row lock it takes serializes the senders of one
 // room across every api process until commit, and a rollback undoes the
-// increment, so seqs have no gap and no duplicate. The same statement
-// re-checks that the sender may post (global room, or a membership row), so
-// a member removed after the use case's check cannot slip a message in.
+// increment, so seqs have no gap and no duplicate. The next statement,
+// under that lock, re-checks that the sender may post (global room, or a
+// membership row), so a member removed after the use case's check cannot
+// slip a message in. It must be a separate statement: under READ COMMITTED
+// a statement that waited for the room lock (held by a removal) re-checks
+// the locked row but evaluates its subqueries with its old snapshot, which
+// still sees the deleted membership; a later statement takes a fresh one.
 //
 // created_at is the database's clock_timestamp() read under that lock, so
 // timestamps never decrease along a room's seqs, whichever api instance
@@ -32,13 +36,24 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 		}
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		err := tx.Raw(`UPDATE rooms SET last_seq = last_seq + 1
-			WHERE id = ? AND (kind = 'global' OR EXISTS (SELECT 1 FROM memberships WHERE room_id = ? AND user_id = ?))
-			RETURNING last_seq, clock_timestamp()`, msg.RoomID, msg.RoomID, msg.UserID).Row().Scan(&msg.Seq, &msg.CreatedAt)
+		var global bool
+		err := tx.Raw(`UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ?
+			RETURNING last_seq, clock_timestamp(), kind = 'global'`, msg.RoomID).Row().Scan(&msg.Seq, &msg.CreatedAt, &global)
 		if errors.Is(err, sql.ErrNoRows) {
 			return domain.ErrNotFound
 		} else if err != nil {
 			return err
+		}
+		if !global {
+			var member bool
+			err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM memberships WHERE room_id = ? AND user_id = ?)`,
+				msg.RoomID, msg.UserID).Row().Scan(&member)
+			if err != nil {
+				return err
+			}
+			if !member {
+				return domain.ErrNotFound // rolls the seq back
+			}
 		}
 		msg.CreatedAt = msg.CreatedAt.UTC()
 		event := domain.MessageCreated(newEventID(), msg)

@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/chatforge/chat/modules/messaging/internal/app"
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 )
 
@@ -36,6 +37,19 @@ func (s *Store) Drain(ctx context.Context, n int, publish func(context.Context, 
 		if err := tx.Raw(`SELECT id, event_id, room_id, type, payload::text AS payload FROM outbox
 			WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE`, n).Scan(&rows).Error; err != nil || len(rows) == 0 {
 			return err
+		}
+		// Record this relay as the last publisher; if another was (it may
+		// have appended records and died before its commit), say so.
+		var prev string
+		if err := tx.Raw(`WITH old AS (SELECT holder FROM outbox_relay WHERE id), up AS (
+				INSERT INTO outbox_relay (id, holder) VALUES (true, ?)
+				ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder
+			)
+			SELECT COALESCE((SELECT holder FROM old), '')`, s.relayID).Row().Scan(&prev); err != nil {
+			return err
+		}
+		if prev != s.relayID {
+			ctx = app.WithTakeover(ctx)
 		}
 		recs := make([]domain.Record, len(rows))
 		var ids strings.Builder

@@ -40,6 +40,8 @@ type Store struct {
 	db     *gorm.DB
 	encode Encoder
 	now    func() time.Time
+	// relayID names this store's outbox relay (Drain) in outbox_relay.
+	relayID string
 }
 
 // New returns a store over db. now stamps membership and receipt changes;
@@ -48,7 +50,7 @@ func New(db *gorm.DB, encode Encoder, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, encode: encode, now: now}
+	return &Store{db: db, encode: encode, now: now, relayID: uuid.NewString()}
 }
 
 func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

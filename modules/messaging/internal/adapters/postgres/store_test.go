@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -176,5 +177,93 @@ func TestConcurrentOpenDirect(t *testing.T) {
 		if r != rooms[0] {
 			t.Fatalf("rooms %v: want one", rooms)
 		}
+	}
+}
+
+// A member removed while their message waits for the room lock (held by
+// the removal) is refused once the removal commits: the membership
+// re-check must not use the snapshot taken before the wait.
+func TestSendWaitingOnRemovalIsRefused(t *testing.T) {
+	dsn := testenv.Postgres(t, migrations.FS)
+	db, other := open(t, dsn), open(t, dsn)
+	a := app.New(ports(newStore(db)), app.Options{})
+	owner, member := addUser(t, db), addUser(t, db)
+	room, _, err := a.CreateRoom(t.Context(), owner, "r", domain.KindPrivate, []string{member})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := room.Room.ID
+	removal := other.Begin()
+	if err := removal.Exec(`SELECT id FROM rooms WHERE id = ? FOR NO KEY UPDATE`, id).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := removal.Exec(`DELETE FROM memberships WHERE room_id = ? AND user_id = ?`, id, member).Error; err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := a.SendMessage(t.Context(), member, app.SendInput{RoomID: id, Content: "sneaky"})
+		done <- err
+	}()
+	// Wait until the send waits for the room lock.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		var waiting int
+		if err := db.Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Row().Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("send finished without waiting for the removal: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("send never waited for the room lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := removal.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err == nil {
+		t.Fatal("a removed member's message was stored")
+	}
+	var n, last int64
+	if err := db.Raw(`SELECT count(*) FROM messages WHERE room_id = ?`, id).Row().Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Raw(`SELECT last_seq FROM rooms WHERE id = ?`, id).Row().Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 || last != 0 {
+		t.Errorf("messages = %d, last_seq = %d; want 0, 0", n, last)
+	}
+}
+
+// A relay that drains after another store's relay did is told it took
+// over (that relay may have published and died before committing); one
+// that drains again after itself is not.
+func TestDrainReportsTakeover(t *testing.T) {
+	db := open(t, testenv.Postgres(t, migrations.FS))
+	s1, s2 := newStore(db), newStore(db)
+	a := app.New(ports(s1), app.Options{})
+	u := addUser(t, db)
+	var got []bool
+	for _, s := range []*postgres.Store{s1, s1, s2, s2, s1} {
+		if _, _, err := a.SendMessage(t.Context(), u, app.SendInput{Content: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.Drain(t.Context(), 10, func(ctx context.Context, _ []domain.Record) error {
+			got = append(got, app.Takeover(ctx))
+			return nil
+		})
+		if err != nil || n != 1 {
+			t.Fatalf("drain = %d, %v", n, err)
+		}
+	}
+	if fmt.Sprint(got) != "[true false true false true]" {
+		t.Errorf("takeovers = %v", got)
 	}
 }

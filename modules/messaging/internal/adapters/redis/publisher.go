@@ -12,18 +12,21 @@ import (
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 )
 
-// Publisher implements app.Publisher with one pipelined XADD per record.
-// It is safe for concurrent use, though the relay calls it from one
-// goroutine.
+// Publisher implements app.Publisher with one XADD per record, the records
+// of each stream in one MULTI/EXEC: all of them or none (a plain pipeline
+// could fail one XADD, e.g. on OOM, and run the later ones, and the retry
+// would then append the failed one after them: out of order). It is safe
+// for concurrent use, though the relay calls it from one goroutine.
 type Publisher struct {
 	rdb    *redis.Client
 	key    func(roomID string) string
 	maxLen int64
 	// suspect is set when a previous Publish may have appended part of its
-	// batch before failing (a pipeline error says nothing of which commands
-	// ran), and at start (a previous process may have died between XADD and
-	// commit). The next Publish then skips records whose event id is already
-	// in the stream's tail, so a retry does not duplicate them.
+	// batch before failing (some streams' transactions may have run), at
+	// start and by Suspect (a previous relay, this one or another process,
+	// may have published and not committed). The next Publish then skips
+	// records whose event id is already in the stream's tail, so a retry
+	// does not duplicate them.
 	suspect atomic.Bool
 }
 
@@ -50,22 +53,42 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 		p.suspect.Store(false)
 		return nil
 	}
-	pipe := p.rdb.Pipeline()
+	// Group by stream, keeping the order within each (the only order that
+	// matters: a room's events are on one stream).
+	var keys []string
+	byKey := map[string][]domain.Record{}
 	for _, r := range recs {
-		pipe.XAdd(ctx, &redis.XAddArgs{
-			Stream: p.key(r.RoomID),
-			MaxLen: p.maxLen,
-			Approx: true,
-			Values: []any{"id", r.EventID, "type", string(r.Type), "room", r.RoomID, "data", r.Data},
-		})
+		k := p.key(r.RoomID)
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], r)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		p.suspect.Store(true)
-		return fmt.Errorf("xadd %d events: %w", len(recs), err)
+	for _, k := range keys {
+		_, err := p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			for _, r := range byKey[k] {
+				pipe.XAdd(ctx, &redis.XAddArgs{
+					Stream: k,
+					MaxLen: p.maxLen,
+					Approx: true,
+					Values: []any{"id", r.EventID, "type", string(r.Type), "room", r.RoomID, "data", r.Data},
+				})
+			}
+			return nil
+		})
+		if err != nil {
+			p.suspect.Store(true)
+			return fmt.Errorf("xadd %d events to %s: %w", len(byKey[k]), k, err)
+		}
 	}
 	p.suspect.Store(false)
 	return nil
 }
+
+// Suspect makes the next Publish check the stream tails first: records it
+// is given may already be there (a drain that published and then failed
+// to commit, or another relay's).
+func (p *Publisher) Suspect() { p.suspect.Store(true) }
 
 // unpublished drops the records already present in the tail of their
 // stream. Only the records of a failed batch can be there, and they are the

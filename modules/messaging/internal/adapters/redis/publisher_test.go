@@ -1,7 +1,9 @@
 package redis_test
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -66,5 +68,58 @@ func TestRetryAfterPartialPublishAddsNoDuplicate(t *testing.T) {
 	}
 	if n := rdb.XLen(t.Context(), key("a")).Val(); n != 4 {
 		t.Errorf("after a healthy publish, stream a has %d entries, want 4", n)
+	}
+}
+
+// breakXAdd makes the XADD of one event id unknown to Redis (rejected when
+// queued, as OOM is) the first time it is sent.
+type breakXAdd struct{ eventID string }
+
+func (h *breakXAdd) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *breakXAdd) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return next
+}
+func (h *breakXAdd) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			args := c.Args()
+			if h.eventID != "" && c.Name() == "xadd" && slices.Contains(args, any(h.eventID)) {
+				args[0] = "xadd-broken"
+				h.eventID = ""
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// One XADD of a batch fails (rejected, as on OOM) while the later ones of
+// its stream would succeed: the retry must still leave every stream in
+// order.
+func TestPartialFailureKeepsOrder(t *testing.T) {
+	rdb := client(t)
+	recs := records(6)
+	p := redisadapter.New(rdb, key, 1000)
+	if err := p.Publish(t.Context(), nil); err != nil { // clears the start-up suspicion
+		t.Fatal(err)
+	}
+	rdb.AddHook(&breakXAdd{eventID: "e2"})
+	if err := p.Publish(t.Context(), recs); err == nil {
+		t.Fatal("publish with a failed XADD succeeded")
+	}
+	if err := p.Publish(t.Context(), recs); err != nil {
+		t.Fatal(err)
+	}
+	for room, want := range map[string]string{"a": "[e0 e2 e4]", "b": "[e1 e3 e5]"} {
+		entries, err := rdb.XRange(t.Context(), key(room), "-", "+").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Values["id"].(string))
+		}
+		if fmt.Sprint(got) != want {
+			t.Errorf("stream %s = %v, want %s", room, got, want)
+		}
 	}
 }

@@ -3,11 +3,22 @@
 // every api instance, runs each command through a Service (the messaging
 // use cases), answers on the gateway's reply stream and acknowledges.
 //
-// Delivery is at least once. A command is acknowledged only after its reply
-// is written; the commands of an instance that dies are claimed by another
-// (XAUTOCLAIM) once idle for ClaimMinIdle and run again. Running a
-// send-message twice is harmless when it carries a clientMsgId (the store
-// is idempotent on it), which is why clients should always send one.
+// A command is acknowledged only after its reply is written; the commands
+// of an instance that dies are claimed by another (XAUTOCLAIM) once idle
+// for ClaimMinIdle and run there. While a live instance holds an entry
+// (read, queued or running) it keeps the entry from going idle (XCLAIM
+// JUSTID to itself every ClaimMinIdle/3) and never claims its own
+// in-flight entries, so when nobody crashes every command runs exactly
+// once.
+//
+// A send-message is run only while the gateway that appended it is still
+// waiting for the reply: it must commit before its entry (whose id carries
+// Redis's clock) is MaxAge old, the gateway's COMMAND_TIMEOUT. An older one
+// (e.g. claimed from a dead instance) is acknowledged without running and
+// answered "unavailable", so the "unavailable; retry" the client got from
+// the gateway means "not stored", and a resend without clientMsgId is not
+// a duplicate. The exception, an api dying between its commit and its
+// reply, is why clients should still send a clientMsgId.
 package streamcmd
 
 import (
@@ -15,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +68,7 @@ type Options struct {
 	Block         time.Duration // longest wait for new entries (default 1s)
 	ClaimInterval time.Duration // how often to look for orphaned entries (default 5s)
 	ClaimMinIdle  time.Duration // idle time after which another instance's entry is taken (default 15s)
+	MaxAge        time.Duration // a send-message must commit before its entry is this old (default 10s: the gateway's COMMAND_TIMEOUT)
 	Log           *slog.Logger
 }
 
@@ -64,6 +77,9 @@ type Consumer struct {
 	rdb *redis.Client
 	svc Service
 	o   Options
+
+	mu       sync.Mutex
+	inflight map[string]struct{} // entries read or claimed here and not yet answered
 }
 
 // New returns a Consumer.
@@ -76,10 +92,11 @@ func New(rdb *redis.Client, svc Service, o Options) (*Consumer, error) {
 	o.Block = orDefault(o.Block, time.Second)
 	o.ClaimInterval = orDefault(o.ClaimInterval, 5*time.Second)
 	o.ClaimMinIdle = orDefault(o.ClaimMinIdle, 15*time.Second)
+	o.MaxAge = orDefault(o.MaxAge, 10*time.Second)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Consumer{rdb: rdb, svc: svc, o: o}, nil
+	return &Consumer{rdb: rdb, svc: svc, o: o, inflight: make(map[string]struct{})}, nil
 }
 
 func orDefault[T int | time.Duration](v, def T) T {
@@ -94,16 +111,33 @@ func orDefault[T int | time.Duration](v, def T) T {
 // ends are finished (their context is not cancelled) so they are answered.
 func (c *Consumer) Run(ctx context.Context) error {
 	c.o.Log.InfoContext(ctx, "command consumer starting", "consumer", c.o.Consumer, "stream", CommandStream)
+	// The in-flight entries are kept fresh until the last one is answered,
+	// after both loops have returned.
+	keepCtx, stopKeep := context.WithCancel(context.WithoutCancel(ctx))
+	keepDone := make(chan struct{})
+	go func() { defer close(keepDone); c.keepAliveLoop(keepCtx) }()
 	var wg sync.WaitGroup
 	wg.Go(func() { c.claimLoop(ctx) })
 	c.readLoop(ctx)
 	wg.Wait()
+	stopKeep()
+	<-keepDone
 	// Leave the group tidy: this consumer's name is random per process.
-	// Pending entries (none after a clean stop) would stay claimable.
+	// DELCONSUMER drops the consumer's pending entries for good (they could
+	// not be claimed any more), so only a consumer with none is deleted;
+	// one left with entries (a reply failed) lets another instance claim
+	// them.
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	if n, err := c.rdb.XGroupDelConsumer(cleanup, CommandStream, CommandGroup, c.o.Consumer).Result(); err == nil && n > 0 {
-		c.o.Log.Warn("command consumer left pending entries", "count", n)
+	pending, err := c.rdb.XPendingExt(cleanup, &redis.XPendingExtArgs{
+		Stream: CommandStream, Group: CommandGroup, Consumer: c.o.Consumer, Start: "-", End: "+", Count: 1,
+	}).Result()
+	switch {
+	case err != nil:
+	case len(pending) > 0:
+		c.o.Log.Warn("command consumer left pending entries; another instance will claim them")
+	default:
+		_ = c.rdb.XGroupDelConsumer(cleanup, CommandStream, CommandGroup, c.o.Consumer).Err()
 	}
 	return nil
 }
@@ -174,7 +208,9 @@ func (c *Consumer) claimLoop(ctx context.Context) {
 				}
 				break
 			}
-			if len(msgs) > 0 {
+			// Entries of this process's own in-flight set are not orphans
+			// (their keep-alive was late): they are being run already.
+			if msgs = c.notInFlight(msgs); len(msgs) > 0 {
 				c.o.Log.InfoContext(ctx, "claimed orphaned commands", "count", len(msgs))
 				c.runBatch(ctx, msgs)
 			}
@@ -198,6 +234,8 @@ func (c *Consumer) claimLoop(ctx context.Context) {
 // share a read.
 func (c *Consumer) runBatch(ctx context.Context, msgs []redis.XMessage) {
 	ctx = context.WithoutCancel(ctx) // started commands are finished and answered
+	msgs = c.enter(msgs)
+	defer c.leave(msgs)
 	var sends, others []entry
 	for _, m := range msgs {
 		cmd, err := ParseCommand(m.Values)
@@ -225,6 +263,76 @@ func (c *Consumer) runBatch(ctx context.Context, msgs []redis.XMessage) {
 		})
 	}
 	wg.Wait()
+}
+
+// enter adds msgs to the in-flight set and returns those that were not in
+// it already (these are being run: never run them twice).
+func (c *Consumer) enter(msgs []redis.XMessage) []redis.XMessage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := msgs[:0:0]
+	for _, m := range msgs {
+		if _, ok := c.inflight[m.ID]; !ok {
+			c.inflight[m.ID] = struct{}{}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// leave removes msgs (answered, or left pending after a failed reply) from
+// the in-flight set.
+func (c *Consumer) leave(msgs []redis.XMessage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range msgs {
+		delete(c.inflight, m.ID)
+	}
+}
+
+// notInFlight returns the entries of msgs not in the in-flight set.
+func (c *Consumer) notInFlight(msgs []redis.XMessage) []redis.XMessage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := msgs[:0:0]
+	for _, m := range msgs {
+		if _, ok := c.inflight[m.ID]; !ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// keepAliveLoop resets the idle time of the in-flight entries every
+// ClaimMinIdle/3 (XCLAIM to this consumer with JUSTID: no delivery count
+// increment), so no instance's claim loop takes an entry this live process
+// has queued or is running. Only an instance that stops refreshing for
+// ClaimMinIdle (dead, hung or cut off from Redis) loses its entries.
+func (c *Consumer) keepAliveLoop(ctx context.Context) {
+	t := time.NewTicker(max(c.o.ClaimMinIdle/3, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		ids := make([]string, 0, len(c.inflight))
+		for id := range c.inflight {
+			ids = append(ids, id)
+		}
+		c.mu.Unlock()
+		for chunk := range slices.Chunk(ids, 1000) {
+			// An id answered meanwhile is no longer pending: XCLAIM skips it.
+			err := c.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
+				Stream: CommandStream, Group: CommandGroup, Consumer: c.o.Consumer, MinIdle: 0, Messages: chunk,
+			}).Err()
+			if err != nil && ctx.Err() == nil {
+				c.o.Log.WarnContext(ctx, "command keep-alive failed", "count", len(chunk), "err", err)
+			}
+		}
+	}
 }
 
 // entry is a parsed command and its stream entry id.

@@ -12,8 +12,16 @@ import (
 )
 
 // commandTimeout bounds one command (or one read's batch of sends); the
-// gateway gives up earlier anyway.
+// gateway gives up earlier anyway. It is lowered to 2/3 of ClaimMinIdle
+// (see timeout).
 const commandTimeout = 30 * time.Second
+
+// timeout bounds one command: below ClaimMinIdle too, so a command is
+// over long before another instance could take it (the keep-alive already
+// prevents that while this process lives).
+func (c *Consumer) timeout() time.Duration {
+	return min(commandTimeout, c.o.ClaimMinIdle*2/3)
+}
 
 // handle runs one command other than send-message and answers it. The
 // reply and the XACK go in one pipeline after the command ran: if the api
@@ -77,7 +85,7 @@ func (c *Consumer) exec(ctx context.Context, cmd Command) (data json.RawMessage,
 			data, cerr = nil, errInternal
 		}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
 	defer cancel()
 	var (
 		out any

@@ -3,17 +3,30 @@ package streamcmd
 import (
 	"context"
 	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // sendAll runs the send-message commands of one read as one
 // Service.SendMessages call, in read order, then answers and acknowledges
 // them all in one pipeline. A command whose data does not decode is
-// answered bad_request and left out of the call.
+// answered bad_request and left out of the call, and so is one too old to
+// commit while its gateway still waits (see expiry).
 func (c *Consumer) sendAll(ctx context.Context, entries []entry) {
 	answers := make([]answer, len(entries))
 	sends := make([]Send, 0, len(entries))
 	valid := make([]int, 0, len(entries)) // sends[j] is entries[valid[j]]
+	now := c.redisNow(ctx)
+	budget := c.timeout()
 	for i, e := range entries {
+		left, ok := c.expiry(e.id, now)
+		if !ok {
+			c.o.Log.WarnContext(ctx, "dropping expired send-message", "entry", e.id, "command", e.cmd.ID, "user", e.cmd.UserID)
+			answers[i] = answerTo(e, nil, errExpired)
+			continue
+		}
+		budget = min(budget, left)
 		var d SendMessageData
 		if err := decode(e.cmd.Data, &d); err != nil {
 			answers[i] = answerTo(e, nil, c.replyError(ctx, e.cmd, err))
@@ -23,7 +36,7 @@ func (c *Consumer) sendAll(ctx context.Context, entries []entry) {
 		valid = append(valid, i)
 	}
 	if len(sends) > 0 {
-		out := c.runSends(ctx, entries, valid, sends)
+		out := c.runSends(ctx, entries, valid, sends, budget)
 		for j, i := range valid {
 			if err := out[j].Err; err != nil {
 				answers[i] = answerTo(entries[i], nil, c.replyError(ctx, entries[i].cmd, err))
@@ -38,7 +51,7 @@ func (c *Consumer) sendAll(ctx context.Context, entries []entry) {
 // runSends calls the Service with a time bound. A panic, or a result
 // count unlike the input, answers every send as internal: no single
 // command can be blamed, and one bad batch must not crash-loop every api.
-func (c *Consumer) runSends(ctx context.Context, entries []entry, valid []int, sends []Send) (out []SendOutcome) {
+func (c *Consumer) runSends(ctx context.Context, entries []entry, valid []int, sends []Send, timeout time.Duration) (out []SendOutcome) {
 	defer func() {
 		p := recover()
 		if p == nil && len(out) == len(sends) {
@@ -55,7 +68,40 @@ func (c *Consumer) runSends(ctx context.Context, entries []entry, valid []int, s
 			out[j].Err = errInternal
 		}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	return c.svc.SendMessages(ctx, sends)
+}
+
+// errExpired answers a send-message dropped unrun: its gateway has told
+// (or is about to tell) the client "unavailable; retry".
+var errExpired = &Error{Code: CodeUnavailable, Message: "expired before it could run; not stored, retry"}
+
+// expiry says how long the send-message of entry id may still take to
+// commit, and whether to run it at all. Its gateway stops waiting
+// COMMAND_TIMEOUT (= MaxAge) after it appended the entry (the entry id is
+// Redis's clock then, in ms): the commit must happen a tenth of MaxAge
+// before (for the reply to get there), and a command left with less than a
+// fifth of MaxAge for it is not started (an entry claimed from a dead
+// instance, idle ClaimMinIdle, is always that old with the defaults).
+func (c *Consumer) expiry(id string, now time.Time) (left time.Duration, ok bool) {
+	ms, _, _ := strings.Cut(id, "-")
+	born, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return 0, false // not a stream id: cannot happen
+	}
+	deadline := time.UnixMilli(born).Add(c.o.MaxAge - c.o.MaxAge/10)
+	left = deadline.Sub(now)
+	return left, left >= c.o.MaxAge/5
+}
+
+// redisNow is Redis's clock (the one entry ids are taken from), so that
+// ages do not depend on this host's clock; this host's if Redis fails.
+func (c *Consumer) redisNow(ctx context.Context) time.Time {
+	tctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if t, err := c.rdb.Time(tctx).Result(); err == nil {
+		return t
+	}
+	return time.Now()
 }
