@@ -355,7 +355,12 @@ func TestPushSessionMigrationsRollBack(t *testing.T) {
 		t.Fatal("migrated schema lacks push_subscriptions.session_id or sessions_purge_idx")
 	}
 	log := slog.New(slog.DiscardHandler)
-	for range 2 {
+	// Roll back one migration at a time until 00004 is undone, whatever
+	// later migrations exist.
+	for i := 0; has(column); i++ {
+		if i == 20 {
+			t.Fatal("20 rollbacks did not undo 00004")
+		}
 		if err := database.Migrate(ctx, dsn, migrations.FS, "down", log); err != nil {
 			t.Fatal(err)
 		}
