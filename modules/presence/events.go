@@ -18,13 +18,18 @@ type Event struct {
 	UserID   string
 	Online   bool
 	LastSeen time.Time // set for offline
+	// Rooms are the rooms the user is announced online in (an online
+	// event published by AnnounceRooms). The lease scripts' transitions
+	// carry none.
+	Rooms []string
 }
 
 // eventWire is the channel payload, written by the store's Lua scripts.
 type eventWire struct {
-	UserID   string `json:"userId"`
-	Status   string `json:"status"`
-	LastSeen int64  `json:"lastSeen"` // unix ms
+	UserID   string   `json:"userId"`
+	Status   string   `json:"status"`
+	LastSeen int64    `json:"lastSeen"` // unix ms
+	Rooms    []string `json:"rooms,omitempty"`
 }
 
 // DecodeEvent reads a message of the events channel.
@@ -36,7 +41,7 @@ func DecodeEvent(payload []byte) (Event, error) {
 	if w.UserID == "" || (w.Status != "online" && w.Status != "offline") {
 		return Event{}, errors.New("presence: malformed event")
 	}
-	e := Event{UserID: w.UserID, Online: w.Status == "online"}
+	e := Event{UserID: w.UserID, Online: w.Status == "online", Rooms: w.Rooms}
 	if w.LastSeen > 0 {
 		e.LastSeen = time.UnixMilli(w.LastSeen).UTC()
 	}

@@ -52,6 +52,7 @@ type Deps struct {
 // Module offers the presence use cases. Safe for concurrent use.
 type Module struct {
 	svc    *app.Service
+	rdb    *redis.Client
 	log    *slog.Logger
 	config Config
 }
@@ -93,7 +94,7 @@ func New(d Deps) (*Module, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	store := redisstore.New(d.Redis, cfg.KeyPrefix, cfg.EventsChannel, cfg.TypingChannel)
-	return &Module{svc: app.New(store, store, timing, now), log: log, config: cfg}, nil
+	return &Module{svc: app.New(store, store, timing, now), rdb: d.Redis, log: log, config: cfg}, nil
 }
 
 // Config returns the effective configuration (defaults applied).

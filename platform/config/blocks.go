@@ -9,11 +9,14 @@ import (
 // Postgres is the PostgreSQL connection block shared by the binaries that use
 // the database. The pool defaults suit one api instance on a small machine;
 // tune them so that instances × DB_MAX_OPEN_CONNS stays under the server's
-// max_connections.
+// max_connections. DB_MAX_IDLE_CONNS defaults to DB_MAX_OPEN_CONNS' default:
+// with fewer idle slots than open connections, every burst above the idle
+// count closes connections on return and opens new ones the next instant
+// (a PostgreSQL backend fork each); lower both together.
 type Postgres struct {
 	URL             string        `env:"DATABASE_URL,required"`
 	MaxOpenConns    int           `env:"DB_MAX_OPEN_CONNS" envDefault:"20"`
-	MaxIdleConns    int           `env:"DB_MAX_IDLE_CONNS" envDefault:"10"`
+	MaxIdleConns    int           `env:"DB_MAX_IDLE_CONNS" envDefault:"20"`
 	ConnMaxLifetime time.Duration `env:"DB_CONN_MAX_LIFETIME" envDefault:"30m"`
 	ConnMaxIdleTime time.Duration `env:"DB_CONN_MAX_IDLE_TIME" envDefault:"5m"`
 	// StatementTimeout is the statement_timeout of every connection: the

@@ -17,7 +17,10 @@ var probeRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics":
 // AccessLog logs one record per request once it is handled: method, route
 // template, path (never the query, which may carry tokens), status, duration,
 // response size, client IP, and the errors attached with c.Error. The request
-// ID comes from the context. 5xx answers are logged at error level.
+// ID comes from the context. 5xx answers are logged at error level, except
+// for a client that went away before the answer (ClientGone): that is
+// logged at info level with status 499 (StatusClientClosedRequest) and
+// "client_closed": true, whatever a handler answered.
 func AccessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -28,8 +31,13 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 		if route == "" {
 			route = metrics.UnmatchedRoute
 		}
+		gone := status == StatusClientClosedRequest || (status >= 500 && ClientGone(c))
+		if gone {
+			status = StatusClientClosedRequest
+		}
 		level := slog.LevelInfo
 		switch {
+		case gone:
 		case status >= 500:
 			level = slog.LevelError
 		case status < 400 && probeRoutes[route]:
@@ -48,6 +56,9 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 			slog.Duration("duration", time.Since(start)),
 			slog.Int("size", c.Writer.Size()),
 			slog.String("client_ip", c.ClientIP()),
+		}
+		if gone {
+			attrs = append(attrs, slog.Bool("client_closed", true))
 		}
 		if len(c.Errors) > 0 {
 			attrs = append(attrs, slog.String("error", strings.Join(c.Errors.Errors(), "; ")))

@@ -36,9 +36,18 @@ type FieldError struct {
 // request, never internal details. Instance is the request path and requestId
 // the ID set by RequestID. If a response has already been written, it only
 // aborts.
+//
+// A server error (5xx) for a client that already went away (ClientGone:
+// what failed was most likely cut short by the cancelled request context)
+// is recorded as StatusClientClosedRequest instead, with no body: it is not
+// a server failure, and nobody reads the answer.
 func WriteProblem(c *gin.Context, status int, detail string, errs ...FieldError) {
 	c.Abort()
 	if c.Writer.Written() {
+		return
+	}
+	if status >= 500 && ClientGone(c) {
+		c.Status(StatusClientClosedRequest)
 		return
 	}
 	title := http.StatusText(status)

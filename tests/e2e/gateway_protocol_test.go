@@ -247,9 +247,17 @@ func TestGatewayProtocol(t *testing.T) {
 	})
 
 	t.Run("presence", func(t *testing.T) {
+		// Presence goes to the members of a shared room other than the
+		// global one: u is online for alice once u's socket joined their
+		// room (and alice learns it across gateways).
 		u := newChat(t, s, c)
+		shared := alice.createRoom("private", u.a.ID).ID
+		wa.join(t, shared, -1)
 		w := connect(t, gws[1].WS(), u.a.AccessToken)
+		w.join(t, shared, -1)
 		wa.waitPresence(t, u.a.ID, "online")
+		// The joining socket learns who is online in the room.
+		w.waitPresence(t, alice.a.ID, "online")
 		w.conn.Close()
 		if p := wa.waitPresence(t, u.a.ID, "offline"); p["lastSeen"] == nil {
 			t.Errorf("offline without lastSeen: %v", p)

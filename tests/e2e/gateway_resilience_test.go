@@ -47,9 +47,13 @@ func TestGatewayResume(t *testing.T) {
 		if len(replayed) != 0 {
 			t.Fatalf("replayed %d, want 0", len(replayed))
 		}
-		// A user whose only socket is on the gateway about to die.
+		// A user whose only socket is on the gateway about to die, in a
+		// room shared with the watcher (presence goes to shared rooms).
 		victim := newChat(t, s, c)
-		connect(t, gws[1].WS(), victim.a.AccessToken)
+		shared := watcher.createRoom("private", victim.a.ID).ID
+		watch.join(t, shared, -1)
+		vw := connect(t, gws[1].WS(), victim.a.AccessToken)
+		vw.join(t, shared, -1)
 		watch.waitPresence(t, victim.a.ID, "online")
 		const total = 60
 		var wg sync.WaitGroup

@@ -136,6 +136,20 @@ func (c *Conn) Rooms() []string {
 	return ids
 }
 
+// AuthorizedRooms returns the ids of the rooms whose join completed on the
+// connection (the implicit global room included).
+func (c *Conn) AuthorizedRooms() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ids []string
+	for id, st := range c.rooms {
+		if st.authorized {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // deliverMessage writes a message frame of room if the connection joined it
 // and has not received seq yet. Per room, frames arrive in seq order (one
 // reader per partition, one partition per room), so "seq > last" is both

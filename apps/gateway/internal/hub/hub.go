@@ -20,6 +20,10 @@ type Config struct {
 	// join-room for it is answered; beyond it the connection is dropped
 	// (it then resumes with lastSeq).
 	PendingLimit int
+	// OnJoined, if set, is called after a join-room of room completed on
+	// c (ack written, the room authorized), on the caller of
+	// Join.Complete, without any hub lock held.
+	OnJoined func(c *Conn, room string)
 }
 
 // Observer receives the hub's counters (Prometheus in the gateway).
@@ -186,6 +190,42 @@ func (h *Hub) DeliverRoom(room, exceptUser string, frame []byte) int {
 	putScratch(p)
 	h.framesOut(n)
 	return n
+}
+
+// DeliverRooms writes an ephemeral frame (presence) once to every local
+// connection whose join of at least one of rooms completed, except those
+// of exceptUser ("" for none). It returns the number of connections
+// written to.
+func (h *Hub) DeliverRooms(rooms []string, exceptUser string, frame []byte) int {
+	if len(rooms) == 1 {
+		return h.DeliverRoom(rooms[0], exceptUser, frame)
+	}
+	p := getScratch()
+	defer putScratch(p)
+	seen := make(map[*Conn]struct{})
+	n := 0
+	for _, room := range rooms {
+		*p = h.rooms.appendConns((*p)[:0], room)
+		for _, c := range *p {
+			if c.UserID == exceptUser {
+				continue
+			}
+			if _, dup := seen[c]; dup {
+				continue
+			}
+			if c.deliverEphemeral(room, frame) {
+				seen[c] = struct{}{}
+				n++
+			}
+		}
+	}
+	h.framesOut(n)
+	return n
+}
+
+// User returns the local connections of a user.
+func (h *Hub) User(userID string) []*Conn {
+	return h.users.appendConns(nil, userID)
 }
 
 // DeliverAll writes frame to every local connection.

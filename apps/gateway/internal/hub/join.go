@@ -105,7 +105,19 @@ func (j *Join) Complete(replay []Replayed, lastSeq int64, clientLastSeq *int64, 
 	if !j.pace() {
 		return false
 	}
+	if !j.finish(maxSeq, lastSeq, prevFrom, prevLast, delivered, clientLastSeq, ack) {
+		return false
+	}
+	if j.h.cfg.OnJoined != nil {
+		j.h.cfg.OnJoined(c, j.room)
+	}
+	return true
+}
 
+// finish records the room's position, writes the ack and the held frames,
+// under the connection's lock.
+func (j *Join) finish(maxSeq, lastSeq, prevFrom, prevLast int64, delivered bool, clientLastSeq *int64, ack []byte) bool {
+	c := j.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.rooms[j.room] != j.st {

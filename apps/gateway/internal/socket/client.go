@@ -90,8 +90,14 @@ func (g *Gateway) onConnect(s *melody.Session) {
 	cl.sess = s
 	cl.conn = hub.NewConn(uuid.NewString(), cl.claims.UserID, cl.claims.SessionID, cl)
 	g.Metrics.Connections.Inc()
-	g.hub.Add(cl.conn)
+	// ready is queued before the connection is registered: until Add, no
+	// fan-out (presence, revocation, room frames) can find it, so nothing
+	// can be queued ahead of ready.
 	cl.send(protocol.Ready(cl.claims.UserID, cl.claims.SessionID, cl.conn.ID))
+	g.hub.Add(cl.conn)
+	if hook := g.afterAdd.Load(); hook != nil {
+		(*hook)(cl.conn)
+	}
 	cl.holding = g.hub.JoinHeld(cl.conn, protocol.GlobalRoomID)
 	if cl.holding {
 		conn := cl.conn

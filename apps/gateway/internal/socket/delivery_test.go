@@ -137,8 +137,11 @@ func waitConns(t *testing.T, g *Gateway, n int) {
 func TestDrain(t *testing.T) {
 	e := newEnv(t, 2, nil)
 	a, b := e.user(t), e.user(t)
+	shared := e.room(t, "private", a.ID, b.ID) // presence needs a shared room
 	watcher := e.dial(t, 1, a.Token)
+	joinOK(t, watcher, shared)
 	c := e.dial(t, 0, b.Token)
+	joinOK(t, c, shared)
 	waitPresence(t, watcher, b.ID, "online")
 	e.gws[0].stop()
 	if code := c.closeCode(t); code != protocol.CloseGoingAway {

@@ -75,6 +75,7 @@ type Gateway struct {
 	cmds   *streams.Commander
 	events *streams.EventReader
 	typing *presence.TypingTracker
+	prooms *presence.RoomTracker // who was announced online in which room
 	seen   *recentIDs
 
 	life     context.Context // cancelled when the background loops stop
@@ -82,6 +83,10 @@ type Gateway struct {
 	draining atomic.Bool
 	running  atomic.Bool
 	pubsubOK atomic.Bool
+
+	// afterAdd, set by tests only, runs right after a new connection is
+	// registered in the hub (fan-out can reach it from then on).
+	afterAdd atomic.Pointer[func(*hub.Conn)]
 }
 
 // DefaultGlobalHold is Config.GlobalHold's default.
@@ -109,9 +114,9 @@ func New(d Deps) (*Gateway, error) {
 	if cfg.GlobalHold <= 0 {
 		cfg.GlobalHold = DefaultGlobalHold
 	}
-	g := &Gateway{Deps: d, cfg: cfg, typing: presence.NewTypingTracker(cfg.TypingTTL), seen: newRecentIDs(8192)}
+	g := &Gateway{Deps: d, cfg: cfg, typing: presence.NewTypingTracker(cfg.TypingTTL), prooms: presence.NewRoomTracker(), seen: newRecentIDs(8192)}
 	g.life, g.stop = context.WithCancel(context.Background())
-	g.hub = hub.New(hub.Config{SendLimit: cfg.SendBuffer}, d.Metrics)
+	g.hub = hub.New(hub.Config{SendLimit: cfg.SendBuffer, OnJoined: g.onJoined}, d.Metrics)
 	g.cmds = streams.NewCommander(d.Redis, cfg.GatewayID, d.Log)
 	g.events = streams.NewEventReader(d.Redis, cfg.Partitions, g.onEvent, d.Log)
 	g.m = g.newMelody()

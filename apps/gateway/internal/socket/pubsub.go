@@ -2,8 +2,10 @@ package socket
 
 import (
 	"context"
+	"slices"
 	"time"
 
+	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
@@ -44,9 +46,7 @@ func (g *Gateway) runPubSub(ctx context.Context) error {
 					g.Metrics.EventsFailed.Inc()
 					continue
 				}
-				// Everyone shares the global room with everyone, so a
-				// presence change concerns every socket.
-				g.hub.DeliverAll(protocol.Presence(e.UserID, e.Online, e.LastSeen))
+				g.onPresence(e)
 			case pcfg.TypingChannel:
 				t, err := presence.DecodeTyping([]byte(msg.Payload))
 				if err != nil {
@@ -58,6 +58,92 @@ func (g *Gateway) runPubSub(ctx context.Context) error {
 				}
 			}
 		}
+	}
+}
+
+// PresenceRoomMax is the most users announced online in one room for its
+// presence to be pushed: in a larger room, online/offline changes and the
+// snapshot at join-room are not sent (clients ask over REST), so that a
+// big room costs no quadratic fan-out of presence frames.
+const PresenceRoomMax = 100
+
+// onPresence delivers a presence change to the local sockets that share a
+// room other than the global room with the user (apps/gateway/README.md,
+// "Presence and typing"):
+//   - an online with rooms (AnnounceRooms, published when a socket of the
+//     user completes a join-room) goes to the sockets in the rooms where
+//     the user was not announced yet, and is remembered;
+//   - an offline goes to the sockets in every room the user was announced
+//     in, whichever gateway published it (a sweep of a dead gateway's
+//     leases included), and the user is forgotten;
+//   - an online without rooms (a lease taken, at connect or after a
+//     sweep) goes to nobody: the user has joined no room yet, or, if a
+//     local socket of theirs has (the lease was swept while it lived), its
+//     rooms are announced again.
+func (g *Gateway) onPresence(e presence.Event) {
+	switch {
+	case e.Online && len(e.Rooms) > 0:
+		rooms := g.prooms.Add(e.UserID, e.Rooms)
+		rooms = slices.DeleteFunc(rooms, func(r string) bool {
+			return r == protocol.GlobalRoomID || g.prooms.Count(r) > PresenceRoomMax
+		})
+		if len(rooms) > 0 {
+			g.hub.DeliverRooms(rooms, e.UserID, protocol.Presence(e.UserID, true, time.Time{}))
+		}
+	case e.Online:
+		var rooms []string
+		for _, c := range g.hub.User(e.UserID) {
+			for _, r := range c.AuthorizedRooms() {
+				if r != protocol.GlobalRoomID && !slices.Contains(rooms, r) && !g.prooms.Has(e.UserID, r) {
+					rooms = append(rooms, r)
+				}
+			}
+		}
+		if len(rooms) > 0 {
+			go g.announce(e.UserID, rooms)
+		}
+	default:
+		var rooms []string
+		for r, n := range g.prooms.Remove(e.UserID) {
+			if n <= PresenceRoomMax {
+				rooms = append(rooms, r)
+			}
+		}
+		if len(rooms) > 0 {
+			g.hub.DeliverRooms(rooms, e.UserID, protocol.Presence(e.UserID, false, e.LastSeen))
+		}
+	}
+}
+
+// onJoined runs when a join-room completed on c (hub.Config.OnJoined, on
+// the socket's reader goroutine, after the ack): the socket gets the
+// presence of the users announced online in the room (unless it is
+// larger than PresenceRoomMax), and the user is announced in the room to
+// every gateway unless they were already.
+func (g *Gateway) onJoined(c *hub.Conn, room string) {
+	if room == protocol.GlobalRoomID {
+		return
+	}
+	n := 0
+	for _, u := range g.prooms.Online(room, PresenceRoomMax) {
+		if u != c.UserID && c.Send(protocol.Presence(u, true, time.Time{})) {
+			n++
+		}
+	}
+	g.Metrics.FramesOut(n)
+	if !g.prooms.Has(c.UserID, room) {
+		// Synchronous: the announce must reach Redis before this socket's
+		// disconnect (same goroutine) can publish the user's offline.
+		g.announce(c.UserID, []string{room})
+	}
+}
+
+// announce publishes that user is online in rooms.
+func (g *Gateway) announce(user string, rooms []string) {
+	ctx, cancel := context.WithTimeout(g.life, 2*time.Second)
+	defer cancel()
+	if err := g.Presence.AnnounceRooms(ctx, user, rooms); err != nil && g.life.Err() == nil {
+		g.Log.Warn("presence announce failed", "user", user, "err", err)
 	}
 }
 

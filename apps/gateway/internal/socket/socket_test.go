@@ -199,8 +199,12 @@ func TestGateway(t *testing.T) {
 	})
 
 	t.Run("presence", func(t *testing.T) {
+		// Presence goes to the members of a shared room (not the global one).
 		d := e.user(t)
+		shared := e.room(t, "private", alice.ID, d.ID)
+		joinOK(t, ca, shared)
 		c := e.dial(t, 1, d.Token)
+		joinOK(t, c, shared)
 		waitPresence(t, ca, d.ID, "online")
 		c.conn.Close()
 		p := waitPresence(t, ca, d.ID, "offline")
