@@ -117,6 +117,14 @@ func (m *Module) Heartbeat(ctx context.Context, conns []Conn) error {
 // Disconnect ends a connection's lease (user offline if last).
 func (m *Module) Disconnect(ctx context.Context, c Conn) error { return m.svc.Disconnect(ctx, c) }
 
+// DisconnectMany ends the leases of many connections in a few Redis round
+// trips (a gateway closing many sockets at once); each user whose last
+// connection goes is announced offline once. Connections with invalid ids
+// are skipped and reported (ErrInvalid); the others are still released.
+func (m *Module) DisconnectMany(ctx context.Context, conns []Conn) error {
+	return m.svc.DisconnectMany(ctx, conns)
+}
+
 // Sweep removes expired leases now; it returns how many.
 func (m *Module) Sweep(ctx context.Context) (int, error) { return m.svc.Sweep(ctx) }
 

@@ -141,10 +141,8 @@ func (g *Gateway) onDisconnect(s *melody.Session) {
 	for room := range cl.typing {
 		cl.publishTyping(ctx, room, false)
 	}
-	if err := g.Presence.Disconnect(ctx, presence.Conn{UserID: cl.claims.UserID, ConnID: cl.conn.ID}); err != nil {
-		// The lease expires and a sweep announces offline.
-		g.Log.Warn("presence disconnect failed", "conn", cl.conn.ID, "err", err)
-	}
+	// Batched with the other sockets closing now (see presenceReleases).
+	g.rel.add(presence.Conn{UserID: cl.claims.UserID, ConnID: cl.conn.ID})
 }
 
 // onError handles melody's errors: a full send buffer means a slow client,

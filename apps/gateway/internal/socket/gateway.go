@@ -77,6 +77,7 @@ type Gateway struct {
 	typing *presence.TypingTracker
 	prooms *presence.RoomTracker // who was announced online in which room
 	seen   *recentIDs
+	rel    *presenceReleases // presence leases of closed sockets, batched
 
 	life     context.Context // cancelled when the background loops stop
 	stop     context.CancelFunc
@@ -116,6 +117,7 @@ func New(d Deps) (*Gateway, error) {
 	}
 	g := &Gateway{Deps: d, cfg: cfg, typing: presence.NewTypingTracker(cfg.TypingTTL), prooms: presence.NewRoomTracker(), seen: newRecentIDs(8192)}
 	g.life, g.stop = context.WithCancel(context.Background())
+	g.rel = &presenceReleases{pres: d.Presence, log: d.Log, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	g.hub = hub.New(hub.Config{SendLimit: cfg.SendBuffer, OnJoined: g.onJoined}, d.Metrics)
 	g.cmds = streams.NewCommander(d.Redis, cfg.GatewayID, d.Log)
 	g.events = streams.NewEventReader(d.Redis, cfg.Partitions, g.onEvent, d.Log)
@@ -181,9 +183,13 @@ func (g *Gateway) Run(ctx context.Context, drainTimeout time.Duration) error {
 			}
 		})
 	}
+	g.rel.start()
 	g.running.Store(true)
 	<-ctx.Done()
 	g.drain(drainTimeout)
+	// Release what the drain left queued before exiting; sockets closing
+	// from now on release their own lease.
+	g.rel.stop()
 	g.stop()
 	wg.Wait()
 	return nil
@@ -222,4 +228,100 @@ func (g *Gateway) drain(timeout time.Duration) {
 		g.hub.Each(func(c *hub.Conn) { c.Drop() })
 	}
 	_ = g.m.Close()
+}
+
+// releaseChunk bounds the connections released by one presence call, each
+// with releaseTimeout: a drain of 100k sockets takes a few dozen calls.
+const (
+	releaseChunk   = 5000
+	releaseTimeout = 5 * time.Second
+)
+
+// presenceReleases queues the presence releases of closing sockets and
+// releases them in batches from one goroutine: when many sockets close at
+// once (drain, a network cut) a few Redis calls release them all, instead
+// of one call per socket competing for the connection pool until their
+// timeouts run out. A single close is released at once (the queue is
+// empty); under a burst, closes queue up while a batch is in flight.
+type presenceReleases struct {
+	pres *presence.Module
+	log  *slog.Logger
+	wake chan struct{} // capacity 1: something was queued, or stop
+	done chan struct{} // closed when run has flushed and returned
+
+	mu      sync.Mutex
+	pending []presence.Conn
+	running bool // run takes pending; otherwise add releases at once
+}
+
+// add releases c's lease: queued while the gateway runs, at once before
+// start or after stop.
+func (r *presenceReleases) add(c presence.Conn) {
+	r.mu.Lock()
+	if !r.running {
+		r.mu.Unlock()
+		r.release([]presence.Conn{c})
+		return
+	}
+	r.pending = append(r.pending, c)
+	r.mu.Unlock()
+	r.signal()
+}
+
+func (r *presenceReleases) signal() {
+	select {
+	case r.wake <- struct{}{}:
+	default: // a wake-up is already due
+	}
+}
+
+// start runs the flusher.
+func (r *presenceReleases) start() {
+	r.mu.Lock()
+	r.running = true
+	r.mu.Unlock()
+	go r.run()
+}
+
+// stop makes add release at once and waits until the flusher has
+// released everything queued.
+func (r *presenceReleases) stop() {
+	r.mu.Lock()
+	was := r.running
+	r.running = false
+	r.mu.Unlock()
+	if !was {
+		return
+	}
+	r.signal()
+	<-r.done
+}
+
+func (r *presenceReleases) run() {
+	defer close(r.done)
+	for range r.wake {
+		r.mu.Lock()
+		batch, running := r.pending, r.running
+		r.pending = nil
+		r.mu.Unlock()
+		r.release(batch)
+		if !running {
+			return
+		}
+	}
+}
+
+// release ends the leases of conns, releaseChunk per presence call. A
+// failure is logged once per chunk: those leases expire and a sweep
+// announces their users offline.
+func (r *presenceReleases) release(conns []presence.Conn) {
+	for len(conns) > 0 {
+		n := min(len(conns), releaseChunk)
+		ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+		if err := r.pres.DisconnectMany(ctx, conns[:n]); err != nil {
+			r.log.Warn("presence disconnect failed", "connections", n, "err", err)
+		}
+		cancel()
+		conns = conns[n:]
+	}
 }

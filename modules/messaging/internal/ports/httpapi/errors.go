@@ -44,8 +44,15 @@ func (h *Handler) writeError(c *gin.Context, err error) {
 		return
 	}
 	_ = c.Error(err)
-	h.log.ErrorContext(c.Request.Context(), "messaging request failed",
-		"method", c.Request.Method, "route", c.FullPath(), "err", err)
+	// A client that hung up first is no server failure (err is most likely
+	// its cancelled context): info, and WriteProblem records 499, no 500.
+	if web.ClientGone(c) {
+		h.log.InfoContext(c.Request.Context(), "messaging request abandoned by client",
+			"method", c.Request.Method, "route", c.FullPath(), "err", err)
+	} else {
+		h.log.ErrorContext(c.Request.Context(), "messaging request failed",
+			"method", c.Request.Method, "route", c.FullPath(), "err", err)
+	}
 	web.WriteProblem(c, http.StatusInternalServerError, "")
 }
 

@@ -102,3 +102,27 @@ for i = 1, #due, 2 do
 end
 return n
 `)
+
+// releaseManyScript is releaseScript for many connections in one call (a
+// gateway closing many sockets at once): each connection goes through
+// exactly releaseScript's steps, in order, so a user whose last
+// connections are all in the batch is announced offline once. KEYS: exp,
+// count, seen, gone. ARGV: channel, nowMs, tombstoneUntilMs, then
+// (userId, connId) pairs. Returns the number of users that went offline.
+var releaseManyScript = redis.NewScript(`
+local offline = 0
+for i = 4, #ARGV, 2 do
+  local uid = ARGV[i]
+  local member = uid .. '|' .. ARGV[i+1]
+  redis.call('ZADD', KEYS[4], ARGV[3], member)
+  if redis.call('ZREM', KEYS[1], member) == 1 then
+    if redis.call('HINCRBY', KEYS[2], uid, -1) <= 0 then
+      redis.call('HDEL', KEYS[2], uid)
+      redis.call('HSET', KEYS[3], uid, ARGV[2])
+      redis.call('PUBLISH', ARGV[1], cjson.encode({userId = uid, status = 'offline', lastSeen = tonumber(ARGV[2])}))
+      offline = offline + 1
+    end
+  end
+end
+return offline
+`)

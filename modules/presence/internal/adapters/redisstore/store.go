@@ -101,6 +101,31 @@ func (s *Store) Release(ctx context.Context, userID, connID string, now time.Tim
 	return res == 2, nil
 }
 
+// ReleaseMany is Release for many connections, batchSize per script call
+// (only UserID and ConnID of each lease are read): one round trip per batch
+// instead of one per connection, for a gateway closing many sockets at
+// once. Each user whose last lease goes is announced offline once. It
+// returns how many users went offline; on error, the batches before the
+// failing one were released.
+func (s *Store) ReleaseMany(ctx context.Context, conns []domain.Lease, now time.Time, keep time.Duration) (int, error) {
+	total := 0
+	for len(conns) > 0 {
+		n := min(len(conns), batchSize)
+		args := make([]any, 0, 3+2*n)
+		args = append(args, s.eventsChannel, now.UnixMilli(), now.Add(keep).UnixMilli())
+		for _, c := range conns[:n] {
+			args = append(args, c.UserID, c.ConnID)
+		}
+		off, err := releaseManyScript.Run(ctx, s.rdb, []string{s.exp, s.count, s.seen, s.gone}, args...).Int()
+		if err != nil {
+			return total, fmt.Errorf("presence: release leases: %w", err)
+		}
+		total += off
+		conns = conns[n:]
+	}
+	return total, nil
+}
+
 // Expire sweeps up to limit leases that expired by now. ttl turns an
 // expiry back into the last heartbeat, which becomes the user's last seen.
 func (s *Store) Expire(ctx context.Context, now time.Time, ttl time.Duration, limit int) (int, error) {
