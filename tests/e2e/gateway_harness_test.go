@@ -2,71 +2,24 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
-	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/chatforge/chat/tests/e2e/harness"
 )
 
 // This file starts gateway processes beside a harness.Stack (whose apis
-// run the command consumer and the outbox relay). It reuses the worker
-// tests' proc, freeAddr and baseEnvList.
+// run the command consumer and the outbox relay).
 
-var gatewayBin bin
-
-// gatewayBinary builds ./apps/gateway once per test process
-// (E2E_BUILD_FLAGS apply, as for the api).
-func gatewayBinary(t *testing.T) string {
-	t.Helper()
-	gatewayBin.once.Do(func() {
-		root, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			gatewayBin.err = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "chatforge-e2e-gateway-")
-		if err != nil {
-			gatewayBin.err = err
-			return
-		}
-		out := filepath.Join(dir, "gateway")
-		args := append([]string{"build", "-o", out}, strings.Fields(os.Getenv("E2E_BUILD_FLAGS"))...)
-		cmd := exec.Command("go", append(args, "./apps/gateway")...)
-		cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
-		if b, err := cmd.CombinedOutput(); err != nil {
-			gatewayBin.err = fmt.Errorf("go build ./apps/gateway: %v\n%s", err, b)
-			return
-		}
-		gatewayBin.path = out
-	})
-	if gatewayBin.err != nil {
-		t.Fatalf("gateway binary: %v", gatewayBin.err)
-	}
-	return gatewayBin.path
-}
-
-// gatewayProc is a running gateway and its address.
+// gatewayProc is a running gateway and its address. URL, Stop (SIGTERM:
+// drain) and Kill (SIGKILL: no goodbye to clients or Redis) come from
+// harness.Proc.
 type gatewayProc struct {
-	*proc
+	*harness.Proc
 	addr string
 }
 
 // WS is the socket URL of the gateway.
 func (g *gatewayProc) WS() string { return "ws://" + g.addr + "/ws" }
-
-// URL is the HTTP base URL of the gateway.
-func (g *gatewayProc) URL() string { return "http://" + g.addr }
-
-// Kill ends the gateway with SIGKILL: no goodbye to clients or Redis.
-func (g *gatewayProc) Kill() { g.stop(syscall.SIGKILL) }
-
-// Stop ends the gateway with SIGTERM (drain).
-func (g *gatewayProc) Stop() { g.stop(syscall.SIGTERM) }
 
 // gatewayEnv are the e2e defaults: limits high enough for parallel tests,
 // short TTLs so expiry is observable quickly.
@@ -91,7 +44,7 @@ func gatewayEnv() map[string]string {
 // first api's JWKS; env overrides gatewayEnv.
 func startGateway(t *testing.T, s *harness.Stack, name string, env map[string]string) *gatewayProc {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := harness.FreeAddr(t)
 	e := gatewayEnv()
 	e["REDIS_URL"] = s.RedisURL
 	e["GATEWAY_ADDR"] = addr
@@ -99,14 +52,8 @@ func startGateway(t *testing.T, s *harness.Stack, name string, env map[string]st
 	for k, v := range env {
 		e[k] = v
 	}
-	list := baseEnvList()
-	for k, v := range e {
-		list = append(list, k+"="+v)
-	}
-	sort.Strings(list)
-	p := newBgProc(t, name, gatewayBinary(t), "http://"+addr+"/readyz", nil, list)
-	p.start(t)
-	return &gatewayProc{proc: p, addr: addr}
+	p := harness.StartProc(t, name, harness.Binary(t, "./apps/gateway"), "http://"+addr+"/readyz", nil, harness.Env(e))
+	return &gatewayProc{Proc: p, addr: addr}
 }
 
 // apiEnv makes a crashed api's commands claimable quickly (the lead wires

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -108,7 +107,7 @@ func TestWorkerSMTPOutage(t *testing.T) {
 		"EMAIL_RETRY_BASE": "200ms", "EMAIL_RETRY_MAX": "1s",
 		"SMTP_BREAKER_FAILURES": "2", "SMTP_BREAKER_OPEN_FOR": "2s",
 	})
-	mp.stop(syscall.SIGTERM)
+	mp.Stop()
 
 	c := s.Client(t)
 	a := s.Register(t, c)
@@ -116,7 +115,7 @@ func TestWorkerSMTPOutage(t *testing.T) {
 	eventually(t, 20*time.Second, "the SMTP breaker to open", func() bool {
 		return strings.Contains(scrape(t, w), `notify_smtp_breaker_state{state="open"} 1`)
 	})
-	mp.start(t)
+	mp.Restart(t)
 
 	d := mp.waitMail(t, a.Email, 30*time.Second)
 	_, token := mailLink(t, d)
@@ -143,7 +142,7 @@ func TestWorkerKilledMidTask(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("worker-a never connected to the SMTP server")
 	}
-	a1.stop(syscall.SIGKILL)
+	a1.Kill()
 	gate.Open()
 	startWorker(t, s, "worker-b", env)
 
@@ -165,9 +164,9 @@ func expectMailCount(t *testing.T, mp *mailpit, address string, want int, settle
 }
 
 // scrape returns the worker's /metrics text.
-func scrape(t *testing.T, w *proc) string {
+func scrape(t *testing.T, w *harness.Proc) string {
 	t.Helper()
-	u := strings.TrimSuffix(w.readyURL, "/readyz") + "/metrics"
+	u := w.URL() + "/metrics"
 	res, err := http.Get(u)
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)

@@ -15,11 +15,24 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatforge/chat/tests/e2e/harness"
 )
+
+// mailpitVersion is the Mailpit the tests (and scripts/mailpit.sh) use.
+const mailpitVersion = "v1.33.1"
+
+// mailpitBin is the Mailpit binary, located or installed once per test
+// process.
+var mailpitBin struct {
+	once sync.Once
+	path string
+	err  error
+}
 
 // mailpit is a real SMTP server with a REST API to read what it got.
 type mailpit struct {
-	*proc
+	*harness.Proc
 	SMTPAddr, API string
 }
 
@@ -27,15 +40,13 @@ type mailpit struct {
 // restart (the outage test) keeps what was delivered before.
 func startMailpit(t *testing.T) *mailpit {
 	t.Helper()
-	smtpAddr, uiAddr := freeAddr(t), freeAddr(t)
+	smtpAddr, uiAddr := harness.FreeAddr(t), harness.FreeAddr(t)
 	db := filepath.Join(t.TempDir(), "mailpit.db")
-	p := newBgProc(t, "mailpit", mailpitBinary(t), "http://"+uiAddr+"/readyz",
+	p := harness.StartProc(t, "mailpit", mailpitBinary(t), "http://"+uiAddr+"/readyz",
 		[]string{"--smtp", smtpAddr, "--listen", uiAddr, "--database", db, "--disable-version-check",
 			"--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--quiet"},
-		baseEnvList())
-	m := &mailpit{proc: p, SMTPAddr: smtpAddr, API: "http://" + uiAddr}
-	m.start(t)
-	return m
+		harness.Env(nil))
+	return &mailpit{Proc: p, SMTPAddr: smtpAddr, API: p.URL()}
 }
 
 // mailpitBinary returns MAILPIT_BIN, else the dev stack's .dev/bin/mailpit,

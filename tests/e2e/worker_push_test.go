@@ -48,7 +48,7 @@ func TestWorkerPush(t *testing.T) {
 	s := harness.NewStack(t, harness.Options{Env: map[string]string{"VAPID_PUBLIC_KEY": pub}})
 	ps := newPushService(t)
 	startWorker(t, s, "worker-push", map[string]string{
-		"SMTP_ADDR":        freeAddr(t), // no mail server: the sign-up mails just wait
+		"SMTP_ADDR":        harness.FreeAddr(t), // no mail server: the sign-up mails just wait
 		"VAPID_PUBLIC_KEY": pub, "VAPID_PRIVATE_KEY": priv, "VAPID_SUBJECT": "mailto:ops@chatforge.test",
 		"PUSH_COLLAPSE_WINDOW": "1s", "PUSH_RATE_PER_MINUTE": "3",
 	})

@@ -37,9 +37,11 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// binary returns the path of the binary built from pkg (e.g. "./apps/api"),
-// building it on first use. A failed build fails every test that needs it.
-func binary(t testing.TB, pkg string) string {
+// Binary returns the path of the binary built from pkg (e.g. "./apps/api",
+// "./apps/worker"), relative to the module root, building it once per test
+// process on first use (E2E_BUILD_FLAGS apply). A failed build fails every
+// test that needs it.
+func Binary(t testing.TB, pkg string) string {
 	t.Helper()
 	builds.mu.Lock()
 	if builds.bins == nil {

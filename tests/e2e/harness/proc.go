@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -18,18 +19,23 @@ import (
 )
 
 const (
-	readyTimeout = 30 * time.Second
+	readyTimeout = 30 * time.Second // an api of a stack
+	procTimeout  = 60 * time.Second // a process started by StartProc
 	stopTimeout  = 20 * time.Second
 	maxLogBytes  = 256 << 10 // printed tail of a process's output
 )
 
-// Proc is one running (or stopped) binary of a stack. Its address is fixed
-// for its lifetime, so a restarted Proc keeps its URL.
+// Proc is one running (or stopped) binary: an api of a stack or a process
+// started by StartProc. Its address is fixed for its lifetime, so a
+// restarted Proc keeps its URL.
 type Proc struct {
-	name string
-	bin  string
-	env  []string
-	addr string // 127.0.0.1:port
+	name         string
+	bin          string
+	args, env    []string
+	dir          string // working directory; "" is the test's
+	addr         string // 127.0.0.1:port
+	readyURL     string // answers 200 once the process is ready
+	readyTimeout time.Duration
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -40,7 +46,39 @@ type Proc struct {
 }
 
 func newProc(name, bin, addr string, env []string) *Proc {
-	return &Proc{name: name, bin: bin, addr: addr, env: env, logs: &logBuffer{}}
+	return &Proc{
+		name: name, bin: bin, addr: addr, env: env,
+		readyURL: "http://" + addr + "/readyz", readyTimeout: readyTimeout,
+		logs: &logBuffer{},
+	}
+}
+
+// StartProc starts bin (see Binary) as a process labelled name, with args,
+// exactly the environment env (see Env) and a fresh t.TempDir() as working
+// directory, and waits until readyURL answers 200. Proc.URL is
+// "http://" and readyURL's host. In t.Cleanup the process is stopped (SIGTERM), t fails on
+// an unclean exit or a data race, and its output is printed when t failed
+// (or always with E2E_LOGS=1).
+func StartProc(t testing.TB, name, bin, readyURL string, args, env []string) *Proc {
+	t.Helper()
+	u, err := url.Parse(readyURL)
+	if err != nil || u.Host == "" {
+		t.Fatalf("harness: %s: bad ready URL %q", name, readyURL)
+	}
+	p := &Proc{
+		name: name, bin: bin, args: args, env: env, dir: t.TempDir(),
+		addr: u.Host, readyURL: readyURL, readyTimeout: procTimeout,
+		logs: &logBuffer{},
+	}
+	t.Cleanup(func() {
+		p.Stop()
+		p.checkExit(t)
+		if t.Failed() || os.Getenv("E2E_LOGS") != "" {
+			t.Logf("--- %s output ---\n%s", p.name, p.logs.Tail(maxLogBytes))
+		}
+	})
+	p.start(t)
+	return p
 }
 
 // Name is the process's label in logs, e.g. "api-0".
@@ -71,7 +109,7 @@ func (p *Proc) runningLocked() bool {
 	}
 }
 
-// start launches the process and waits until GET /readyz answers 200.
+// start launches the process and waits until its ready URL answers 200.
 func (p *Proc) start(t testing.TB) {
 	t.Helper()
 	p.mu.Lock()
@@ -80,8 +118,8 @@ func (p *Proc) start(t testing.TB) {
 		t.Fatalf("harness: %s already running", p.name)
 	}
 	fmt.Fprintf(p.logs, "=== harness: starting %s on %s\n", p.name, p.addr)
-	cmd := exec.Command(p.bin)
-	cmd.Env = p.env
+	cmd := exec.Command(p.bin, p.args...)
+	cmd.Dir, cmd.Env = p.dir, p.env
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	// Own process group: a Ctrl-C on `go test` must not reach the servers
 	// before the harness stops them in order.
@@ -106,22 +144,22 @@ func (p *Proc) start(t testing.TB) {
 	}
 }
 
-// waitReady polls /readyz until it answers 200, the process exits or the
-// timeout passes.
+// waitReady polls the ready URL until it answers 200, the process exits or
+// the timeout passes.
 func (p *Proc) waitReady(done <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), p.readyTimeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
 	last := errors.New("no answer yet")
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL()+"/readyz", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.readyURL, nil)
 		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
-			last = fmt.Errorf("GET /readyz: %d", resp.StatusCode)
+			last = fmt.Errorf("GET %s: %d", p.readyURL, resp.StatusCode)
 		} else {
 			last = err
 		}
@@ -129,7 +167,7 @@ func (p *Proc) waitReady(done <-chan struct{}) error {
 		case <-done:
 			return errors.New("process exited during start-up")
 		case <-ctx.Done():
-			return fmt.Errorf("after %s: %v", readyTimeout, last)
+			return fmt.Errorf("after %s: %v", p.readyTimeout, last)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -193,8 +231,8 @@ func (p *Proc) Restart(t testing.TB) {
 	p.start(t)
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t testing.TB) string {
+// FreeAddr returns a loopback address with a port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -214,6 +252,13 @@ func baseEnv() []string {
 		}
 	}
 	return env
+}
+
+// Env is the environment for a binary: the part of the test process's
+// environment any binary needs (PATH, HOME, TMPDIR, TZ, GOCOVERDIR, GORACE)
+// followed by vars, sorted.
+func Env(vars map[string]string) []string {
+	return append(baseEnv(), envList(vars)...)
 }
 
 func exitText(err error) string {

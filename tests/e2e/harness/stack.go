@@ -45,7 +45,7 @@ func NewStack(t testing.TB, o Options) *Stack {
 	if o.APIs <= 0 {
 		o.APIs = 1
 	}
-	bin := binary(t, "./apps/api")
+	bin := Binary(t, "./apps/api")
 	s := &Stack{
 		DatabaseURL: testenv.Postgres(t, migrations.FS),
 		RedisURL:    testenv.Redis(t),
@@ -69,7 +69,7 @@ func NewStack(t testing.TB, o Options) *Stack {
 	})
 
 	for i := range o.APIs {
-		addr := freeAddr(t)
+		addr := FreeAddr(t)
 		env := map[string]string{
 			"DATABASE_URL":              s.DatabaseURL,
 			"REDIS_URL":                 s.RedisURL,
@@ -92,7 +92,7 @@ func NewStack(t testing.TB, o Options) *Stack {
 		for k, v := range o.Env {
 			env[k] = v
 		}
-		p := newProc(fmt.Sprintf("api-%d", i), bin, addr, append(baseEnv(), envList(env)...))
+		p := newProc(fmt.Sprintf("api-%d", i), bin, addr, Env(env))
 		s.APIs = append(s.APIs, p)
 	}
 	for _, p := range s.APIs {
