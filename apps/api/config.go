@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/chatforge/chat/modules/messaging"
@@ -22,13 +21,11 @@ const devKeyFile = ".dev/jwt.pem"
 type Config struct {
 	config.Postgres `envPrefix:""`
 	config.Redis    `envPrefix:""`
-	// PprofAddr turns on the opt-in pprof listener (keep it on loopback).
-	PprofAddr string `env:"PPROF_ADDR"`
+	// Runtime holds APP_ENV, LOG_LEVEL and PPROF_ADDR.
+	config.Runtime `envPrefix:""`
 
-	Addr          string     `env:"API_ADDR" envDefault:":8080"`
-	Env           config.Env `env:"APP_ENV" envDefault:"development"`
-	LogLevel      string     `env:"LOG_LEVEL" envDefault:"info"`
-	PublicBaseURL string     `env:"PUBLIC_BASE_URL" envDefault:"http://localhost:8080"`
+	Addr          string `env:"API_ADDR" envDefault:":8080"`
+	PublicBaseURL string `env:"PUBLIC_BASE_URL" envDefault:"http://localhost:8080"`
 
 	// JWTPrivateKeyFile is required in production. Elsewhere, when empty, a
 	// development key is created once at devKeyFile.
@@ -98,19 +95,14 @@ func (c Config) keyFile() string {
 }
 
 // Validate reports every problem of the configuration at once, each as
-// "VARIABLE: what is wrong". config.Parse validates the embedded Postgres and
-// Redis blocks and APP_ENV itself.
+// "VARIABLE: what is wrong". config.Parse validates the embedded Postgres,
+// Redis and Runtime blocks (APP_ENV, LOG_LEVEL) itself.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		bad("API_ADDR: want host:port, e.g. :8080 (got %q)", c.Addr)
-	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("LOG_LEVEL: want debug, info, warn or error (got %q)", c.LogLevel)
+	if err := config.CheckAddr("API_ADDR", c.Addr); err != nil {
+		errs = append(errs, err)
 	}
 	if err := checkBaseURL(c.PublicBaseURL, c.production()); err != nil {
 		bad("PUBLIC_BASE_URL: %v (got %q)", err, c.PublicBaseURL)

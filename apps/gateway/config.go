@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/chatforge/chat/platform/config"
@@ -15,12 +13,10 @@ import (
 // variable is documented in .env.example and apps/gateway/README.md.
 type Config struct {
 	config.Redis `envPrefix:""`
-	// PprofAddr turns on the opt-in pprof listener (keep it on loopback).
-	PprofAddr string `env:"PPROF_ADDR"`
+	// Runtime holds APP_ENV, LOG_LEVEL and PPROF_ADDR.
+	config.Runtime `envPrefix:""`
 
-	Addr     string     `env:"GATEWAY_ADDR" envDefault:":8081"`
-	Env      config.Env `env:"APP_ENV" envDefault:"development"`
-	LogLevel string     `env:"LOG_LEVEL" envDefault:"info"`
+	Addr string `env:"GATEWAY_ADDR" envDefault:":8081"`
 
 	// Exactly one of the two: a PEM file of the api's public key(s), or
 	// the api's JWKS URL (fetched once at start-up).
@@ -47,16 +43,12 @@ type Config struct {
 }
 
 // Validate reports every problem at once, each as "VARIABLE: what is wrong".
+// config.Parse validates the embedded Redis and Runtime blocks itself.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		bad("GATEWAY_ADDR: want host:port, e.g. :8081 (got %q)", c.Addr)
-	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("LOG_LEVEL: must be one of debug, info, warn, error (got %q)", c.LogLevel)
+	if err := config.CheckAddr("GATEWAY_ADDR", c.Addr); err != nil {
+		errs = append(errs, err)
 	}
 	switch {
 	case c.JWTPublicKeyFile == "" && c.JWKSURL == "":

@@ -21,12 +21,10 @@ const devVAPIDFile = ".dev/vapid.json"
 type Config struct {
 	config.Postgres `envPrefix:""`
 	config.Redis    `envPrefix:""`
-	// PprofAddr turns on the opt-in pprof listener (keep it on loopback).
-	PprofAddr string `env:"PPROF_ADDR"`
+	// Runtime holds APP_ENV, LOG_LEVEL and PPROF_ADDR.
+	config.Runtime `envPrefix:""`
 
-	Addr     string     `env:"WORKER_ADDR" envDefault:":8082"`
-	Env      config.Env `env:"APP_ENV" envDefault:"development"`
-	LogLevel string     `env:"LOG_LEVEL" envDefault:"info"`
+	Addr string `env:"WORKER_ADDR" envDefault:":8082"`
 	// ID names this instance in the push consumer group and the logs;
 	// default hostname-pid.
 	ID string `env:"WORKER_ID"`
@@ -79,17 +77,14 @@ func (c Config) vapidFile() string {
 }
 
 // Validate reports every problem at once, each naming its variable.
+// config.Parse validates the embedded Postgres, Redis and Runtime blocks
+// itself.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		bad("WORKER_ADDR %q: want host:port, e.g. :8082", c.Addr)
-	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel)
+	if err := config.CheckAddr("WORKER_ADDR", c.Addr); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1000 {
 		bad("WORKER_CONCURRENCY %d: want 1..1000", c.Concurrency)

@@ -2,8 +2,8 @@
 // (12-factor) into a struct tagged for github.com/caarlos0/env, validates it,
 // and renders it for logging with secrets masked.
 //
-// A binary declares one struct, embeds the shared blocks (Postgres, Redis)
-// with `envPrefix:""`, and calls Parse once in run() with os.Environ(). Parse
+// A binary declares one struct, embeds the shared blocks (Runtime, Postgres,
+// Redis) with `envPrefix:""`, and calls Parse once in run() with os.Environ(). Parse
 // reports every problem at once so that an operator fixes a deployment in one
 // round, and the binary exits instead of starting half-configured.
 package config
