@@ -3,52 +3,39 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/chatforge/chat/apps/gateway/gatewaytest"
 )
 
 // wsFrame is a server frame of socket protocol v1.
-type wsFrame struct {
-	Event string          `json:"event"`
-	Ref   json.RawMessage `json:"ref"`
-	Data  json.RawMessage `json:"data"`
-}
+type wsFrame = gatewaytest.Frame
 
-func (f wsFrame) String() string { return fmt.Sprintf("%s ref=%s %s", f.Event, f.Ref, f.Data) }
-
-// ws is a real WebSocket client: a reader goroutine queues frames (and
-// answers pings, as gorilla does while reading) and records the close code.
+// ws is a real WebSocket client (gatewaytest.Client): a reader goroutine
+// queues frames (and answers pings, as gorilla does while reading) and
+// records the close code.
 type ws struct {
+	*gatewaytest.Client
 	conn   *websocket.Conn
-	frames chan wsFrame
-	closed chan int // close code, -1 when the connection just dropped
-	wmu    sync.Mutex
+	frames <-chan wsFrame
 }
 
 // wsDial connects with the token in the Authorization header and returns
 // the client, or the HTTP status of a refused upgrade.
 func wsDial(url, token string) (*ws, int, error) {
-	h := http.Header{}
-	if token != "" {
-		h.Set("Authorization", "Bearer "+token)
-	}
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
-	conn, resp, err := d.Dial(url, h)
+	c, status, err := gatewaytest.Dial(url, token, gatewaytest.Options{
+		Dialer:  &websocket.Dialer{HandshakeTimeout: 5 * time.Second},
+		Buffer:  8192,
+		Timeout: 15 * time.Second,
+	})
 	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
 		return nil, status, err
 	}
-	c := &ws{conn: conn, frames: make(chan wsFrame, 8192), closed: make(chan int, 1)}
-	go c.read()
-	return c, http.StatusSwitchingProtocols, nil
+	return &ws{Client: c, conn: c.Conn, frames: c.Frames}, status, nil
 }
 
 // connect dials, fails the test on refusal, waits for ready and closes the
@@ -64,97 +51,28 @@ func connect(t *testing.T, url, token string) *ws {
 	return c
 }
 
-func (c *ws) read() {
-	for {
-		_, b, err := c.conn.ReadMessage()
-		if err != nil {
-			code := -1
-			if ce, ok := err.(*websocket.CloseError); ok {
-				code = ce.Code
-			}
-			c.closed <- code
-			close(c.frames)
-			return
-		}
-		var f wsFrame
-		if json.Unmarshal(b, &f) == nil {
-			c.frames <- f
-		}
-	}
-}
-
 // send writes {"event","ref","data"}; ref "" and data nil are left out.
-func (c *ws) send(event, ref string, data any) {
-	m := map[string]any{"event": event}
-	if ref != "" {
-		m["ref"] = ref
-	}
-	if data != nil {
-		m["data"] = data
-	}
-	b, _ := json.Marshal(m)
-	c.raw(websocket.TextMessage, b)
-}
+func (c *ws) send(event, ref string, data any) { c.Send(event, ref, data) }
 
-func (c *ws) raw(kind int, b []byte) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.conn.WriteMessage(kind, b) // a failed write shows as a missing answer
-}
+func (c *ws) raw(kind int, b []byte) { c.Raw(kind, b) }
 
 // expect returns the next frame with one of events, skipping the others
 // (presence of other users, receipts, typing...).
 func (c *ws) expect(t *testing.T, events ...string) wsFrame {
 	t.Helper()
-	timeout := time.After(15 * time.Second)
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				t.Fatalf("socket closed while waiting for %v", events)
-			}
-			for _, e := range events {
-				if f.Event == e {
-					return f
-				}
-			}
-		case <-timeout:
-			t.Fatalf("no %v frame within 15s", events)
-		}
-	}
+	return c.Expect(t, events...)
 }
 
 // quiet fails if a frame with one of events arrives within d.
 func (c *ws) quiet(t *testing.T, d time.Duration, events ...string) {
 	t.Helper()
-	timeout := time.After(d)
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				return
-			}
-			for _, e := range events {
-				if f.Event == e {
-					t.Fatalf("unexpected frame %v", f)
-				}
-			}
-		case <-timeout:
-			return
-		}
-	}
+	c.Quiet(t, d, events...)
 }
 
 // closeCode waits for the socket to end and returns the server's close code.
 func (c *ws) closeCode(t *testing.T, within time.Duration) int {
 	t.Helper()
-	select {
-	case code := <-c.closed:
-		return code
-	case <-time.After(within):
-		t.Fatalf("socket still open after %s", within)
-		return 0
-	}
+	return c.CloseCode(t, within)
 }
 
 // join joins room (lastSeq < 0: no history) and returns the ack data; the
@@ -186,35 +104,23 @@ func (c *ws) sendMessage(t *testing.T, room, content, clientMsgID string) chatMe
 	t.Helper()
 	for attempt := 0; ; attempt++ {
 		c.send("send-message", clientMsgID, map[string]any{"roomId": room, "content": content, "clientMsgId": clientMsgID})
-		for {
-			f := c.expect(t, "ack", "error")
-			if string(f.Ref) != `"`+clientMsgID+`"` {
-				continue // a late answer to an earlier attempt
-			}
-			if f.Event == "ack" {
-				return jsonOf[chatMessage](t, f.Data)
-			}
-			e := jsonOf[wsError](t, f.Data)
-			if e.Code != "unavailable" || attempt > 10 {
-				t.Fatalf("send %s: %+v", clientMsgID, e)
-			}
-			break
+		// Skips late answers to earlier attempts.
+		f := c.ExpectRef(t, clientMsgID, "ack", "error")
+		if f.Event == "ack" {
+			return jsonOf[chatMessage](t, f.Data)
+		}
+		e := jsonOf[wsError](t, f.Data)
+		if e.Code != "unavailable" || attempt > 10 {
+			t.Fatalf("send %s: %+v", clientMsgID, e)
 		}
 	}
 }
 
-type wsError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+type wsError = gatewaytest.ErrorData
 
 func jsonOf[T any](t *testing.T, raw json.RawMessage) T {
 	t.Helper()
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decode %s: %v", raw, err)
-	}
-	return v
+	return gatewaytest.Decode[T](t, raw)
 }
 
 // waitPresence waits for a presence frame about user with status.
