@@ -3,7 +3,6 @@ package messaging
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 )
@@ -21,9 +20,6 @@ type Config struct {
 	StreamMaxLen int64 `env:"EVENT_STREAM_MAXLEN" envDefault:"100000"`
 	// RelayBatch is how many outbox events one relay transaction publishes.
 	RelayBatch int `env:"OUTBOX_RELAY_BATCH" envDefault:"500"`
-	// OutboxRetention is how long published outbox rows are kept (for
-	// inspection) before the relay prunes them.
-	OutboxRetention time.Duration `env:"OUTBOX_RETENTION" envDefault:"24h"`
 }
 
 func (c Config) withDefaults() Config {
@@ -38,9 +34,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RelayBatch == 0 {
 		c.RelayBatch = 500
-	}
-	if c.OutboxRetention == 0 {
-		c.OutboxRetention = 24 * time.Hour
 	}
 	return c
 }
@@ -57,6 +50,5 @@ func (c Config) Validate() error {
 	check(c.StreamPartitions >= 1 && c.StreamPartitions <= 1024, "EVENT_STREAM_PARTITIONS must be 1..1024, got %d", c.StreamPartitions)
 	check(c.StreamMaxLen >= 1000, "EVENT_STREAM_MAXLEN must be at least 1000, got %d", c.StreamMaxLen)
 	check(c.RelayBatch >= 1 && c.RelayBatch <= 5000, "OUTBOX_RELAY_BATCH must be 1..5000, got %d", c.RelayBatch)
-	check(c.OutboxRetention >= time.Minute, "OUTBOX_RETENTION must be at least 1m, got %s", c.OutboxRetention)
 	return errors.Join(errs...)
 }

@@ -59,7 +59,7 @@ func New(d Deps) (*Module, error) {
 	}, app.Options{MaxContentLength: cfg.MessageMaxLength, Now: d.Now})
 	partitions := cfg.StreamPartitions
 	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen)
-	relay := a.Relay(store, pub, app.RelayOptions{Batch: cfg.RelayBatch, Retention: cfg.OutboxRetention, Log: d.Log})
+	relay := a.Relay(store, pub, app.RelayOptions{Batch: cfg.RelayBatch, Log: d.Log})
 	return &Module{app: a, relay: relay, log: d.Log, cfg: cfg}, nil
 }
 

@@ -239,19 +239,3 @@ func (s *Store) Drain(ctx context.Context, n int, publish func(context.Context, 
 	}
 	return len(recs), nil
 }
-
-// Prune implements app.Outbox.
-func (s *Store) Prune(_ context.Context, cutoff time.Time, n int) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	kept, pruned := s.outbox[:0], 0
-	for _, r := range s.outbox {
-		if pruned < n && r.published != nil && r.published.Before(cutoff) {
-			pruned++
-			continue
-		}
-		kept = append(kept, r)
-	}
-	s.outbox = kept
-	return pruned, nil
-}

@@ -16,8 +16,6 @@ type Outbox interface {
 	// succeeds, marks them published. On a publish error nothing is marked
 	// and the error is returned: the records stay pending, in order.
 	Drain(ctx context.Context, n int, publish func(context.Context, []domain.Record) error) (int, error)
-	// Prune deletes up to n records published before cutoff.
-	Prune(ctx context.Context, cutoff time.Time, n int) (int, error)
 }
 
 // Publisher appends records to the event streams, in the given order.
@@ -47,7 +45,6 @@ func Takeover(ctx context.Context) bool { v, _ := ctx.Value(takeoverKey{}).(bool
 // RelayOptions tune the relay; zero values take the defaults noted.
 type RelayOptions struct {
 	Batch      int           // records per transaction; 500
-	Retention  time.Duration // how long published records are kept; 24h
 	MinIdle    time.Duration // first poll delay when idle; 20ms
 	MaxIdle    time.Duration // idle polls back off to this; 200ms
 	MaxBackoff time.Duration // retry delay cap after errors; 2s
@@ -58,12 +55,11 @@ type RelayOptions struct {
 // the store's lock lets only one drain at a time, which keeps each room's
 // events in order on its stream.
 type Relay struct {
-	out   Outbox
-	pub   Publisher
-	o     RelayOptions
-	kick  <-chan struct{}
-	now   func() time.Time
-	prune time.Time
+	out  Outbox
+	pub  Publisher
+	o    RelayOptions
+	kick <-chan struct{}
+	now  func() time.Time
 }
 
 // Relay builds the relay of this App: it is woken at once by the App's
@@ -71,9 +67,6 @@ type Relay struct {
 func (a *App) Relay(out Outbox, pub Publisher, o RelayOptions) *Relay {
 	if o.Batch <= 0 {
 		o.Batch = 500
-	}
-	if o.Retention <= 0 {
-		o.Retention = 24 * time.Hour
 	}
 	if o.MinIdle <= 0 {
 		o.MinIdle = 20 * time.Millisecond
@@ -113,7 +106,6 @@ func (r *Relay) Run(ctx context.Context) error {
 			idle = r.o.MinIdle
 			continue // more may be pending
 		}
-		r.maybePrune(ctx)
 		if sleep(ctx, idle, r.kick) {
 			idle = r.o.MinIdle
 		} else {
@@ -141,18 +133,6 @@ func (r *Relay) drain(ctx context.Context) (int, error) {
 		s.Suspect()
 	}
 	return n, err
-}
-
-// maybePrune deletes old published records about once a minute.
-func (r *Relay) maybePrune(ctx context.Context) {
-	now := r.now()
-	if now.Before(r.prune) {
-		return
-	}
-	r.prune = now.Add(time.Minute)
-	if _, err := r.out.Prune(ctx, now.Add(-r.o.Retention), 10000); err != nil && ctx.Err() == nil {
-		r.o.Log.WarnContext(ctx, "messaging: outbox prune failed", "err", err)
-	}
 }
 
 // sleep waits d, or until kick fires (true) or ctx is done.

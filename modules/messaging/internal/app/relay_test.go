@@ -104,8 +104,6 @@ func (o *commitFailOutbox) Drain(ctx context.Context, _ int, publish func(contex
 	return 0, nil
 }
 
-func (o *commitFailOutbox) Prune(context.Context, time.Time, int) (int, error) { return 0, nil }
-
 type suspectPublisher struct {
 	mu       sync.Mutex
 	suspects []int // Publish calls so far at each Suspect

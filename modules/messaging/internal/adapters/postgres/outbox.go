@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -74,17 +73,4 @@ func (s *Store) Drain(ctx context.Context, n int, publish func(context.Context, 
 		return nil
 	})
 	return count, err
-}
-
-// Prune implements app.Outbox. It finds the first record newer than cutoff
-// by walking the primary key from the oldest (ids grow with time), then
-// deletes published records below it: the walk costs about what it frees.
-func (s *Store) Prune(ctx context.Context, cutoff time.Time, n int) (int, error) {
-	res := s.db.WithContext(ctx).Exec(`WITH cut AS (
-			SELECT COALESCE((SELECT id FROM outbox WHERE created_at >= ? ORDER BY id LIMIT 1), 9223372036854775807) AS id
-		)
-		DELETE FROM outbox WHERE id IN (
-			SELECT o.id FROM outbox o, cut WHERE o.id < cut.id AND o.published_at IS NOT NULL ORDER BY o.id LIMIT ?
-		)`, cutoff, n)
-	return int(res.RowsAffected), res.Error
 }
