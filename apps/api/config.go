@@ -54,6 +54,15 @@ type Config struct {
 	RateLimitAuthIP      int `env:"RATE_LIMIT_AUTH_IP" envDefault:"20"`
 	RateLimitAuthAccount int `env:"RATE_LIMIT_AUTH_ACCOUNT" envDefault:"5"`
 	RateLimitUser        int `env:"RATE_LIMIT_USER" envDefault:"600"`
+	// RateLimitSyncInterval: the per-user limit is counted in memory and
+	// reconciled with Redis this often (auth limits stay exact). Each
+	// instance may over-admit a user by up to its burst plus this
+	// interval's share before it learns the others' counts.
+	RateLimitSyncInterval time.Duration `env:"RATE_LIMIT_SYNC_INTERVAL" envDefault:"100ms"`
+	// AuthTokenCacheSize: verified access tokens remembered (per
+	// generation; at most twice as many entries), so a token seen again
+	// skips the RSA check; 0 disables.
+	AuthTokenCacheSize int `env:"AUTH_TOKEN_CACHE_SIZE" envDefault:"100000"`
 
 	// Argon2id cost of password hashes.
 	PasswordHashMemoryKiB   uint32 `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"65536"`
@@ -157,6 +166,12 @@ func (c Config) Validate() error {
 		if l.v <= 0 {
 			bad("%s: must be a positive number of requests per minute (got %d)", l.name, l.v)
 		}
+	}
+	if c.RateLimitSyncInterval < time.Millisecond || c.RateLimitSyncInterval > 10*time.Second {
+		bad("RATE_LIMIT_SYNC_INTERVAL: must be between 1ms and 10s (got %s)", c.RateLimitSyncInterval)
+	}
+	if c.AuthTokenCacheSize < 0 {
+		bad("AUTH_TOKEN_CACHE_SIZE: must not be negative (got %d)", c.AuthTokenCacheSize)
 	}
 	if c.PasswordHashIterations < 1 {
 		bad("PASSWORD_HASH_ITERATIONS: must be at least 1")

@@ -72,7 +72,8 @@ func openDeps(ctx context.Context, cfg Config, log *slog.Logger) (d *deps, err e
 		return nil, err
 	}
 	d.signer = authn.NewSigner(key, cfg.JWTIssuer, cfg.JWTAudience, cfg.AccessTokenTTL)
-	d.verifier = authn.NewVerifier(map[string]*rsa.PublicKey{d.signer.KeyID(): &key.PublicKey}, cfg.JWTIssuer, cfg.JWTAudience)
+	d.verifier = authn.NewVerifier(map[string]*rsa.PublicKey{d.signer.KeyID(): &key.PublicKey}, cfg.JWTIssuer, cfg.JWTAudience,
+		authn.WithTokenCache(cfg.AuthTokenCacheSize))
 	d.revocations = authn.NewRevocations(d.rdb, cfg.AccessTokenTTL)
 	d.limiter = ratelimit.New(d.rdb, log)
 	log.InfoContext(ctx, "token signer ready", "key_file", cfg.keyFile(), "kid", d.signer.KeyID())

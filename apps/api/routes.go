@@ -86,7 +86,8 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 		return nil, nil, fmt.Errorf("identity module: %w", err)
 	}
 	auth := authn.Middleware(d.verifier, d.revocations)
-	userLimit := ratelimit.Middleware(d.limiter, perMinute(cfg.RateLimitUser), userKey)
+	// Counted in memory, synced with Redis by the limiter's Run (run.go).
+	userLimit := ratelimit.BatchedMiddleware(d.limiter, perMinute(cfg.RateLimitUser), userKey)
 	ident.Routes(r, auth, userLimit)
 
 	chat, err := messaging.New(messaging.Deps{DB: d.db, Redis: d.rdb, Log: d.log, Config: cfg.Messaging, Now: time.Now})

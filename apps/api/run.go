@@ -77,6 +77,10 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Revocations and the per-user limit answered from memory.
+	runners = append(runners, d.revocations.Run, func(ctx context.Context) error {
+		return d.limiter.Run(ctx, cfg.RateLimitSyncInterval)
+	})
 	// Background loops outlive the signal until the HTTP server has drained,
 	// so what in-flight requests store is still relayed by this instance.
 	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))

@@ -40,6 +40,12 @@ type Config struct {
 	// Must equal the api's: the gateway reads every partition.
 	Partitions      int           `env:"EVENT_STREAM_PARTITIONS" envDefault:"4"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// RateLimitSyncInterval: the per-user command limit is counted in
+	// memory and reconciled with Redis this often.
+	RateLimitSyncInterval time.Duration `env:"RATE_LIMIT_SYNC_INTERVAL" envDefault:"100ms"`
+	// AuthTokenCacheSize: verified access tokens remembered (per
+	// generation; at most twice as many entries); 0 disables.
+	AuthTokenCacheSize int `env:"AUTH_TOKEN_CACHE_SIZE" envDefault:"100000"`
 }
 
 // Validate reports every problem at once, each as "VARIABLE: what is wrong".
@@ -78,6 +84,10 @@ func (c Config) Validate() error {
 	rng("WS_BAD_FRAME_LIMIT", c.BadFrameLimit, 0, 1000)
 	rng("REPLAY_MAX", c.ReplayMax, 1, 10000)
 	rng("EVENT_STREAM_PARTITIONS", c.Partitions, 1, 1024)
+	rng("AUTH_TOKEN_CACHE_SIZE", c.AuthTokenCacheSize, 0, 1<<24)
+	if c.RateLimitSyncInterval < time.Millisecond || c.RateLimitSyncInterval > 10*time.Second {
+		bad("RATE_LIMIT_SYNC_INTERVAL: must be between 1ms and 10s (got %s)", c.RateLimitSyncInterval)
+	}
 	if c.RatePerSec <= 0 {
 		bad("WS_RATE_PER_SEC: must be positive (got %v)", c.RatePerSec)
 	}

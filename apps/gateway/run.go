@@ -80,11 +80,13 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("presence: %w", err)
 	}
+	revocations := authn.NewRevocations(rdb, 0) // read-only here: the ttl is the api's business
+	limiter := ratelimit.New(rdb, log)
 	gw, err := socket.New(socket.Deps{
 		Redis:       rdb,
 		Verifier:    verifier,
-		Revocations: authn.NewRevocations(rdb, 0), // read-only here: the ttl is the api's business
-		Limiter:     ratelimit.New(rdb, log),
+		Revocations: revocations,
+		Limiter:     limiter,
 		Presence:    pres,
 		Metrics:     gwmetrics.New(reg),
 		Log:         log,
@@ -122,6 +124,9 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = gw.Run(ctx, cfg.ShutdownTimeout) })
+	// Revocations and the per-user command limit answered from memory.
+	wg.Go(func() { _ = revocations.Run(ctx) })
+	wg.Go(func() { _ = limiter.Run(ctx, cfg.RateLimitSyncInterval) })
 	err = httpserver.Run(ctx, log, cfg.Addr, r, cfg.ShutdownTimeout)
 	cancel()
 	wg.Wait()
@@ -138,11 +143,11 @@ func loadVerifier(ctx context.Context, cfg Config, log *slog.Logger) (*authn.Ver
 		if err != nil {
 			return nil, fmt.Errorf("JWT_PUBLIC_KEY_FILE: %w", err)
 		}
-		return authn.NewVerifier(keys, cfg.JWTIssuer, cfg.JWTAudience), nil
+		return authn.NewVerifier(keys, cfg.JWTIssuer, cfg.JWTAudience, authn.WithTokenCache(cfg.AuthTokenCacheSize)), nil
 	}
 	var lastErr error
 	for attempt := range 10 {
-		v, err := authn.VerifierFromJWKS(ctx, cfg.JWKSURL, cfg.JWTIssuer, cfg.JWTAudience)
+		v, err := authn.VerifierFromJWKS(ctx, cfg.JWKSURL, cfg.JWTIssuer, cfg.JWTAudience, authn.WithTokenCache(cfg.AuthTokenCacheSize))
 		if err == nil {
 			return v, nil
 		}

@@ -19,7 +19,7 @@ const (
 // VerifierFromJWKS fetches the JWKS document at url once and returns a
 // Verifier over its RS256 keys. Keys are not refreshed: after a key rotation
 // the verifying process is restarted (rotations publish both keys first).
-func VerifierFromJWKS(ctx context.Context, url, issuer, audience string) (*Verifier, error) {
+func VerifierFromJWKS(ctx context.Context, url, issuer, audience string, opts ...VerifierOption) (*Verifier, error) {
 	ctx, cancel := context.WithTimeout(ctx, jwksTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -43,5 +43,5 @@ func VerifierFromJWKS(ctx context.Context, url, issuer, audience string) (*Verif
 	if err != nil {
 		return nil, fmt.Errorf("authn: %s: %w", url, err)
 	}
-	return NewVerifier(keys, issuer, audience), nil
+	return NewVerifier(keys, issuer, audience, opts...), nil
 }

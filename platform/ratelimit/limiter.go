@@ -46,7 +46,11 @@ func (l Limit) Validate() error {
 // Limiter checks limits in Redis. Safe for concurrent use.
 type Limiter struct {
 	gcra *redis_rate.Limiter
+	rdb  *redis.Client
 	log  *slog.Logger
+
+	local   *local      // AllowBatched's states
+	running atomic.Bool // Run is syncing local: AllowBatched may use it
 
 	lastErrorLog atomic.Int64 // unix nanos of the last fail-open log line
 	suppressed   atomic.Int64 // failures not logged since
@@ -58,7 +62,7 @@ func New(rdb *redis.Client, log *slog.Logger) *Limiter {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Limiter{gcra: redis_rate.NewLimiter(rdb), log: log}
+	return &Limiter{gcra: redis_rate.NewLimiter(rdb), rdb: rdb, log: log, local: newLocal()}
 }
 
 // Allow spends one event of key's budget under lim. When refused, retryAfter

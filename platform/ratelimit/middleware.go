@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
@@ -16,13 +17,26 @@ import (
 // gets 429 problem+json with Retry-After in whole seconds, rounded up and at
 // least 1, so a client that waits that long is allowed.
 func Middleware(l *Limiter, lim Limit, key func(*gin.Context) string) gin.HandlerFunc {
+	return middleware(l.Allow, lim, key)
+}
+
+// BatchedMiddleware is Middleware over AllowBatched: no Redis round trip
+// per request while the Limiter's Run is going, for limits that tolerate
+// the bounded excess described there (the per-user API limit).
+func BatchedMiddleware(l *Limiter, lim Limit, key func(*gin.Context) string) gin.HandlerFunc {
+	return middleware(l.AllowBatched, lim, key)
+}
+
+type allowFunc func(ctx context.Context, key string, lim Limit) (bool, time.Duration, error)
+
+func middleware(allow allowFunc, lim Limit, key func(*gin.Context) string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		k := key(c)
 		if k == "" {
 			c.Next()
 			return
 		}
-		allowed, retryAfter, err := l.Allow(c.Request.Context(), k, lim)
+		allowed, retryAfter, err := allow(c.Request.Context(), k, lim)
 		if err != nil {
 			_ = c.Error(err)
 			web.WriteProblem(c, http.StatusInternalServerError, "")

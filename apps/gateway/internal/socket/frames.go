@@ -73,7 +73,7 @@ func (g *Gateway) onBinary(s *melody.Session, _ []byte) {
 func (cl *client) allowCommand(ref json.RawMessage) bool {
 	ctx, cancel := context.WithTimeout(cl.g.life, time.Second)
 	defer cancel()
-	ok, _, _ := cl.g.Limiter.Allow(ctx, "ws:user:"+cl.claims.UserID, cl.g.cfg.UserRate)
+	ok, _, _ := cl.g.Limiter.AllowBatched(ctx, "ws:user:"+cl.claims.UserID, cl.g.cfg.UserRate)
 	if !ok {
 		cl.fail(ref, protocol.NewError(protocol.CodeRateLimited, "too many requests for this user; slow down"), true)
 	}

@@ -1,0 +1,253 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Batched limiting (AllowBatched, Run) answers from memory and reconciles
+// with Redis every sync interval, instead of a round trip per event.
+//
+// Each instance runs a GCRA per key over the full limit. Every interval
+// it sends, in one script call per 500 keys, how many events it admitted
+// per key; Redis adds them all to the key's shared GCRA state (the same
+// key and format as Allow's), even past the limit, and answers the
+// resulting state, which becomes the instance's local state. So:
+//   - one instance alone is exact, as Allow;
+//   - with N instances, before they learn each other's counts, each may
+//     admit up to the key's remaining budget (at most Burst) plus
+//     Rate x interval: the excess over a short window is bounded by
+//     (N-1) x (Burst + Rate x interval);
+//   - the excess is recorded in Redis as debt, so every instance then
+//     refuses the key until it is paid back: over time the limit holds.
+// When Redis fails, the local limit still applies per instance.
+
+// syncChunk bounds the keys of one script call, so Redis is never blocked
+// long by one call.
+const syncChunk = 500
+
+// consume adds n events of emission interval ARGV[2i-1] (seconds) and cost
+// ARGV[2i] to each KEYS[i], over the limit too, and returns for each the
+// time until its state drains (tat - now, seconds). The tat is stored as
+// redis_rate stores it (seconds since 2017-01-01), so both share a key.
+var consume = redis.NewScript(`
+local jan_1_2017 = 1483228800
+local t = redis.call("TIME")
+local now = (t[1] - jan_1_2017) + (t[2] / 1000000)
+local out = {}
+for i, key in ipairs(KEYS) do
+  local emission = tonumber(ARGV[2 * i - 1])
+  local cost = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call("GET", key) or now) or now
+  tat = math.max(tat, now)
+  local new_tat = tat + emission * cost
+  local reset = new_tat - now
+  redis.call("SET", key, new_tat, "EX", math.ceil(reset))
+  out[i] = tostring(reset)
+end
+return out
+`)
+
+// localShards spreads the lock of the local states.
+const localShards = 32
+
+type local struct {
+	seed   maphash.Seed
+	shards [localShards]localShard
+}
+
+type localShard struct {
+	mu   sync.Mutex
+	keys map[string]*localKey
+}
+
+// localKey is one key's GCRA state in this instance.
+type localKey struct {
+	lim     Limit
+	tat     time.Time // theoretical arrival time, the GCRA state
+	pending int       // events admitted since the last sync
+}
+
+func newLocal() *local {
+	l := &local{seed: maphash.MakeSeed()}
+	for i := range l.shards {
+		l.shards[i].keys = make(map[string]*localKey)
+	}
+	return l
+}
+
+func (l *local) shard(key string) *localShard {
+	return &l.shards[maphash.String(l.seed, key)%localShards]
+}
+
+// allow is the GCRA decision, as redis_rate's: an event is allowed when
+// tat + T - Burst*T <= now, where T = Period/Rate.
+func (l *local) allow(key string, lim Limit, now time.Time) (bool, time.Duration) {
+	s := l.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.keys[key]
+	if k == nil {
+		k = &localKey{lim: lim, tat: now}
+		s.keys[key] = k
+	}
+	k.lim = lim
+	emission := lim.Period / time.Duration(lim.Rate)
+	tat := k.tat
+	if tat.Before(now) {
+		tat = now
+	}
+	newTat := tat.Add(emission)
+	allowAt := newTat.Add(-emission * time.Duration(lim.Burst))
+	if allowAt.After(now) {
+		return false, allowAt.Sub(now)
+	}
+	k.tat = newTat
+	k.pending++
+	return true, 0
+}
+
+// due is one key's count to report.
+type due struct {
+	key   string
+	k     *localKey
+	lim   Limit
+	count int
+}
+
+// take collects and resets the pending counts, and forgets keys that are
+// idle and fully drained (the same as no state).
+func (l *local) take(now time.Time) []due {
+	var out []due
+	for i := range l.shards {
+		s := &l.shards[i]
+		s.mu.Lock()
+		for key, k := range s.keys {
+			switch {
+			case k.pending > 0:
+				out = append(out, due{key: key, k: k, lim: k.lim, count: k.pending})
+				k.pending = 0
+			case !k.tat.After(now):
+				delete(s.keys, key)
+			}
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// learn takes the shared state (drains reset after now) as the local one;
+// events admitted here since the counts were taken come on top.
+func (l *local) learn(d due, reset time.Duration, now time.Time) {
+	s := l.shard(d.key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	emission := d.lim.Period / time.Duration(d.lim.Rate)
+	shared := now.Add(reset + emission*time.Duration(d.k.pending))
+	if shared.After(d.k.tat) {
+		d.k.tat = shared
+	}
+	if _, ok := s.keys[d.key]; !ok { // forgotten meanwhile: keep what Redis said
+		s.keys[d.key] = d.k
+	}
+}
+
+// len counts the local keys, for tests.
+func (l *local) len() int {
+	n := 0
+	for i := range l.shards {
+		s := &l.shards[i]
+		s.mu.Lock()
+		n += len(s.keys)
+		s.mu.Unlock()
+	}
+	return n
+}
+
+// AllowBatched is Allow answered from memory while Run is going (see the
+// bounds above); without Run it is Allow. For high-rate limits where a
+// short excess across instances is acceptable (per-user API and command
+// limits); login and register limits use Allow.
+func (l *Limiter) AllowBatched(ctx context.Context, key string, lim Limit) (allowed bool, retryAfter time.Duration, err error) {
+	if !l.running.Load() {
+		return l.Allow(ctx, key, lim)
+	}
+	if err := lim.Validate(); err != nil {
+		return false, 0, err
+	}
+	if key == "" {
+		return false, 0, fmt.Errorf("ratelimit: empty key")
+	}
+	ok, retry := l.local.allow(key, lim, time.Now())
+	return ok, retry, nil
+}
+
+// Syncing reports whether Run is going, i.e. AllowBatched answers from
+// memory.
+func (l *Limiter) Syncing() bool { return l.running.Load() }
+
+// Run reconciles AllowBatched's counts with Redis every interval until ctx
+// is done, then makes one last sync and returns nil. Redis failures are
+// logged (throttled) and the counts of that round dropped: the local limit
+// keeps applying meanwhile. Run at most once at a time.
+func (l *Limiter) Run(ctx context.Context, interval time.Duration) error {
+	if interval <= 0 {
+		return fmt.Errorf("ratelimit: sync interval must be positive (got %s)", interval)
+	}
+	l.running.Store(true)
+	defer l.running.Store(false)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			l.sync(sctx)
+			cancel()
+			return nil
+		case <-t.C:
+			sctx, cancel := context.WithTimeout(ctx, max(interval, time.Second))
+			l.sync(sctx)
+			cancel()
+		}
+	}
+}
+
+// sync reports the pending counts and learns the shared states.
+func (l *Limiter) sync(ctx context.Context) {
+	dues := l.local.take(time.Now())
+	for len(dues) > 0 {
+		n := min(len(dues), syncChunk)
+		chunk := dues[:n]
+		dues = dues[n:]
+		keys := make([]string, n)
+		args := make([]any, 0, 2*n)
+		for i, d := range chunk {
+			keys[i] = "rate:" + keyPrefix + d.key // redis_rate's key for Allow
+			emission := d.lim.Period.Seconds() / float64(d.lim.Rate)
+			args = append(args, strconv.FormatFloat(emission, 'g', -1, 64), d.count)
+		}
+		resets, err := consume.Run(ctx, l.rdb, keys, args...).StringSlice()
+		if err == nil && len(resets) != n {
+			err = fmt.Errorf("script answered %d states for %d keys", len(resets), n)
+		}
+		if err != nil {
+			l.logFailure(ctx, chunk[0].key, fmt.Errorf("sync batched counts: %w", err))
+			continue
+		}
+		now := time.Now()
+		for i, d := range chunk {
+			secs, err := strconv.ParseFloat(resets[i], 64)
+			if err != nil {
+				continue
+			}
+			l.local.learn(d, time.Duration(secs*float64(time.Second)), now)
+		}
+	}
+}
