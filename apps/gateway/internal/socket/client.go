@@ -3,6 +3,7 @@ package socket
 import (
 	"context"
 	"errors"
+	"net"
 	"sync/atomic"
 	"time"
 
@@ -28,10 +29,18 @@ type client struct {
 	conn    *hub.Conn
 	claims  authn.Claims
 	sess    *melody.Session
-	raw     *hijackCapture
+	out     outbox
+	raw     atomic.Pointer[net.Conn] // the hijacked connection (see hijackCapture)
 	closing atomic.Bool
-	expiry  *time.Timer
+	expiry  *time.Timer // set by finishConnect, before onConnect returns
 	hold    *time.Timer // ends the hold of the implicit global join
+
+	// The handshake between serveWS and onConnect (see serveWS): handoff
+	// gets nil once the socket is registered, or the handshake's error;
+	// settled is closed when serveWS has finished the connect.
+	handoff   chan error
+	settled   chan struct{}
+	handedOff bool // onConnect sent on handoff (reader goroutine only)
 
 	holding     bool // the implicit global join is held until the first frame
 	limiter     *rate.Limiter
@@ -43,6 +52,7 @@ type client struct {
 func newClient(g *Gateway, claims authn.Claims) *client {
 	return &client{
 		g: g, claims: claims,
+		handoff: make(chan error, 1), settled: make(chan struct{}),
 		limiter: rate.NewLimiter(rate.Limit(g.cfg.RatePerSec), g.cfg.RateBurst),
 	}
 }
@@ -54,7 +64,7 @@ func clientOf(s *melody.Session) *client {
 }
 
 // Write queues a frame (hub.Sink).
-func (cl *client) Write(frame []byte) error { return cl.sess.Write(frame) }
+func (cl *client) Write(frame []byte) error { return cl.out.write(frame) }
 
 // Close sends a close frame after the queued frames; a client that does not
 // take them within closeGrace is cut (hub.Sink).
@@ -63,7 +73,7 @@ func (cl *client) Close(code int, reason string) {
 		return
 	}
 	cl.g.Metrics.Closed(code)
-	if err := cl.sess.CloseWithMsg(melody.FormatCloseMessage(code, reason)); err != nil {
+	if err := cl.out.close(melody.FormatCloseMessage(code, reason)); err != nil {
 		cl.Kill()
 		return
 	}
@@ -74,12 +84,19 @@ func (cl *client) Close(code int, reason string) {
 	})
 }
 
-// Kill cuts the socket at once (hub.Sink).
-func (cl *client) Kill() { cl.raw.kill() }
+// Kill cuts the socket at once (hub.Sink): melody's reader then fails and
+// the session ends normally (disconnect handler included).
+func (cl *client) Kill() {
+	if c := cl.raw.Load(); c != nil {
+		_ = (*c).Close()
+	}
+}
 
 // onConnect registers the socket: ready first (so it is the first frame),
-// then the implicit join of the global room, presence, and the timer that
-// closes the socket when its token expires.
+// then the implicit join of the global room; serveWS then takes presence
+// and the timer that closes the socket when its token expires
+// (finishConnect) while this waits, so no frame is read before the connect
+// is complete.
 //
 // The implicit join holds the global room's live frames until the client's
 // first frame (see settleHold) or GlobalHold, whichever comes first: a
@@ -87,7 +104,11 @@ func (cl *client) Kill() { cl.raw.kill() }
 // it missed before any newer one.
 func (g *Gateway) onConnect(s *melody.Session) {
 	cl := clientOf(s)
+	// Nothing reads the request after the handshake: holding it (headers,
+	// URL, context) for the socket's whole life would only cost memory.
+	s.Request = nil
 	cl.sess = s
+	cl.out.s = s
 	cl.conn = hub.NewConn(uuid.NewString(), cl.claims.UserID, cl.claims.SessionID, cl)
 	g.Metrics.Connections.Inc()
 	// ready is queued before the connection is registered: until Add, no
@@ -103,7 +124,16 @@ func (g *Gateway) onConnect(s *melody.Session) {
 		conn := cl.conn
 		cl.hold = time.AfterFunc(g.cfg.GlobalHold, func() { g.hub.ReleaseHeld(conn, protocol.GlobalRoomID) })
 	}
+	cl.handedOff = true
+	cl.handoff <- nil
+	<-cl.settled
+	cl.handoff, cl.settled = nil, nil // ~200 B per socket, for its whole life
+}
 
+// finishConnect is the part of the connect that waits on Redis: the
+// presence lease, the second revocation check and the expiry timer. It runs
+// on serveWS's goroutine while onConnect waits (see serveWS).
+func (g *Gateway) finishConnect(cl *client) {
 	ctx, cancel := context.WithTimeout(g.life, 2*time.Second)
 	defer cancel()
 	if err := g.Presence.Connect(ctx, presence.Conn{UserID: cl.claims.UserID, ConnID: cl.conn.ID}); err != nil {
@@ -111,8 +141,10 @@ func (g *Gateway) onConnect(s *melody.Session) {
 		g.Log.Warn("presence connect failed", "conn", cl.conn.ID, "err", err)
 	}
 	// A revocation published between the check before the upgrade and the
-	// registration above would have found no socket: look again.
-	if revoked, err := g.Revocations.IsRevoked(ctx, cl.claims.SessionID); err == nil && revoked {
+	// registration in onConnect would have found no socket: look again.
+	// The marker is set before the announcement the mirror waits for, so
+	// this one asks Redis itself.
+	if revoked, err := g.Revocations.IsRevokedInRedis(ctx, cl.claims.SessionID); err == nil && revoked {
 		cl.Close(protocol.CloseUnauthorized, "session revoked")
 		return
 	}

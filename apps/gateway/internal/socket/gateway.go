@@ -134,16 +134,18 @@ func New(d Deps) (*Gateway, error) {
 func (g *Gateway) newMelody() *melody.Melody {
 	m := melody.New()
 	m.Config.MaxMessageSize = int64(4 * g.cfg.MaxFrameBytes)
-	// Room for control frames and answers above the hub's send limit: the
-	// hub drops a slow client first, melody's own overflow is a backstop.
-	m.Config.MessageBufferSize = g.cfg.SendBuffer + 32
+	// A window of the send buffer (see outbox): the hub drops a slow
+	// client first, melody's own overflow is a backstop.
+	m.Config.MessageBufferSize = melodyBuffer
 	m.Config.PingPeriod = g.cfg.PingInterval
 	// The read deadline moves only when a pong is read, and a connection's
 	// reader is busy while one of its commands waits for the api: the wait
 	// must fit in it. A dead peer is cut after at most this long.
 	m.Config.PongWait = 2*g.cfg.PingInterval + g.cfg.CommandTimeout
 	m.Config.WriteWait = g.cfg.WriteWait
-	m.Upgrader.ReadBufferSize = 1024
+	// Per socket for its whole life; client frames are small (a larger
+	// one only takes more reads).
+	m.Upgrader.ReadBufferSize = 512
 	m.Upgrader.WriteBufferSize = 1024
 	// Idle connections hold no write buffer.
 	m.Upgrader.WriteBufferPool = &sync.Pool{}
@@ -158,6 +160,7 @@ func (g *Gateway) newMelody() *melody.Melody {
 	m.HandleSentMessage(func(s *melody.Session, _ []byte) {
 		if cl := clientOf(s); cl != nil {
 			cl.conn.Sent()
+			cl.out.sent()
 		}
 	})
 	m.HandleError(g.onError)

@@ -3,12 +3,14 @@ package socket
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
-	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
+	"github.com/olahol/melody"
 
 	"github.com/chatforge/chat/platform/authn"
 	"github.com/chatforge/chat/platform/web"
@@ -56,11 +58,51 @@ func (g *Gateway) serveWS(c *gin.Context) {
 		return
 	}
 	cl := newClient(g, claims)
-	cap := &hijackCapture{ResponseWriter: c.Writer}
-	cl.raw = cap
-	// Blocks for the life of the socket; melody answers a failed handshake.
-	if err := g.m.HandleRequestWithKeys(cap, c.Request, map[string]any{clientKey: cl}); err != nil {
+	// The socket lives on a goroutine of its own, not on this handler's:
+	// once the upgrade is done the handler returns, and net/http and gin
+	// free what they hold per request (connection state, bufio buffers,
+	// the gin.Context, a deep stack) instead of keeping it for the socket's
+	// whole life. The handler waits for the upgrade to end either way: the
+	// hijack and melody's answer to a failed handshake use the
+	// ResponseWriter, which is only valid until the handler returns.
+	go g.runSocket(cl, &hijackCapture{ResponseWriter: c.Writer, cl: cl}, c.Request)
+	if err := <-cl.handoff; err != nil {
+		if errors.Is(err, melody.ErrClosed) {
+			// Melody stopped (drain) after the check above; it wrote nothing.
+			web.WriteProblem(c, http.StatusServiceUnavailable, "the gateway is shutting down; connect to another one")
+			return
+		}
 		g.Log.DebugContext(c.Request.Context(), "websocket upgrade failed", "err", err)
+		return
+	}
+	// Upgraded and registered: onConnect waits while the Redis round trips
+	// of the connect run here, on a stack that is about to be freed, so
+	// the reader goroutine's stack stays as small as reading needs.
+	defer close(cl.settled)
+	g.finishConnect(cl)
+}
+
+// runSocket runs melody's handshake and then the socket's reader on the
+// calling goroutine, until the socket ends. cl.handoff gets the handshake's
+// error if it failed (onConnect never handed off).
+func (g *Gateway) runSocket(cl *client, w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		// gin's recovery no longer covers this goroutine: a panic in a
+		// frame handler must not take every socket of the process down.
+		if rec := recover(); rec != nil {
+			g.Log.Error("panic recovered in a socket", "panic", rec, "stack", string(debug.Stack()))
+			cl.Kill()
+			if !cl.handedOff {
+				cl.handoff <- fmt.Errorf("socket: panic during the connect: %v", rec)
+			}
+		}
+	}()
+	err := g.m.HandleRequestWithKeys(w, r, map[string]any{clientKey: cl})
+	if !cl.handedOff {
+		if err == nil {
+			err = errors.New("socket: handshake ended without a session")
+		}
+		cl.handoff <- err
 	}
 }
 
@@ -83,12 +125,14 @@ func bearer(r *http.Request) string {
 	return r.URL.Query().Get("access_token")
 }
 
-// hijackCapture keeps the raw connection the upgrade hijacks, so a slow or
-// stuck client can be cut at once: melody offers no way to close a
-// session's socket without queueing a close frame behind a full buffer.
+// hijackCapture keeps the raw connection the upgrade hijacks in the
+// client, so a slow or stuck client can be cut at once: melody offers no
+// way to close a session's socket without queueing a close frame behind a
+// full buffer. It is only used during the upgrade (melody keeps no
+// reference to the ResponseWriter afterwards).
 type hijackCapture struct {
 	http.ResponseWriter
-	conn atomic.Pointer[net.Conn]
+	cl *client
 }
 
 func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -99,7 +143,7 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := hj.Hijack()
 	if err == nil {
 		conn = &tooBigConn{Conn: conn}
-		h.conn.Store(&conn)
+		h.cl.raw.Store(&conn)
 	}
 	return conn, rw, err
 }
@@ -130,12 +174,4 @@ func (c *tooBigConn) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return c.Conn.Write(p)
-}
-
-// kill closes the raw connection; melody's reader then fails and the
-// session ends normally (disconnect handler included).
-func (h *hijackCapture) kill() {
-	if c := h.conn.Load(); c != nil {
-		_ = (*c).Close()
-	}
 }

@@ -1,0 +1,109 @@
+package socket
+
+import (
+	"fmt"
+	"testing"
+)
+
+// fakeSession is melody's session as the outbox sees it: a channel of
+// capacity melodyBuffer that fails (like melody) when full.
+type fakeSession struct {
+	ch     []string // queued, not yet "written"
+	closed bool
+	full   bool // melody's buffer overflowed
+}
+
+func (f *fakeSession) Write(b []byte) error {
+	if f.closed {
+		return fmt.Errorf("closed")
+	}
+	if len(f.ch) >= melodyBuffer {
+		f.full = true
+		return nil
+	}
+	f.ch = append(f.ch, string(b))
+	return nil
+}
+
+func (f *fakeSession) CloseWithMsg(b []byte) error {
+	f.ch = append(f.ch, "close:"+string(b))
+	return nil
+}
+func (f *fakeSession) IsClosed() bool { return f.closed }
+
+// writeOne plays melody's writer: takes the next frame and, for a text
+// frame, reports it sent.
+func (f *fakeSession) writeOne(o *outbox) string {
+	fr := f.ch[0]
+	f.ch = f.ch[1:]
+	if len(fr) < 6 || fr[:6] != "close:" {
+		o.sent()
+	}
+	return fr
+}
+
+// TestOutboxOrder: frames beyond the window wait in the backlog and go out
+// in order, the close frame after the frames written before it; melody's
+// small buffer never overflows; the backlog is released once drained.
+func TestOutboxOrder(t *testing.T) {
+	f := &fakeSession{}
+	o := &outbox{s: f}
+	const n = 200
+	for i := range n {
+		if err := o.write(fmt.Appendf(nil, "%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := o.close([]byte("bye")); err != nil {
+		t.Fatal(err)
+	}
+	_ = o.write([]byte("after close"))
+	if len(f.ch) != outboxWindow {
+		t.Fatalf("melody holds %d frames, want the window (%d)", len(f.ch), outboxWindow)
+	}
+	var got []string
+	for len(f.ch) > 0 {
+		got = append(got, f.writeOne(o))
+		if fr := got[len(got)-1]; fr[:min(6, len(fr))] == "close:" {
+			break
+		}
+	}
+	if f.full {
+		t.Error("melody's buffer overflowed")
+	}
+	if len(got) != n+1 {
+		t.Fatalf("sent %d frames, want %d", len(got), n+1)
+	}
+	for i := range n {
+		if got[i] != fmt.Sprint(i) {
+			t.Fatalf("frame %d = %q", i, got[i])
+		}
+	}
+	if got[n] != "close:bye" {
+		t.Errorf("last = %q, want the close frame", got[n])
+	}
+	if o.backlog != nil {
+		t.Errorf("backlog kept: len %d cap %d", len(o.backlog), cap(o.backlog))
+	}
+}
+
+// TestOutboxDirect: within the window, frames and the close frame go
+// straight to melody; a closed session refuses frames once they would wait.
+func TestOutboxDirect(t *testing.T) {
+	f := &fakeSession{}
+	o := &outbox{s: f}
+	_ = o.write([]byte("a"))
+	_ = o.close([]byte("x"))
+	if len(f.ch) != 2 || f.ch[1] != "close:x" || o.backlog != nil {
+		t.Errorf("queued %q, backlog %d", f.ch, len(o.backlog))
+	}
+	f2 := &fakeSession{}
+	o2 := &outbox{s: f2}
+	for range outboxWindow {
+		_ = o2.write([]byte("a"))
+	}
+	f2.closed = true
+	if err := o2.write([]byte("b")); err == nil {
+		t.Error("a closed session took a frame into the backlog")
+	}
+}
