@@ -90,6 +90,17 @@ func TestOpen(t *testing.T) {
 		t.Errorf("query arguments leaked into the log: %s", recs[0].SQL)
 	}
 
+	// gorm's Scan inlines the arguments in what it records: still none in the log.
+	var n int
+	err = db.WithContext(ctx).Raw("SELECT count(*) FROM no_such_table WHERE name = ? AND note = ?", "hunter2", "it''s secret").Scan(&n).Error
+	if err == nil {
+		t.Fatal("scan of a missing table succeeded")
+	}
+	recs = records(t, &buf)
+	if len(recs) != 1 || !strings.Contains(recs[0].SQL, "no_such_table") || strings.Contains(recs[0].SQL, "hunter2") || strings.Contains(recs[0].SQL, "secret") {
+		t.Errorf("scan failure log = %+v", recs)
+	}
+
 	// Slow queries (> 200ms) are logged as warnings.
 	if err := db.WithContext(ctx).Exec("SELECT pg_sleep(0.25)").Error; err != nil {
 		t.Fatal(err)

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -51,19 +53,21 @@ func viewsToDomain(rows []viewRow) []domain.RoomView {
 	return out
 }
 
-// Access implements app.AccessReader: one primary-key lookup.
+// Access implements app.AccessReader: one primary-key lookup, scanned by
+// hand (gorm's reflective Scan cost more CPU than the query).
 func (s *Store) Access(ctx context.Context, roomID, userID string) (domain.Access, error) {
-	var rows []roomRow
+	var r roomRow
 	err := s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role FROM rooms r
 		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
-		WHERE r.id = ?`, userID, roomID).Scan(&rows).Error
-	if err != nil {
+		WHERE r.id = ?`, userID, roomID).Row().
+		Scan(&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Role)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return domain.Access{}, domain.ErrNotFound
+	case err != nil:
 		return domain.Access{}, err
 	}
-	if len(rows) == 0 {
-		return domain.Access{}, domain.ErrNotFound
-	}
-	return domain.Access{Room: rows[0].toDomain(), Role: rows[0].role()}, nil
+	return domain.Access{Room: r.toDomain(), Role: r.role()}, nil
 }
 
 // Accesses implements app.BatchAppender: the Access query for many pairs

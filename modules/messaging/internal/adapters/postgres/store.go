@@ -18,6 +18,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -167,10 +168,22 @@ func (r messageRow) toDomain() domain.Message {
 	}
 }
 
-func messagesToDomain(rows []messageRow) []domain.Message {
-	out := make([]domain.Message, len(rows))
-	for i, r := range rows {
-		out[i] = r.toDomain()
+// scanMessages reads rows of messageColumns and closes them; sizeHint
+// presizes the result.
+func scanMessages(rows *sql.Rows, sizeHint int) ([]domain.Message, error) {
+	defer rows.Close()
+	out := make([]domain.Message, 0, max(0, min(sizeHint, 1000)))
+	for rows.Next() {
+		var (
+			m   domain.Message
+			cid sql.NullString
+		)
+		if err := rows.Scan(&m.ID, &m.RoomID, &m.Seq, &m.UserID, &m.Content, &cid, &m.CreatedAt); err != nil {
+			return nil, err
+		}
+		m.ClientMsgID = cid.String
+		m.CreatedAt = m.CreatedAt.UTC()
+		out = append(out, m)
 	}
-	return out
+	return out, rows.Err()
 }

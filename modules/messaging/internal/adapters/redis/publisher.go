@@ -12,10 +12,13 @@ import (
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 )
 
-// Publisher implements app.Publisher with one XADD per record, the records
-// of each stream in one MULTI/EXEC: all of them or none (a plain pipeline
-// could fail one XADD, e.g. on OOM, and run the later ones, and the retry
-// would then append the failed one after them: out of order). It is safe
+// Publisher implements app.Publisher with one XADD per record, all the
+// records of a Publish in one MULTI/EXEC: all of them or none (a plain
+// pipeline could fail one XADD, e.g. on OOM, and run the later ones, and
+// the retry would then append the failed one after them: out of order).
+// The partition streams are keys of one Redis, so one transaction spans
+// them (on a Redis Cluster, whose partitions' hash tags put them in
+// different slots, it would have to be one transaction per stream again). It is safe
 // for concurrent use, though the relay calls it from one goroutine.
 type Publisher struct {
 	rdb    *redis.Client
@@ -53,33 +56,22 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 		p.suspect.Store(false)
 		return nil
 	}
-	// Group by stream, keeping the order within each (the only order that
-	// matters: a room's events are on one stream).
-	var keys []string
-	byKey := map[string][]domain.Record{}
-	for _, r := range recs {
-		k := p.key(r.RoomID)
-		if _, ok := byKey[k]; !ok {
-			keys = append(keys, k)
+	// One MULTI/EXEC for the whole batch, every stream's records in order:
+	// one round trip per drain (a transaction per stream cost one each).
+	_, err := p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, r := range recs {
+			pipe.XAdd(ctx, &redis.XAddArgs{
+				Stream: p.key(r.RoomID),
+				MaxLen: p.maxLen,
+				Approx: true,
+				Values: []any{"id", r.EventID, "type", string(r.Type), "room", r.RoomID, "data", r.Data},
+			})
 		}
-		byKey[k] = append(byKey[k], r)
-	}
-	for _, k := range keys {
-		_, err := p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-			for _, r := range byKey[k] {
-				pipe.XAdd(ctx, &redis.XAddArgs{
-					Stream: k,
-					MaxLen: p.maxLen,
-					Approx: true,
-					Values: []any{"id", r.EventID, "type", string(r.Type), "room", r.RoomID, "data", r.Data},
-				})
-			}
-			return nil
-		})
-		if err != nil {
-			p.suspect.Store(true)
-			return fmt.Errorf("xadd %d events to %s: %w", len(byKey[k]), k, err)
-		}
+		return nil
+	})
+	if err != nil {
+		p.suspect.Store(true)
+		return fmt.Errorf("xadd %d events: %w", len(recs), err)
 	}
 	p.suspect.Store(false)
 	return nil

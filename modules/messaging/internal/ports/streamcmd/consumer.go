@@ -3,6 +3,16 @@
 // every api instance, runs each command through a Service (the messaging
 // use cases), answers on the gateway's reply stream and acknowledges.
 //
+// Reading never waits for the commands it read: sends queue for their
+// room's send slot (SendSlots slots, rooms spread over them by hash; each
+// runs one SendMessages call at a time with every send queued for it
+// meanwhile, up to Batch), other commands run on up to Workers goroutines,
+// and the read loop only pauses while MaxInFlight entries are unanswered
+// (so one busy instance does not hoard the stream). A read used to run to
+// its end before the next one: every command then queued behind a whole
+// batch and its commit, which bounded the api at about Batch per batch
+// time whatever the database could take.
+//
 // A command is acknowledged only after its reply is written; the commands
 // of an instance that dies are claimed by another (XAUTOCLAIM) once idle
 // for ClaimMinIdle and run there. While a live instance holds an entry
@@ -23,8 +33,10 @@ package streamcmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"slices"
 	"strings"
@@ -63,8 +75,10 @@ type SendOutcome struct {
 // Options tune a Consumer. Zero values take the defaults.
 type Options struct {
 	Consumer      string        // this instance's name in the group; must be unique per process
-	Batch         int           // entries per read (default 100)
-	Workers       int           // commands run concurrently (default 8)
+	Batch         int           // entries per read, and most sends per SendMessages call (default 100)
+	Workers       int           // join-room and mark-read commands run concurrently (default 8)
+	SendSlots     int           // SendMessages calls run concurrently (default DefaultSendSlots)
+	MaxInFlight   int           // entries read and not yet answered before reading pauses (default Batch*(SendSlots+1)+Workers)
 	Block         time.Duration // longest wait for new entries (default 1s)
 	ClaimInterval time.Duration // how often to look for orphaned entries (default 5s)
 	ClaimMinIdle  time.Duration // idle time after which another instance's entry is taken (default 15s)
@@ -72,14 +86,26 @@ type Options struct {
 	Log           *slog.Logger
 }
 
+// DefaultSendSlots is how many SendMessages calls run at once, on disjoint
+// sets of rooms (no batch waits for another's room locks): one slot's
+// statements run while another's commit is flushed, and the sends that
+// arrive meanwhile gather into each slot's next batch.
+const DefaultSendSlots = 2
+
 // Consumer reads and runs commands. Run it once per api process.
 type Consumer struct {
 	rdb *redis.Client
 	svc Service
 	o   Options
 
+	sends   []*sendQueue  // per send slot, the send-messages waiting for it
+	workers chan struct{} // one token per running join-room or mark-read
+	work    sync.WaitGroup
+	clock   redisClock
+
 	mu       sync.Mutex
 	inflight map[string]struct{} // entries read or claimed here and not yet answered
+	freed    chan struct{}       // signalled when an entry leaves inflight
 }
 
 // New returns a Consumer.
@@ -89,6 +115,8 @@ func New(rdb *redis.Client, svc Service, o Options) (*Consumer, error) {
 	}
 	o.Batch = orDefault(o.Batch, 100)
 	o.Workers = orDefault(o.Workers, 8)
+	o.SendSlots = orDefault(o.SendSlots, DefaultSendSlots)
+	o.MaxInFlight = orDefault(o.MaxInFlight, o.Batch*(o.SendSlots+1)+o.Workers)
 	o.Block = orDefault(o.Block, time.Second)
 	o.ClaimInterval = orDefault(o.ClaimInterval, 5*time.Second)
 	o.ClaimMinIdle = orDefault(o.ClaimMinIdle, 15*time.Second)
@@ -96,7 +124,15 @@ func New(rdb *redis.Client, svc Service, o Options) (*Consumer, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Consumer{rdb: rdb, svc: svc, o: o, inflight: make(map[string]struct{})}, nil
+	sends := make([]*sendQueue, o.SendSlots)
+	for i := range sends {
+		sends[i] = newSendQueue()
+	}
+	return &Consumer{
+		rdb: rdb, svc: svc, o: o,
+		sends: sends, workers: make(chan struct{}, o.Workers),
+		inflight: make(map[string]struct{}), freed: make(chan struct{}, 1),
+	}, nil
 }
 
 func orDefault[T int | time.Duration](v, def T) T {
@@ -116,10 +152,21 @@ func (c *Consumer) Run(ctx context.Context) error {
 	keepCtx, stopKeep := context.WithCancel(context.WithoutCancel(ctx))
 	keepDone := make(chan struct{})
 	go func() { defer close(keepDone); c.keepAliveLoop(keepCtx) }()
+	// The send slots finish the queued sends after ctx ends: they were
+	// read, so they are answered.
+	var slots sync.WaitGroup
+	for _, q := range c.sends {
+		slots.Go(func() { c.sendLoop(context.WithoutCancel(ctx), q) })
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { c.claimLoop(ctx) })
 	c.readLoop(ctx)
 	wg.Wait()
+	c.work.Wait() // every entry read is answered (or left pending)
+	for _, q := range c.sends {
+		q.close()
+	}
+	slots.Wait()
 	stopKeep()
 	<-keepDone
 	// Leave the group tidy: this consumer's name is random per process.
@@ -163,9 +210,13 @@ func (c *Consumer) readLoop(ctx context.Context) {
 			}
 			needGroup = false
 		}
+		room := c.room(ctx)
+		if room == 0 {
+			continue // ctx done
+		}
 		res, err := c.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 			Group: CommandGroup, Consumer: c.o.Consumer, Streams: []string{CommandStream, ">"},
-			Count: int64(c.o.Batch), Block: c.o.Block,
+			Count: int64(min(c.o.Batch, room)), Block: c.o.Block,
 		}).Result()
 		switch {
 		case errors.Is(err, redis.Nil):
@@ -180,7 +231,25 @@ func (c *Consumer) readLoop(ctx context.Context) {
 		}
 		b.reset()
 		for _, s := range res {
-			c.runBatch(ctx, s.Messages)
+			c.dispatch(ctx, s.Messages)
+		}
+	}
+}
+
+// room waits until fewer than MaxInFlight entries are unanswered and
+// returns how many more may be read (0 when ctx ended).
+func (c *Consumer) room(ctx context.Context) int {
+	for {
+		c.mu.Lock()
+		n := c.o.MaxInFlight - len(c.inflight)
+		c.mu.Unlock()
+		if n > 0 {
+			return n
+		}
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-c.freed:
 		}
 	}
 }
@@ -212,7 +281,7 @@ func (c *Consumer) claimLoop(ctx context.Context) {
 			// (their keep-alive was late): they are being run already.
 			if msgs = c.notInFlight(msgs); len(msgs) > 0 {
 				c.o.Log.InfoContext(ctx, "claimed orphaned commands", "count", len(msgs))
-				c.runBatch(ctx, msgs)
+				c.dispatch(ctx, msgs).Wait()
 			}
 			if next == "0-0" || next == "" {
 				break
@@ -222,47 +291,94 @@ func (c *Consumer) claimLoop(ctx context.Context) {
 	}
 }
 
-// runBatch runs the entries of one read and returns when all are answered.
+// dispatch starts the entries of one read (or claim) and returns at once;
+// the WaitGroup is done when all of them are answered.
 //
-// The send-message commands go to Service.SendMessages together, in read
-// order (so one connection's messages to a room take increasing seqs in the
-// order its gateway appended them), each answered and acknowledged only
-// after that call, hence after its commit. Meanwhile the other commands run
-// concurrently, at most Workers at once, as before: the gateway sends a
-// connection's next command only after the previous reply, so commands
-// whose relative order matters (a join and the sends that follow it) do not
-// share a read.
-func (c *Consumer) runBatch(ctx context.Context, msgs []redis.XMessage) {
+// The send-message commands join the send queue together, in read order
+// (so one connection's messages to a room take increasing seqs in the
+// order its gateway appended them), and each is answered and acknowledged
+// only after the SendMessages call that ran it, hence after its commit.
+// The other commands run concurrently, at most Workers at once. Commands
+// of different reads may run concurrently, and in any order: the gateway
+// sends a connection's next command only after the previous reply, so
+// commands whose relative order matters (a join and the sends that follow
+// it) are never in flight together.
+func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.WaitGroup {
 	ctx = context.WithoutCancel(ctx) // started commands are finished and answered
 	msgs = c.enter(msgs)
-	defer c.leave(msgs)
-	var sends, others []entry
+	group := new(sync.WaitGroup)
+	group.Add(len(msgs))
+	c.work.Add(len(msgs))
+	sends := make([][]queuedSend, len(c.sends))
 	for _, m := range msgs {
+		done := func() {
+			c.leave(m.ID)
+			group.Done()
+			c.work.Done()
+		}
 		cmd, err := ParseCommand(m.Values)
 		switch {
 		case err != nil:
 			// Nobody to answer: drop it rather than claim it forever.
 			c.o.Log.WarnContext(ctx, "dropping malformed command", "entry", m.ID, "err", err)
 			c.ack(ctx, answer{entry: m.ID})
+			done()
 		case cmd.Type == CmdSendMessage:
-			sends = append(sends, entry{id: m.ID, cmd: cmd})
+			i := slotOf(cmd.Data, len(sends))
+			sends[i] = append(sends[i], queuedSend{entry: entry{id: m.ID, cmd: cmd}, done: done})
 		default:
-			others = append(others, entry{id: m.ID, cmd: cmd})
+			go func() {
+				c.workers <- struct{}{}
+				defer func() { <-c.workers }()
+				c.handle(ctx, entry{id: m.ID, cmd: cmd})
+				done()
+			}()
 		}
 	}
-	var wg sync.WaitGroup
-	if len(sends) > 0 {
-		wg.Go(func() { c.sendAll(ctx, sends) })
+	for i, q := range c.sends {
+		q.push(sends[i])
 	}
-	sem := make(chan struct{}, c.o.Workers)
-	for _, e := range others {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			c.handle(ctx, e)
-		})
+	return group
+}
+
+// slotOf is the send slot of a send-message: one per room (by a hash of
+// its roomId), so that batches running at once never touch the same room.
+// Two slots sharing rooms waited on each other's room locks until commit,
+// which made them take turns instead of overlapping. Correctness does not
+// depend on it (the room locks order seqs); a data that does not decode
+// goes to slot 0 and is answered bad_request there.
+func slotOf(data json.RawMessage, slots int) int {
+	if slots == 1 {
+		return 0
 	}
-	wg.Wait()
+	var d struct {
+		RoomID string `json:"roomId"`
+	}
+	if json.Unmarshal(data, &d) != nil {
+		return 0
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(strings.ToLower(d.RoomID)))
+	return int(h.Sum32() % uint32(slots))
+}
+
+// sendLoop is one send slot: it runs the sends queued in q, up to Batch at
+// a time in queue order, until q is closed and empty.
+func (c *Consumer) sendLoop(ctx context.Context, q *sendQueue) {
+	for {
+		batch := q.take(c.o.Batch)
+		if batch == nil {
+			return
+		}
+		entries := make([]entry, len(batch))
+		for i, s := range batch {
+			entries[i] = s.entry
+		}
+		c.sendAll(ctx, entries)
+		for _, s := range batch {
+			s.done()
+		}
+	}
 }
 
 // enter adds msgs to the in-flight set and returns those that were not in
@@ -280,13 +396,15 @@ func (c *Consumer) enter(msgs []redis.XMessage) []redis.XMessage {
 	return out
 }
 
-// leave removes msgs (answered, or left pending after a failed reply) from
-// the in-flight set.
-func (c *Consumer) leave(msgs []redis.XMessage) {
+// leave removes an entry (answered, or left pending after a failed reply)
+// from the in-flight set and wakes a read loop waiting for room.
+func (c *Consumer) leave(id string) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, m := range msgs {
-		delete(c.inflight, m.ID)
+	delete(c.inflight, id)
+	c.mu.Unlock()
+	select {
+	case c.freed <- struct{}{}:
+	default:
 	}
 }
 

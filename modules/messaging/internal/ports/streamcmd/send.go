@@ -94,14 +94,3 @@ func (c *Consumer) expiry(id string, now time.Time) (left time.Duration, ok bool
 	left = deadline.Sub(now)
 	return left, left >= c.o.MaxAge/5
 }
-
-// redisNow is Redis's clock (the one entry ids are taken from), so that
-// ages do not depend on this host's clock; this host's if Redis fails.
-func (c *Consumer) redisNow(ctx context.Context) time.Time {
-	tctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if t, err := c.rdb.Time(tctx).Result(); err == nil {
-		return t
-	}
-	return time.Now()
-}

@@ -1,0 +1,119 @@
+package streamcmd
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// queuedSend is a send-message waiting for a send slot; done runs once it
+// is answered.
+type queuedSend struct {
+	entry
+	done func()
+}
+
+// sendQueue holds the send-messages read and not yet taken by a send slot,
+// in read order. Natural batching, no timer: a slot takes everything
+// queued (up to its batch size) as soon as it is free, so an idle api runs
+// a send at once and a busy one gathers the sends that arrive during a
+// commit into the next batch.
+type sendQueue struct {
+	mu     sync.Mutex
+	q      []queuedSend
+	closed bool
+	ready  chan struct{} // signalled when q gains entries or the queue closes
+}
+
+func newSendQueue() *sendQueue { return &sendQueue{ready: make(chan struct{}, 1)} }
+
+// push appends sends, keeping their order.
+func (s *sendQueue) push(sends []queuedSend) {
+	if len(sends) == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.q = append(s.q, sends...)
+	s.mu.Unlock()
+	s.signal()
+}
+
+// close makes take return nil once the queue is empty.
+func (s *sendQueue) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *sendQueue) signal() {
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for queued sends and removes up to max of them, the oldest
+// first. It returns nil when the queue is closed and empty.
+func (s *sendQueue) take(max int) []queuedSend {
+	for {
+		s.mu.Lock()
+		if n := min(max, len(s.q)); n > 0 {
+			out := make([]queuedSend, n)
+			copy(out, s.q)
+			s.q = append(s.q[:0], s.q[n:]...)
+			more, closed := len(s.q) > 0, s.closed
+			s.mu.Unlock()
+			if more || closed {
+				s.signal() // another slot takes the rest (or sees the close)
+			}
+			return out
+		}
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			s.signal() // the other slots stop too
+			return nil
+		}
+		<-s.ready
+	}
+}
+
+// redisClock is Redis's clock (the one command entry ids are taken from),
+// read with TIME at most once a second and extrapolated with this host's
+// monotonic clock in between: a TIME round trip per batch cost as much as
+// a statement.
+type redisClock struct {
+	mu     sync.Mutex
+	offset time.Duration // Redis's time minus this host's, as last read
+	read   time.Time     // when it was read (zero: never)
+}
+
+// clockRefresh is how often Redis's clock is read again.
+const clockRefresh = time.Second
+
+// redisNow is Redis's clock now, so that command ages do not depend on this
+// host's clock; this host's (corrected by the last offset read) if Redis
+// fails. It errs late, never early: the offset is taken against this
+// host's time before the TIME call, so a command is never taken for
+// younger than it is.
+func (c *Consumer) redisNow(ctx context.Context) time.Time {
+	k := &c.clock
+	k.mu.Lock()
+	if !k.read.IsZero() && time.Since(k.read) < clockRefresh {
+		now := time.Now().Add(k.offset)
+		k.mu.Unlock()
+		return now
+	}
+	k.mu.Unlock()
+	tctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	before := time.Now()
+	t, err := c.rdb.Time(tctx).Result()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err == nil {
+		k.offset, k.read = t.Sub(before), before
+	}
+	return time.Now().Add(k.offset)
+}
