@@ -19,7 +19,7 @@ func runHTTP(ctx context.Context, args []string) error {
 	fs := newFlags("http")
 	var c httpload.Config
 	fs.StringVar(&c.Base, "base", env("LOAD_API", "http://127.0.0.1:8080"), "the api's base URL")
-	fs.StringVar(&c.Endpoint, "endpoint", httpload.Profile, "profile, history or post")
+	fs.StringVar(&c.Endpoint, "endpoint", httpload.Cheap, "cheap, profile, history or post")
 	fs.IntVar(&c.Concurrency, "c", 64, "concurrent requests (keep-alive connections)")
 	fs.DurationVar(&c.Duration, "duration", 20*time.Second, "measured time")
 	fs.DurationVar(&c.Warmup, "warmup", 3*time.Second, "unmeasured time first")

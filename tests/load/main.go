@@ -8,6 +8,7 @@
 //	go run ./tests/load connections -gateways http://127.0.0.1:8081 -clients 100000 ...
 //	go run ./tests/load rooms       -clients 2000 -rate 1 ...
 //	go run ./tests/load broadcast   -clients 5000 -senders 10 -rate 1 ...
+//	go run ./tests/load watch       -metrics api=http://127.0.0.1:8080/metrics ...
 //	go run ./tests/load report      -in DIR -out tests/load/reports
 //
 // Every workload is bounded by -duration and writes JSON (to -out or
@@ -39,15 +40,18 @@ const usage = `usage: load <workload> [flags]   (load <workload> -h for its flag
   connections   open and hold N sockets; connect rate, memory per connection
   rooms         clients in small rooms sending at a fixed rate; latency, delivery
   broadcast     one big room, a few senders; latency, first and last copy
+  watch         sample memory, stream lag and backlogs during a long run
   report        merge workload JSON files into a JSON + Markdown report
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// LOAD_CPUPROFILE profiles the load tool itself: on a shared machine
-	// its CPU is taken from the servers, so it must stay lean.
-	if path := os.Getenv("LOAD_CPUPROFILE"); path != "" && (len(os.Args) < 2 || os.Args[1] != "shard") {
-		if f, err := os.Create(path); err == nil {
+	// its CPU is taken from the servers, so it must stay lean. "{workload}"
+	// in the path is replaced by the workload's name (one file each when
+	// a script runs several).
+	if path := os.Getenv("LOAD_CPUPROFILE"); path != "" && len(os.Args) > 1 && os.Args[1] != "shard" {
+		if f, err := os.Create(strings.ReplaceAll(path, "{workload}", os.Args[1])); err == nil {
 			_ = pprof.StartCPUProfile(f)
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
@@ -73,6 +77,8 @@ func run(ctx context.Context, args []string) error {
 		return runHTTP(ctx, args)
 	case scenario.Connections, scenario.Rooms, scenario.Broadcast:
 		return runSockets(ctx, cmd, args)
+	case "watch":
+		return runWatch(ctx, args)
 	case "report":
 		return runReport(ctx, args)
 	case "shard": // a child process of a socket workload (not for humans)

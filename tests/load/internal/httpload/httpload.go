@@ -26,6 +26,7 @@ import (
 
 // Endpoints.
 const (
+	Cheap   = "cheap"   // GET /api/push/vapid-public-key: auth and rate limit only, no database
 	Profile = "profile" // GET /api/user/profile: auth, rate limit, one row by key
 	History = "history" // GET /api/chat/messages: a page of 50 from a seeded room
 	Post    = "post"    // POST /api/chat/messages: one stored message (and its event)
@@ -174,6 +175,10 @@ func plan(cfg Config, s seed.File) (lo, hi int, t target, want int, err error) {
 		return n
 	}
 	switch cfg.Endpoint {
+	case Cheap:
+		return 0, limit(s.Users), func(int, int64) request {
+			return request{method: http.MethodGet, path: "/api/push/vapid-public-key"}
+		}, http.StatusOK, nil
 	case Profile:
 		return 0, limit(s.Users), func(int, int64) request {
 			return request{method: http.MethodGet, path: "/api/user/profile"}
@@ -200,7 +205,7 @@ func plan(cfg Config, s seed.File) (lo, hi int, t target, want int, err error) {
 			return request{method: http.MethodPost, path: "/api/chat/messages", body: []byte(body)}
 		}, http.StatusCreated, nil
 	}
-	return 0, 0, nil, 0, fmt.Errorf("unknown endpoint %q (want profile, history or post)", cfg.Endpoint)
+	return 0, 0, nil, 0, fmt.Errorf("unknown endpoint %q (want cheap, profile, history or post)", cfg.Endpoint)
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -100,8 +100,9 @@ func (r *Report) Markdown(w io.Writer, jsonName string) {
 	}
 	chatSection(p, "Rooms", r.Rooms)
 	chatSection(p, "Broadcast", r.Broadcast)
+	sustainedSection(p, r.Sustained)
 	p("## How to rerun\n\n```sh\ngo tool task bench            # the standard suite, ~10 minutes, writes tests/load/reports/\n")
-	p("BENCH_PROFILE=1 go tool task bench   # also saves CPU profiles of the binaries (PPROF_ADDR)\n```\n\n")
+	p("BENCH_PROFILE=1 go tool task bench   # also saves CPU profiles of the binaries (PPROF_ADDR)\ngo tool task bench:sustained  # the rooms load for 10 minutes, memory and backlogs watched\n```\n\n")
 	p("Single workloads: `go run ./tests/load <workload> -h` (tests/load/README.md).\n")
 }
 
@@ -112,8 +113,8 @@ func chatSection(p func(string, ...any), title string, rep *scenario.Report) {
 	s := rep.Setup
 	p("## %s\n\n%d clients over %d gateway(s), %d load process(es); connected %d, joined %d, failures %d (%s); join p99 %.1f ms.\n\n",
 		title, s.Clients, len(rep.Config.URLs), rep.Procs, s.Connected, s.Joined, s.ConnectFailed+s.JoinFailed, cell(counts(s.Errors)), s.Join.P99)
-	p("| rate/sender | senders | offered msgs/s | acked/s | deliveries/s | delivered/expected | e2e p50 / p90 / p99 / p99.9 / max (ms) | ack p50 / p99 (ms) | first / last copy p99 (ms) | load send lag p99 | CPU (cores) | pass |\n")
-	p("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	p("| rate/sender | senders | offered msgs/s | acked/s | deliveries/s | delivered/expected | e2e p50 / p90 / p99 / p99.9 / max (ms) | ack p50 / p99 (ms) | stored p50 / p99, after store p50 / p99 (ms) | first / last copy p99 (ms) | load send lag p99 | CPU (cores) | pass |\n")
+	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, st := range rep.Steps {
 		copies := "-"
 		if st.FirstCopy != nil {
@@ -123,19 +124,21 @@ func chatSection(p func(string, ...any), title string, rep *scenario.Report) {
 		if !st.Pass {
 			pass = "no: " + cell(st.Why)
 		}
-		p("| %g | %d | %s | %s | %s | %d/%d = %.4f | %s | %.1f / %.1f | %s | %.1f ms | %s | %s |\n", st.Rate, st.Senders,
+		p("| %g | %d | %s | %s | %s | %d/%d = %.4f | %s | %.1f / %.1f | %.1f / %.1f, %.1f / %.1f | %s | %.1f ms | %s | %s |\n", st.Rate, st.Senders,
 			thousands(st.OfferedPerSec), thousands(st.AckedPerSec), thousands(st.DeliveriesPerSec), st.Delivered, st.Expected,
-			st.DeliveryRatio, lat(st.E2E), st.Ack.P50, st.Ack.P99, copies, st.SendLag.P99, cpuCell(st.CPU), pass)
+			st.DeliveryRatio, lat(st.E2E), st.Ack.P50, st.Ack.P99, st.Stored.P50, st.Stored.P99, st.AfterStore.P50, st.AfterStore.P99,
+			copies, st.SendLag.P99, cpuCell(st.CPU), pass)
 	}
 	for _, st := range rep.Steps {
 		if len(st.Other) > 0 {
 			p("\nOther frames received at %g msg/s: %s.", st.Rate, counts(st.Other))
 		}
 	}
-	if len(rep.Steps) > 1 {
+	if len(rep.Steps) > 1 && rep.Steps[1].Rate != rep.Steps[0].Rate {
 		p("\nThe first row is the standard figure; the next rows raise the rate on the same sockets to find the knee (stepping stops at the first failing step).")
 	}
 	p("\nEnd-to-end latency is from the sender's write to each member's read (the sender's own copy included); after each step the tool waits up to %s for acks and deliveries. ", rep.Config.Drain)
+	p("It splits at the message's timestamp (the database clock as its room was locked, in ms, same host): \"stored\" is the sender's write to it (gateway, command stream, api batch), \"after store\" is from it to each member's read (commit, outbox relay, event stream, fan-out, and the load tool's own reading). ")
 	p("Send errors: %s.\n\n", counts(errorsOf(rep)))
 }
 

@@ -16,7 +16,7 @@ import (
 )
 
 // Endpoints in report order.
-var Endpoints = []string{httpload.Profile, httpload.History, httpload.Post}
+var Endpoints = []string{httpload.Cheap, httpload.Profile, httpload.History, httpload.Post}
 
 // Report is the whole run.
 type Report struct {
@@ -28,6 +28,7 @@ type Report struct {
 	Connections *scenario.Report            `json:"connections,omitempty"`
 	Rooms       *scenario.Report            `json:"rooms,omitempty"`
 	Broadcast   *scenario.Report            `json:"broadcast,omitempty"`
+	Sustained   *Sustained                  `json:"sustained,omitempty"`
 	Targets     []Target                    `json:"targets"`
 }
 
@@ -75,6 +76,11 @@ func Load(dir string) (*Report, error) {
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
+	}
+	var sus Sustained
+	errs = append(errs, read("sustained.json", &sus.Rooms), read("sustained-watch.json", &sus.Watch))
+	if sus.Rooms != nil || sus.Watch != nil {
+		r.Sustained = &sus
 	}
 	return r, errors.Join(errs...)
 }

@@ -77,6 +77,8 @@ type StepSummary struct {
 	E2E              hist.Summary       `json:"e2eLatency"`
 	Ack              hist.Summary       `json:"ackLatency"`
 	SendLag          hist.Summary       `json:"loadSendLag"`
+	Stored           hist.Summary       `json:"storedLatency"`     // send to the message's timestamp
+	AfterStore       hist.Summary       `json:"afterStoreLatency"` // the message's timestamp to each delivery
 	FirstCopy        *hist.Summary      `json:"firstCopy,omitempty"`
 	LastCopy         *hist.Summary      `json:"lastCopy,omitempty"`
 	Incomplete       int                `json:"incompleteMessages,omitempty"` // broadcast: messages some member missed
@@ -94,6 +96,7 @@ func summarizeStep(r *StepResult, cpu procstat.CPUReport, stopP99 time.Duration)
 		Sent: r.Sent, Acked: r.Acked, Unacked: r.Unacked, SendFailed: r.SendFailed, SendErrors: r.SendErrors,
 		Delivered: r.Delivered, Expected: r.Expected(), Stale: r.Stale, Duplicates: r.Duplicates, Gaps: r.Gaps,
 		E2E: r.E2E.Summary(), Ack: r.Ack.Summary(), SendLag: r.SendLag.Summary(), Drops: r.Drops,
+		Stored: r.Stored.Summary(), AfterStore: r.AfterStore.Summary(),
 		CloseCodes: r.CloseCodes, Other: r.Other, CPU: cpu}
 	if sec > 0 {
 		s.AckedPerSec = float64(r.Acked) / sec

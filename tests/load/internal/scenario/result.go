@@ -68,6 +68,13 @@ type StepResult struct {
 	E2E        *hist.Hist       `json:"e2eHist"`
 	Ack        *hist.Hist       `json:"ackHist"`
 	SendLag    *hist.Hist       `json:"sendLagHist"` // how late the load tool sent: its own saturation
+	// The message's timestamp (the database clock when its room was
+	// locked, ms precision, same host) splits e2e in two: Stored is send
+	// to that timestamp (the command path up to the store), AfterStore is
+	// that timestamp to each delivery (commit, relay, stream, fan-out and
+	// this tool's own reading).
+	Stored     *hist.Hist       `json:"storedHist"`
+	AfterStore *hist.Hist       `json:"afterStoreHist"`
 	RoomAcked  map[string]int64 `json:"roomAcked,omitempty"`
 	RoomJoined map[string]int   `json:"roomJoined,omitempty"`
 	Spreads    []Spread         `json:"spreads,omitempty"`
@@ -78,6 +85,7 @@ type StepResult struct {
 
 func newStepResult(st Step) *StepResult {
 	return &StepResult{Step: st, SendErrors: map[string]int64{}, E2E: hist.New(), Ack: hist.New(), SendLag: hist.New(),
+		Stored: hist.New(), AfterStore: hist.New(),
 		RoomAcked: map[string]int64{}, RoomJoined: map[string]int{}, CloseCodes: map[int]int{}, Other: map[string]int64{}}
 }
 
@@ -102,6 +110,8 @@ func (r *StepResult) Merge(o *StepResult) {
 	r.E2E.Merge(o.E2E)
 	r.Ack.Merge(o.Ack)
 	r.SendLag.Merge(o.SendLag)
+	r.Stored.Merge(o.Stored)
+	r.AfterStore.Merge(o.AfterStore)
 	if len(o.Spreads) > 0 {
 		idx := make(map[spreadKey]int, len(r.Spreads))
 		for i, s := range r.Spreads {

@@ -31,6 +31,7 @@ type client struct {
 	joined  chan string // "" on the join ack, else the error code
 	isIn    bool        // joined its room (set during setup only)
 	lastSeq int64
+	ts      tsCache // the reader goroutine's
 	sent    atomic.Int64
 	acked   atomic.Int64
 	pending atomic.Int64

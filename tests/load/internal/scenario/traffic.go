@@ -70,6 +70,11 @@ func (sh *Shard) onFrame(cl *client, f []byte, at time.Time) {
 			cl.acked.Add(1)
 			if ns, err := strconv.ParseInt(string(ref[len(ss.ackPrefix):]), 10, 64); err == nil {
 				ss.res.Ack.Record(time.Duration(at.UnixNano() - ns))
+				if ts, ok := wsclient.StringField(f, "timestamp"); ok {
+					if stored, ok := cl.ts.unixNano(ts); ok {
+						ss.res.Stored.Record(time.Duration(stored - ns))
+					}
+				}
 			}
 		default:
 			ss.count(&ss.other, "unmatched "+wsclient.Event(f)+" "+code)
@@ -106,6 +111,11 @@ func (sh *Shard) onReceive(ss *stepState, cl *client, f []byte, at time.Time) {
 	ss.delivered.Add(1)
 	ss.lastRecv.Store(now)
 	ss.res.E2E.Record(time.Duration(now - sent))
+	if ts, ok := wsclient.StringField(f, "timestamp"); ok {
+		if stored, ok := cl.ts.unixNano(ts); ok {
+			ss.res.AfterStore.Record(time.Duration(now - stored))
+		}
+	}
 	if ss.spreads {
 		k := spreadKey{sender, sent}
 		ss.mu.Lock()
@@ -260,4 +270,36 @@ func closed(c *wsclient.Conn) bool {
 	default:
 		return false
 	}
+}
+
+// tsCache parses message timestamps ("2006-01-02T15:04:05.000Z", the
+// api's format) on one reader goroutine: the seconds part changes once a
+// second, so it is parsed once a second and the rest is three digits.
+type tsCache struct {
+	prefix [19]byte
+	sec    int64
+	ok     bool
+}
+
+// unixNano returns the timestamp b in unix nanoseconds.
+func (c *tsCache) unixNano(b []byte) (int64, bool) {
+	if len(b) != 24 || b[19] != '.' || b[23] != 'Z' {
+		return 0, false
+	}
+	var ms int64
+	for _, d := range b[20:23] {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		ms = ms*10 + int64(d-'0')
+	}
+	if !c.ok || !bytes.Equal(c.prefix[:], b[:19]) {
+		t, err := time.Parse("2006-01-02T15:04:05", string(b[:19]))
+		if err != nil {
+			return 0, false
+		}
+		copy(c.prefix[:], b[:19])
+		c.sec, c.ok = t.Unix(), true
+	}
+	return c.sec*int64(time.Second) + ms*int64(time.Millisecond), true
 }
