@@ -97,3 +97,13 @@ func (o *outbox) sent() {
 		o.backlog = nil // the client caught up: release the array
 	}
 }
+
+// moreQueued reports whether text frames are queued in melody's channel
+// behind the one being written: the frame being written still counts as
+// in flight until melody reports it sent (outbox.sent), so more than one
+// means a next write is coming on the same writer goroutine.
+func (o *outbox) moreQueued() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.inflight > 1
+}

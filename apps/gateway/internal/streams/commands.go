@@ -41,7 +41,26 @@ type Commander struct {
 	mu      sync.Mutex
 	waiting map[string]chan messaging.Reply
 	reading atomic.Bool // Run is connected; readiness
+
+	// Auto-pipelining: every socket reader appends its own command, so
+	// under load many XADDs would each pay a round trip. Callers queue
+	// their append; whoever finds no pipeline in flight sends all that is
+	// queued as one pipeline, and hands the next batch to the first caller
+	// queued meanwhile. An idle gateway sends at once (a batch of one).
+	qmu      sync.Mutex
+	queue    []*appendCall
+	flushing bool
 }
+
+// appendCall is one queued XADD. sent gets errLead when its caller is to
+// send the next batch, then the result of its own XADD.
+type appendCall struct {
+	ctx    context.Context
+	values []any
+	sent   chan error
+}
+
+var errLead = errors.New("streams: send the next batch")
 
 // NewCommander returns a Commander for the gateway gatewayID.
 func NewCommander(rdb *redis.Client, gatewayID string, log *slog.Logger) *Commander {
@@ -73,10 +92,7 @@ func (c *Commander) Do(ctx context.Context, typ messaging.CommandType, userID, s
 		ID: uuid.NewString(), Type: typ, UserID: userID, SessionID: sessionID,
 		Reply: c.reply, Ref: ref, Data: raw,
 	}
-	err = c.rdb.XAdd(ctx, &redis.XAddArgs{
-		Stream: messaging.CommandStream, MaxLen: messaging.CommandStreamMaxLen, Approx: true, Values: cmd.Values(),
-	}).Err()
-	if err != nil {
+	if err := c.appendCommand(ctx, cmd.Values()); err != nil {
 		return messaging.Reply{}, fmt.Errorf("streams: append command: %w", err)
 	}
 	select {
@@ -85,6 +101,71 @@ func (c *Commander) Do(ctx context.Context, typ messaging.CommandType, userID, s
 	case <-ctx.Done():
 		return messaging.Reply{}, ErrTimeout
 	}
+}
+
+// appendCommand appends one command to the command stream, in a pipeline
+// with the commands of the other callers queued at the same time.
+func (c *Commander) appendCommand(ctx context.Context, values []any) error {
+	call := &appendCall{ctx: ctx, values: values, sent: make(chan error, 1)}
+	c.qmu.Lock()
+	c.queue = append(c.queue, call)
+	lead := !c.flushing
+	c.flushing = true
+	c.qmu.Unlock()
+	if lead {
+		c.flush()
+	}
+	// No select on ctx here: a queued caller may be handed the next batch,
+	// and the pipeline is bounded by the client's read/write timeouts.
+	err := <-call.sent
+	if errors.Is(err, errLead) {
+		c.flush()
+		err = <-call.sent
+	}
+	return err
+}
+
+// flush sends the queued commands as one pipeline (one round trip), then
+// hands the batch queued meanwhile to its first caller, so no caller sends
+// for others for longer than one round trip.
+func (c *Commander) flush() {
+	c.qmu.Lock()
+	batch := c.queue
+	c.queue = nil
+	c.qmu.Unlock()
+
+	pipe := c.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(batch))
+	var pctx context.Context
+	for i, call := range batch {
+		if err := call.ctx.Err(); err != nil {
+			call.sent <- err // as XAdd with a done context: not sent
+			continue
+		}
+		if pctx == nil {
+			// Not a caller's own context: its end must not fail the others.
+			pctx = context.WithoutCancel(call.ctx)
+		}
+		cmds[i] = pipe.XAdd(pctx, &redis.XAddArgs{
+			Stream: messaging.CommandStream, MaxLen: messaging.CommandStreamMaxLen, Approx: true, Values: call.values,
+		})
+	}
+	if pctx != nil {
+		_, _ = pipe.Exec(pctx) // each command carries its own error
+	}
+	for i, call := range batch {
+		if cmds[i] != nil {
+			call.sent <- cmds[i].Err()
+		}
+	}
+
+	c.qmu.Lock()
+	if len(c.queue) == 0 {
+		c.flushing = false
+	} else {
+		c.queue[0].sent <- errLead
+	}
+	c.qmu.Unlock()
 }
 
 // Ready reports whether the reply reader is connected.

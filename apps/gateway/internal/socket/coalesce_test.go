@@ -1,0 +1,128 @@
+package socket
+
+import (
+	"bytes"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// recConn records each Write as one syscall would.
+type recConn struct {
+	net.Conn
+	writes    [][]byte
+	deadlines []time.Time // the write deadline in force at each write
+	deadline  time.Time
+}
+
+func (r *recConn) SetWriteDeadline(t time.Time) error {
+	r.deadline = t
+	return nil
+}
+
+func (r *recConn) Write(p []byte) (int, error) {
+	r.writes = append(r.writes, append([]byte(nil), p...))
+	r.deadlines = append(r.deadlines, r.deadline)
+	return len(p), nil
+}
+
+func textFrame(payload string) []byte {
+	if len(payload) < 126 {
+		return append([]byte{0x81, byte(len(payload))}, payload...)
+	}
+	return append([]byte{0x81, 126, byte(len(payload) >> 8), byte(len(payload))}, payload...)
+}
+
+// Frames with more queued behind them go out in one write with the last
+// one; control frames flush what is held; bytes keep their order.
+func TestTooBigConnCoalesces(t *testing.T) {
+	t.Parallel()
+	rec := &recConn{}
+	queued := 3
+	c := &tooBigConn{Conn: rec, more: func() bool { return queued > 1 }}
+	var want []byte
+	write := func(p []byte) {
+		t.Helper()
+		if n, err := c.Write(p); err != nil || n != len(p) {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+		want = append(want, p...)
+	}
+	write(textFrame("a"))
+	queued--
+	write(textFrame("b"))
+	queued--
+	if len(rec.writes) != 0 {
+		t.Fatalf("held frames were written: %d writes", len(rec.writes))
+	}
+	write(textFrame("c")) // the last queued: flushes all three
+	if len(rec.writes) != 1 {
+		t.Fatalf("%d writes, want 1", len(rec.writes))
+	}
+
+	queued = 2
+	write(textFrame("d"))
+	write([]byte{0x89, 0}) // a ping flushes
+	if len(rec.writes) != 2 {
+		t.Fatalf("%d writes, want 2", len(rec.writes))
+	}
+
+	// A frame written in two parts (header and start, then the rest of
+	// the payload) goes out once, even with nothing queued behind it.
+	queued = 1
+	big := textFrame(strings.Repeat("x", 300))
+	write(big[:100])
+	write(big[100:])
+	if len(rec.writes) != 3 {
+		t.Fatalf("%d writes, want 3", len(rec.writes))
+	}
+	if got := bytes.Join(rec.writes, nil); !bytes.Equal(got, want) {
+		t.Errorf("bytes on the wire differ from the bytes written")
+	}
+}
+
+// The 1009 close frame gorilla writes is rewritten to 4008 and flushes
+// what is held before it.
+func TestTooBigConnRewritesCloseAfterHeldFrames(t *testing.T) {
+	t.Parallel()
+	rec := &recConn{}
+	c := &tooBigConn{Conn: rec, more: func() bool { return true }}
+	frame := textFrame("held")
+	_, _ = c.Write(frame)
+	if n, err := c.Write(closeTooBig); err != nil || n != len(closeTooBig) {
+		t.Fatalf("Write(close) = %d, %v", n, err)
+	}
+	if len(rec.writes) != 1 || !bytes.Equal(rec.writes[0], append(append([]byte(nil), frame...), closePolicy...)) {
+		t.Errorf("writes = %q", rec.writes)
+	}
+}
+
+// The handshake answer (not a frame) is written at once.
+func TestTooBigConnWritesHandshakeAtOnce(t *testing.T) {
+	t.Parallel()
+	rec := &recConn{}
+	c := &tooBigConn{Conn: rec, more: func() bool { return true }}
+	_, _ = c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\n\r\n"))
+	if len(rec.writes) != 1 {
+		t.Errorf("%d writes, want 1", len(rec.writes))
+	}
+}
+
+// The write deadline set last before a write goes out is the one in force
+// for it; held frames set none.
+func TestTooBigConnAppliesLatestDeadline(t *testing.T) {
+	t.Parallel()
+	rec := &recConn{}
+	queued := 2
+	c := &tooBigConn{Conn: rec, more: func() bool { return queued > 1 }}
+	t0 := time.Unix(1000, 0)
+	_ = c.SetWriteDeadline(t0)
+	_, _ = c.Write(textFrame("a"))
+	queued--
+	_ = c.SetWriteDeadline(t0.Add(time.Second))
+	_, _ = c.Write(textFrame("b"))
+	if len(rec.writes) != 1 || !rec.deadlines[0].Equal(t0.Add(time.Second)) {
+		t.Errorf("writes %d, deadlines %v", len(rec.writes), rec.deadlines)
+	}
+}
