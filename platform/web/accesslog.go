@@ -27,6 +27,11 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 		c.Next()
 
 		status := c.Writer.Status()
+		// At LOG_LEVEL=warn (production) a plain success or client error
+		// logs nothing: decide that before any other work.
+		if status < 500 && status != StatusClientClosedRequest && !log.Enabled(c.Request.Context(), slog.LevelInfo) {
+			return
+		}
 		route := c.FullPath()
 		if route == "" {
 			route = metrics.UnmatchedRoute

@@ -17,7 +17,8 @@ func BodyLimit(limit int64) gin.HandlerFunc {
 			WriteProblem(c, http.StatusRequestEntityTooLarge, tooLarge(limit))
 			return
 		}
-		if c.Request.Body != nil {
+		// A request without a body (every GET) needs no reader.
+		if c.Request.Body != nil && c.Request.Body != http.NoBody {
 			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		}
 	}

@@ -41,10 +41,15 @@ func CORS(origins []string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
 		if !allowAll {
-			// The answer depends on Origin: caches must key on it.
-			h.Add("Vary", "Origin")
+			// The answer depends on Origin: caches must key on it. Direct
+			// map access here and below (canonical names): no
+			// canonicalization per request.
+			h["Vary"] = append(h["Vary"], "Origin")
 		}
-		origin := c.GetHeader("Origin")
+		var origin string
+		if v := c.Request.Header["Origin"]; len(v) > 0 {
+			origin = v[0]
+		}
 		if origin == "" {
 			return
 		}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
@@ -9,6 +11,9 @@ import (
 
 // HeaderRequestID carries the request ID in both directions.
 const HeaderRequestID = "X-Request-ID"
+
+// requestIDKey is HeaderRequestID in canonical form ("X-Request-Id").
+var requestIDKey = http.CanonicalHeaderKey(HeaderRequestID)
 
 // maxRequestIDLen bounds an accepted client request ID: it is logged with
 // every line of the request, so a client must not be able to make it large.
@@ -20,11 +25,17 @@ const maxRequestIDLen = 128
 // context (logging.WithRequestID) for loggers and problem details.
 func RequestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.GetHeader(HeaderRequestID)
+		// Direct map access under the canonical name (the server
+		// canonicalized the request's header names): no canonicalization
+		// per request.
+		var id string
+		if v := c.Request.Header[requestIDKey]; len(v) > 0 {
+			id = v[0]
+		}
 		if !validRequestID(id) {
 			id = uuid.NewString()
 		}
-		c.Header(HeaderRequestID, id)
+		c.Writer.Header()[requestIDKey] = []string{id}
 		c.Request = c.Request.WithContext(logging.WithRequestID(c.Request.Context(), id))
 	}
 }

@@ -140,10 +140,19 @@ func (s *Store) append(m domain.Message) (domain.Message, bool, error) {
 	return m, true, nil
 }
 
-// History implements app.HistoryReader.
-func (s *Store) History(_ context.Context, roomID string, q domain.HistoryQuery) ([]domain.Message, error) {
+// History implements app.HistoryReader: the room's access, and its
+// messages only when that access may read them.
+func (s *Store) History(_ context.Context, roomID, userID string, q domain.HistoryQuery) (domain.Access, []domain.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	r, ok := s.rooms[roomID]
+	if !ok {
+		return domain.Access{}, nil, domain.ErrNotFound
+	}
+	acc := domain.Access{Room: *r, Role: s.role(roomID, userID)}
+	if acc.CanRead() != nil {
+		return acc, nil, nil
+	}
 	var out []domain.Message
 	for _, m := range s.messages[roomID] {
 		if m.Seq > q.After && (q.Before == 0 || m.Seq < q.Before) {
@@ -153,7 +162,7 @@ func (s *Store) History(_ context.Context, roomID string, q domain.HistoryQuery)
 	if !q.Ascending {
 		slices.Reverse(out)
 	}
-	return out[:min(len(out), q.Limit)], nil
+	return acc, out[:min(len(out), q.Limit)], nil
 }
 
 // Advance implements app.ReceiptWriter.

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/chatforge/chat/migrations"
@@ -24,11 +25,14 @@ func TestHistoryReturnsStoredMessages(t *testing.T) {
 		}
 		sent = append(sent, m)
 	}
-	asc, err := s.History(t.Context(), domain.GlobalRoomID, domain.HistoryQuery{Ascending: true, Limit: 10})
+	acc, asc, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Ascending: true, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	desc, err := s.History(t.Context(), domain.GlobalRoomID, domain.HistoryQuery{Limit: 10})
+	if acc.Room.ID != domain.GlobalRoomID || acc.Room.Kind != domain.KindGlobal || acc.CanRead() != nil {
+		t.Errorf("access = %+v", acc)
+	}
+	_, desc, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,8 +48,49 @@ func TestHistoryReturnsStoredMessages(t *testing.T) {
 			}
 		}
 	}
-	none, err := s.History(t.Context(), domain.GlobalRoomID, domain.HistoryQuery{After: sent[3].Seq, Limit: 10})
-	if err != nil || len(none) != 0 {
-		t.Errorf("past the end: %d messages, %v", len(none), err)
+	acc, none, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{After: sent[3].Seq, Limit: 10})
+	if err != nil || len(none) != 0 || acc.Room.Kind != domain.KindGlobal {
+		t.Errorf("past the end: %d messages, %+v, %v", len(none), acc, err)
+	}
+	_, _, err = s.History(t.Context(), "0190a000-0000-7000-8000-000000000000", u, domain.HistoryQuery{Limit: 10})
+	if !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("unknown room: %v, want ErrNotFound", err)
+	}
+}
+
+// The one-query History returns the caller's access and, only for a room
+// the caller may read, its messages: an outsider of a private room gets the
+// access (which the use case refuses) and no row.
+func TestHistoryReadsOnlyReadableRooms(t *testing.T) {
+	db := open(t, testenv.Postgres(t, migrations.FS))
+	s := newStore(db)
+	a := app.New(ports(s), app.Options{})
+	owner, outsider := addUser(t, db), addUser(t, db)
+	for _, kind := range []domain.Kind{domain.KindPrivate, domain.KindPublic} {
+		v, _, err := a.CreateRoom(t.Context(), owner, "r-"+string(kind), kind, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		room := v.Room.ID
+		for _, c := range []string{"a", "b"} {
+			if _, _, err := a.SendMessage(t.Context(), owner, app.SendInput{RoomID: room, Content: c}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		acc, msgs, err := s.History(t.Context(), room, owner, domain.HistoryQuery{Limit: 10})
+		if err != nil || acc.Role != domain.RoleOwner || acc.Room.Kind != kind || len(msgs) != 2 || msgs[0].Seq != 2 || msgs[0].RoomID != room {
+			t.Errorf("%s, owner: %+v %+v %v", kind, acc, msgs, err)
+		}
+		acc, msgs, err = s.History(t.Context(), room, outsider, domain.HistoryQuery{Limit: 10})
+		if err != nil || acc.Role != domain.RoleNone || acc.Room.Kind != kind {
+			t.Fatalf("%s, outsider: %+v %v", kind, acc, err)
+		}
+		want := 2
+		if kind == domain.KindPrivate {
+			want = 0
+		}
+		if len(msgs) != want {
+			t.Errorf("%s, outsider: %d messages, want %d", kind, len(msgs), want)
+		}
 	}
 }

@@ -156,9 +156,15 @@ func (s *Store) resolveResends(ctx context.Context, msgs []domain.Message, out [
 	return todo, nil
 }
 
-// History implements app.HistoryReader: a range scan of the (room_id, seq)
-// unique index, in either direction, never an offset.
-func (s *Store) History(ctx context.Context, roomID string, q domain.HistoryQuery) ([]domain.Message, error) {
+// History implements app.HistoryReader in one round trip: the room's row
+// (primary key) and the caller's membership (primary key), and laterally a
+// range scan of the (room_id, seq) unique index, in either direction, never
+// an offset. The lateral scan runs only when the caller may read the room
+// (the rule of domain.Access.CanRead, which the use case applies again), so
+// an outsider's request reads no message. A missing room yields no row; a
+// readable room without messages in range, one row of NULL message
+// columns.
+func (s *Store) History(ctx context.Context, roomID, userID string, q domain.HistoryQuery) (domain.Access, []domain.Message, error) {
 	before := q.Before
 	if before == 0 {
 		before = math.MaxInt64
@@ -168,11 +174,50 @@ func (s *Store) History(ctx context.Context, roomID string, q domain.HistoryQuer
 		order = "ASC"
 	}
 	// Scanned by hand: gorm's reflective Scan cost more CPU than the query.
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+messageColumns+` FROM messages m
-		WHERE m.room_id = ? AND m.seq > ? AND m.seq < ?
-		ORDER BY m.seq `+order+` LIMIT ?`, roomID, q.After, before, q.Limit).Rows()
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT r.kind, mb.role,
+			m.id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at
+		FROM rooms r
+		LEFT JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = ?
+		LEFT JOIN LATERAL (
+			SELECT id, seq, user_id, content, client_msg_id, created_at FROM messages
+			WHERE room_id = r.id AND seq > ? AND seq < ?
+				AND (r.kind IN ('global', 'public') OR mb.role IS NOT NULL)
+			ORDER BY seq `+order+` LIMIT ?
+		) m ON true
+		WHERE r.id = ?
+		ORDER BY m.seq `+order, userID, q.After, before, q.Limit, roomID).Rows()
 	if err != nil {
-		return nil, err
+		return domain.Access{}, nil, err
 	}
-	return scanMessages(rows, q.Limit)
+	defer rows.Close()
+	acc := domain.Access{Room: domain.Room{ID: roomID}}
+	out := make([]domain.Message, 0, max(0, min(q.Limit, 1000)))
+	found := false
+	for rows.Next() {
+		var (
+			kind                         string
+			role, id, user, content, cid sql.NullString
+			seq                          sql.NullInt64
+			at                           sql.NullTime
+		)
+		if err := rows.Scan(&kind, &role, &id, &seq, &user, &content, &cid, &at); err != nil {
+			return domain.Access{}, nil, err
+		}
+		if !found {
+			found = true
+			acc.Room.Kind, acc.Role = domain.Kind(kind), domain.Role(role.String)
+		}
+		if !id.Valid { // the room has no message in range (or is not readable)
+			continue
+		}
+		out = append(out, domain.Message{ID: id.String, RoomID: roomID, Seq: seq.Int64, UserID: user.String,
+			Content: content.String, ClientMsgID: cid.String, CreatedAt: at.Time.UTC()})
+	}
+	if err := rows.Err(); err != nil {
+		return domain.Access{}, nil, err
+	}
+	if !found {
+		return domain.Access{}, nil, domain.ErrNotFound
+	}
+	return acc, out, nil
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -40,11 +39,7 @@ func (h *Handler) history(c *gin.Context) {
 		h.writeError(c, err)
 		return
 	}
-	next := ""
-	if p.Next != 0 {
-		next = strconv.FormatInt(p.Next, 10)
-	}
-	c.JSON(http.StatusOK, newPage(p.Items, next, toMessage))
+	writeMessagePage(c, p.Items, p.Next)
 }
 
 func (h *Handler) sendMessage(c *gin.Context) {

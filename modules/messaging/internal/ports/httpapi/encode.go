@@ -1,0 +1,165 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+)
+
+// History pages are the hottest read and encoding/json's reflection was a
+// large share of their CPU: they are appended by hand into a pooled buffer,
+// byte for byte what json.Marshal(page[messageDTO]) writes (encode_test.go
+// holds the two together).
+
+const jsonContentType = "application/json; charset=utf-8" // as gin's c.JSON
+
+var pageBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// writeMessagePage answers 200 with {"items":[...],"nextCursor":...}.
+func writeMessagePage(c *gin.Context, items []domain.Message, next int64) {
+	bp := pageBufs.Get().(*[]byte)
+	b := appendMessagePage((*bp)[:0], items, next)
+	c.Data(http.StatusOK, jsonContentType, b)
+	if cap(b) <= 1<<20 { // one huge page must not pin its buffer
+		*bp = b
+		pageBufs.Put(bp)
+	}
+}
+
+// appendMessagePage appends the JSON of a history page; next 0 is a null
+// cursor.
+func appendMessagePage(b []byte, items []domain.Message, next int64) []byte {
+	b = append(b, `{"items":[`...)
+	for i := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendMessage(b, &items[i])
+	}
+	b = append(b, `],"nextCursor":`...)
+	if next == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+		b = strconv.AppendInt(b, next, 10)
+		b = append(b, '"')
+	}
+	return append(b, '}')
+}
+
+// appendMessage appends the JSON of toMessage(*m).
+func appendMessage(b []byte, m *domain.Message) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, m.ID)
+	b = append(b, `,"roomId":`...)
+	b = appendString(b, m.RoomID)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendInt(b, m.Seq, 10)
+	b = append(b, `,"userId":`...)
+	b = appendString(b, m.UserID)
+	b = append(b, `,"content":`...)
+	b = appendString(b, m.Content)
+	if m.ClientMsgID != "" {
+		b = append(b, `,"clientMsgId":`...)
+		b = appendString(b, m.ClientMsgID)
+	}
+	b = append(b, `,"timestamp":"`...)
+	b = appendStamp(b, m.CreatedAt)
+	return append(b, `"}`...)
+}
+
+// appendStamp appends stamp(t) without the layout interpreter, which was
+// half the cost of a message.
+func appendStamp(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timeFormat)
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / int(time.Millisecond)
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
+	b = append2(b, int(month), '-')
+	b = append2(b, day, 'T')
+	b = append2(b, hour, ':')
+	b = append2(b, minute, ':')
+	b = append2(b, sec, '.')
+	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+}
+
+// append2 appends n (0..99) in two digits, then sep.
+func append2(b []byte, n int, sep byte) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10), sep)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// jsonSafe tells the bytes written as they are (ASCII only: the others
+// start a rune to check): one table lookup per byte on the common path.
+var jsonSafe = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// appendString appends s as a JSON string escaped as encoding/json does by
+// default: HTML-safe (<, >, & as \u00XX), U+2028 and U+2029 escaped, and
+// invalid UTF-8 replaced by U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if jsonSafe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
