@@ -74,9 +74,15 @@ type Config struct {
 	Messaging messaging.Config `envPrefix:""`
 
 	// The gateways' command stream (socket send-message, join-room,
-	// mark-read): commands handled at once, and when a crashed instance's
-	// pending commands are taken over.
-	CommandWorkers       int           `env:"COMMAND_WORKERS" envDefault:"8"`
+	// mark-read): join-room and mark-read commands handled at once, and
+	// when a crashed instance's pending commands are taken over.
+	CommandWorkers int `env:"COMMAND_WORKERS" envDefault:"8"`
+	// CommandSendSlots: batches of socket sends stored at once, on disjoint
+	// rooms; CommandMaxInFlight: commands read and not yet answered before
+	// this instance stops reading (0: 100 x (slots + 1) + workers), so one
+	// busy api leaves the rest to the others.
+	CommandSendSlots     int           `env:"COMMAND_SEND_SLOTS" envDefault:"2"`
+	CommandMaxInFlight   int           `env:"COMMAND_MAX_IN_FLIGHT" envDefault:"0"`
 	CommandClaimMinIdle  time.Duration `env:"COMMAND_CLAIM_MIN_IDLE" envDefault:"15s"`
 	CommandClaimInterval time.Duration `env:"COMMAND_CLAIM_INTERVAL" envDefault:"5s"`
 	// CommandMaxAge: a socket send-message must commit before its command
@@ -169,6 +175,10 @@ func (c Config) Validate() error {
 	}
 	if c.RateLimitSyncInterval < time.Millisecond || c.RateLimitSyncInterval > 10*time.Second {
 		bad("RATE_LIMIT_SYNC_INTERVAL: must be between 1ms and 10s (got %s)", c.RateLimitSyncInterval)
+	}
+	if c.CommandWorkers < 1 || c.CommandSendSlots < 1 || c.CommandSendSlots > 64 || c.CommandMaxInFlight < 0 {
+		bad("COMMAND_WORKERS >= 1, COMMAND_SEND_SLOTS 1..64 and COMMAND_MAX_IN_FLIGHT >= 0 (got %d, %d, %d)",
+			c.CommandWorkers, c.CommandSendSlots, c.CommandMaxInFlight)
 	}
 	if c.AuthTokenCacheSize < 0 {
 		bad("AUTH_TOKEN_CACHE_SIZE: must not be negative (got %d)", c.AuthTokenCacheSize)

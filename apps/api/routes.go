@@ -116,6 +116,8 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 		return chat.RunCommands(ctx, d.rdb, messaging.CommandOptions{
 			Consumer:      instanceName(),
 			Workers:       cfg.CommandWorkers,
+			SendSlots:     cfg.CommandSendSlots,
+			MaxInFlight:   cfg.CommandMaxInFlight,
 			ClaimMinIdle:  cfg.CommandClaimMinIdle,
 			ClaimInterval: cfg.CommandClaimInterval,
 			MaxAge:        cfg.CommandMaxAge,

@@ -29,6 +29,14 @@ type CommandOptions struct {
 	// (default 8); the send-message commands of each read run together
 	// as one batch (one transaction) beside them.
 	Workers int
+	// SendSlots is how many send batches are stored at once (default 2),
+	// each on its own rooms (rooms are spread over the slots by hash), so
+	// concurrent batches never wait on each other's room locks.
+	SendSlots int
+	// MaxInFlight is how many commands this instance holds read and
+	// unanswered before it stops reading (default 100 x (SendSlots+1) +
+	// Workers), so a busy instance leaves the rest to the others.
+	MaxInFlight int
 	// ClaimMinIdle is how long a command read by another instance may stay
 	// unanswered before this one takes it over (default 15s). Lower it
 	// only if commands never take that long.
@@ -53,7 +61,7 @@ type CommandOptions struct {
 // next to RunRelay.
 func (m *Module) RunCommands(ctx context.Context, rdb *redis.Client, o CommandOptions) error {
 	c, err := streamcmd.New(rdb, commandService{m}, streamcmd.Options{
-		Consumer: o.Consumer, Workers: o.Workers, ClaimMinIdle: o.ClaimMinIdle,
+		Consumer: o.Consumer, Workers: o.Workers, SendSlots: o.SendSlots, MaxInFlight: o.MaxInFlight, ClaimMinIdle: o.ClaimMinIdle,
 		ClaimInterval: o.ClaimInterval, MaxAge: o.MaxAge, Log: m.log,
 	})
 	if err != nil {
