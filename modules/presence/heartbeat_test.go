@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/chatforge/chat/platform/testenv"
 )
 
@@ -18,12 +16,7 @@ import (
 // The user must stay offline: no second "online", no lease left behind.
 func TestHeartbeatAfterDisconnectDoesNotFlap(t *testing.T) {
 	t.Parallel()
-	opts, err := redis.ParseURL(testenv.Redis(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := testenv.RedisClient(t)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	id := hex.EncodeToString(b)

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/chatforge/chat/platform/testenv"
 )
 
@@ -14,12 +12,7 @@ import (
 // delivers announcements afterwards.
 func TestMirrorSurvivesSilence(t *testing.T) {
 	t.Parallel()
-	opts, err := redis.ParseURL(testenv.Redis(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := testenv.RedisClient(t)
 	r := NewRevocations(rdb, time.Minute)
 	r.health = 100 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())

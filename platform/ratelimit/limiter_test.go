@@ -15,12 +15,7 @@ import (
 
 func newRedis(t *testing.T) *redis.Client {
 	t.Helper()
-	opts, err := redis.ParseURL(testenv.Redis(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := testenv.RedisClient(t)
 	return rdb
 }
 

@@ -154,3 +154,16 @@ func renew(t testing.TB, ctl *redis.Client, n int, token string, stop <-chan str
 		}
 	}
 }
+
+// RedisClient is Redis with a client on the leased database, closed at
+// cleanup.
+func RedisClient(t testing.TB) *redis.Client {
+	t.Helper()
+	opts, err := redis.ParseURL(Redis(t))
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}

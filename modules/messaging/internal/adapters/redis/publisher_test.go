@@ -14,12 +14,7 @@ import (
 )
 
 func client(t *testing.T) *redis.Client {
-	opts, err := redis.ParseURL(testenv.Redis(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := testenv.RedisClient(t)
 	return rdb
 }
 

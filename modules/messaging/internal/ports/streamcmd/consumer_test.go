@@ -54,12 +54,7 @@ func (f *fakeService) MarkRead(_ context.Context, _ string, d MarkReadData) (Mar
 
 func newRedis(t *testing.T) *redis.Client {
 	t.Helper()
-	opts, err := redis.ParseURL(testenv.Redis(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := testenv.RedisClient(t)
 	return rdb
 }
 
