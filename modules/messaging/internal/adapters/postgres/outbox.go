@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"strconv"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -58,22 +56,17 @@ func (s *Store) Drain(ctx context.Context, n int, publish func(context.Context, 
 			ctx = app.WithTakeover(ctx)
 		}
 		recs := make([]domain.Record, len(rows))
-		var ids strings.Builder
-		ids.WriteByte('{')
+		ids := make([]int64, len(rows))
 		for i, r := range rows {
 			recs[i] = domain.Record{OutboxID: r.ID, EventID: r.EventID, Type: domain.EventType(r.Type), RoomID: r.RoomID, Data: []byte(r.Payload)}
-			if i > 0 {
-				ids.WriteByte(',')
-			}
-			ids.WriteString(strconv.FormatInt(r.ID, 10))
+			ids[i] = r.ID
 		}
-		ids.WriteByte('}')
 		if err := publish(ctx, recs); err != nil {
 			return err
 		}
 		// Exactly the published ids: a lower id committed meanwhile by
 		// another room's transaction stays pending for the next round.
-		if err := tx.Exec(`UPDATE outbox SET published_at = now() WHERE id = ANY(?::bigint[])`, ids.String()).Error; err != nil {
+		if err := tx.Exec(`UPDATE outbox SET published_at = now() WHERE id = ANY(?::bigint[])`, int64s(ids)).Error; err != nil {
 			return err
 		}
 		count = len(rows)

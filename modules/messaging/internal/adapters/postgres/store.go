@@ -18,7 +18,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -166,24 +165,4 @@ func (r messageRow) toDomain() domain.Message {
 		ID: r.ID, RoomID: r.RoomID, Seq: r.Seq, UserID: r.UserID, Content: r.Content,
 		ClientMsgID: deref(r.ClientMsgID), CreatedAt: r.CreatedAt.UTC(),
 	}
-}
-
-// scanMessages reads rows of messageColumns and closes them; sizeHint
-// presizes the result.
-func scanMessages(rows *sql.Rows, sizeHint int) ([]domain.Message, error) {
-	defer rows.Close()
-	out := make([]domain.Message, 0, max(0, min(sizeHint, 1000)))
-	for rows.Next() {
-		var (
-			m   domain.Message
-			cid sql.NullString
-		)
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.Seq, &m.UserID, &m.Content, &cid, &m.CreatedAt); err != nil {
-			return nil, err
-		}
-		m.ClientMsgID = cid.String
-		m.CreatedAt = m.CreatedAt.UTC()
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
