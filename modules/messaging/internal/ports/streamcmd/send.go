@@ -9,8 +9,8 @@ import (
 )
 
 // sendAll runs one batch a send slot took from its queue (commands of one
-// or more reads, in queue order) as one Service.SendMessages call, then answers and acknowledges
-// them all in one pipeline. A command whose data does not decode is
+// or more reads, in queue order) as one Service.SendMessages call, then
+// answers and acknowledges them all in one pipeline. A command whose data does not decode is
 // answered bad_request and left out of the call, and so is one too old to
 // commit while its gateway still waits (see expiry).
 func (c *Consumer) sendAll(ctx context.Context, entries []entry) {
