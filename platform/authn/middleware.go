@@ -33,12 +33,7 @@ type principalKey struct{}
 // a retryable error.
 func Middleware(v *Verifier, r *Revocations) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		// Direct map access: the server canonicalized header names.
-		var header string
-		if v := c.Request.Header["Authorization"]; len(v) > 0 {
-			header = v[0]
-		}
-		token, ok := bearerToken(header)
+		token, ok := bearerToken(c.GetHeader("Authorization"))
 		if !ok {
 			// RFC 6750 §3.1: no error code when no credentials were sent.
 			unauthorized(c, `Bearer`, "missing bearer token")

@@ -70,9 +70,11 @@ func (r *Revocations) Revoke(ctx context.Context, sessionIDs ...string) error {
 	if len(sessionIDs) == 0 {
 		return nil
 	}
-	// Markers before announcements within the pipeline: a gateway reacting
-	// to the message and re-checking must already find the marker.
-	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	// Markers before announcements, in one MULTI/EXEC: a gateway reacting
+	// to the message and re-checking must already find the marker, and a
+	// marker whose announcement was lost would go unseen by live mirrors
+	// until the token expires.
+	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, sid := range sessionIDs {
 			p.Set(ctx, revokedKeyPrefix+sid, "1", r.ttl)
 		}
@@ -84,7 +86,12 @@ func (r *Revocations) Revoke(ctx context.Context, sessionIDs ...string) error {
 	if err != nil {
 		return fmt.Errorf("authn: revoke sessions: %w", err)
 	}
-	// Seen here at once, without waiting for our own announcement.
+	// Seen here at once, without waiting for our own announcement. Only
+	// while the mirror runs: its sweep bounds the map, and without it
+	// IsRevoked asks Redis anyway.
+	if !r.live.Load() {
+		return nil
+	}
 	exp := time.Now().Add(r.ttl)
 	r.mu.Lock()
 	for _, sid := range sessionIDs {
