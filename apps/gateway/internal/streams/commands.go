@@ -33,9 +33,13 @@ var ErrTimeout = errors.New("streams: no reply from the api in time")
 // process has its own reply stream, read by one goroutine (Run) that hands
 // each reply to the waiting caller by ref. Safe for concurrent use.
 type Commander struct {
-	rdb   *redis.Client
-	log   *slog.Logger
-	reply string // this gateway's reply stream
+	rdb *redis.Client
+	// appends sends the command pipelines without go-redis's retries: a
+	// pipeline that times out reading its replies is sent again, and an
+	// XADD sent twice is a command run twice (only sends are idempotent).
+	appends *redis.Client
+	log     *slog.Logger
+	reply   string // this gateway's reply stream
 
 	next    atomic.Uint64
 	mu      sync.Mutex
@@ -64,8 +68,12 @@ var errLead = errors.New("streams: send the next batch")
 
 // NewCommander returns a Commander for the gateway gatewayID.
 func NewCommander(rdb *redis.Client, gatewayID string, log *slog.Logger) *Commander {
+	opts := *rdb.Options()
+	opts.MaxRetries = -1
+	// Its own push-notification state: the copied ones belong to rdb.
+	opts.PushNotificationProcessor, opts.MaintNotificationsConfig = nil, nil
 	return &Commander{
-		rdb: rdb, log: log, reply: messaging.ReplyStreamPrefix + gatewayID,
+		rdb: rdb, appends: redis.NewClient(&opts), log: log, reply: messaging.ReplyStreamPrefix + gatewayID,
 		waiting: make(map[string]chan messaging.Reply),
 	}
 }
@@ -134,7 +142,7 @@ func (c *Commander) flush() {
 	c.queue = nil
 	c.qmu.Unlock()
 
-	pipe := c.rdb.Pipeline()
+	pipe := c.appends.Pipeline()
 	cmds := make([]*redis.StringCmd, len(batch))
 	var pctx context.Context
 	for i, call := range batch {
@@ -178,6 +186,7 @@ func (c *Commander) Run(ctx context.Context) error {
 		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		_ = c.rdb.Del(cleanup, c.reply).Err()
+		_ = c.appends.Close()
 	}()
 	last := "0"
 	var b backoff
