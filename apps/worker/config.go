@@ -57,7 +57,6 @@ type Config struct {
 	StreamPartitions   int           `env:"EVENT_STREAM_PARTITIONS" envDefault:"4"`
 
 	HousekeepingInterval time.Duration `env:"HOUSEKEEPING_INTERVAL" envDefault:"15m"`
-	OutboxRetention      time.Duration `env:"OUTBOX_RETENTION" envDefault:"24h"`
 	StreamRetention      time.Duration `env:"STREAM_RETENTION" envDefault:"72h"`
 	EmailLedgerRetention time.Duration `env:"EMAIL_LEDGER_RETENTION" envDefault:"720h"`
 
@@ -135,8 +134,8 @@ func (c Config) Validate() error {
 	if c.HousekeepingInterval < time.Minute {
 		bad("HOUSEKEEPING_INTERVAL %s: want at least 1m", c.HousekeepingInterval)
 	}
-	if c.OutboxRetention < time.Minute || c.StreamRetention < time.Hour || c.EmailLedgerRetention < 24*time.Hour {
-		bad("OUTBOX_RETENTION >= 1m, STREAM_RETENTION >= 1h and EMAIL_LEDGER_RETENTION >= 24h")
+	if c.StreamRetention < time.Hour || c.EmailLedgerRetention < 24*time.Hour {
+		bad("STREAM_RETENTION >= 1h and EMAIL_LEDGER_RETENTION >= 24h")
 	}
 	if (c.AdminUser == "") != (c.AdminPassword == "") {
 		bad("WORKER_ADMIN_USER and WORKER_ADMIN_PASSWORD go together")

@@ -106,7 +106,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		return err
 	}
 	hk := housekeeping.New(db, rdb, log, reg, housekeeping.Config{
-		OutboxRetention: cfg.OutboxRetention, StreamRetention: cfg.StreamRetention,
+		StreamRetention:      cfg.StreamRetention,
 		EmailLedgerRetention: cfg.EmailLedgerRetention, StreamPartitions: cfg.StreamPartitions,
 	})
 

@@ -1,11 +1,11 @@
 // Package housekeeping is the worker's periodic clean-up: expired or long
 // revoked sessions (their refresh tokens cascade), spent or expired e-mail
-// tokens, published outbox rows, old event-stream entries and old e-mail
+// tokens, old event-stream entries and old e-mail
 // ledger rows. Each job is an asynq task on the "low" queue, offered by
 // every worker's scheduler and made Unique so one instance runs it per tick.
 //
 // It works on other modules' tables directly (identity's sessions and
-// email_tokens, messaging's outbox): retention is an operations concern that
+// email_tokens): retention is an operations concern that
 // spans the schema, and the statements below are the whole of it. If a
 // module grows its own purge use case, call that instead.
 package housekeeping
@@ -29,16 +29,12 @@ const Queue = "low"
 const (
 	TaskSessions    = "housekeeping:sessions"
 	TaskEmailTokens = "housekeeping:email_tokens"
-	TaskOutbox      = "housekeeping:outbox"
 	TaskStreams     = "housekeeping:streams"
 	TaskEmailLedger = "housekeeping:email_ledger"
 )
 
 // Config holds the retention periods.
 type Config struct {
-	// OutboxRetention keeps published outbox rows this long (debugging,
-	// relay catch-up).
-	OutboxRetention time.Duration
 	// StreamRetention trims event-stream entries older than this; clients
 	// further behind page history over REST.
 	StreamRetention time.Duration
@@ -82,7 +78,6 @@ func (h *Housekeeper) jobs() map[string]func(context.Context) (int64, error) {
 	return map[string]func(context.Context) (int64, error){
 		TaskSessions:    h.Sessions,
 		TaskEmailTokens: h.EmailTokens,
-		TaskOutbox:      h.Outbox,
 		TaskStreams:     h.Streams,
 		TaskEmailLedger: h.EmailLedger,
 	}

@@ -39,7 +39,7 @@ func setup(t *testing.T) (*Housekeeper, *gorm.DB, *redis.Client) {
 		}
 	})
 	h := New(db, rdb, slog.New(slog.DiscardHandler), nil, Config{
-		OutboxRetention: time.Hour, StreamRetention: 24 * time.Hour,
+		StreamRetention:      24 * time.Hour,
 		EmailLedgerRetention: 30 * 24 * time.Hour, StreamPartitions: 2,
 	})
 	return h, db, rdb
@@ -85,11 +85,6 @@ func TestJobsRemoveOnlyWhatIsDue(t *testing.T) {
 		exec(`INSERT INTO email_tokens (hash, user_id, purpose, created_at, expires_at, used_at) VALUES (sha256(?::bytea), ?, 'verify', ?, ?, ?)`,
 			strconv.Itoa(i), user, old, tk.expires, tk.used)
 	}
-	// outbox: published long ago (goes), published just now (stays), pending (stays)
-	for _, pub := range []any{old, recent, nil} {
-		exec(`INSERT INTO outbox (event_id, room_id, type, payload, published_at) VALUES (?, ?, 'x', '{}', ?)`,
-			uuid.NewString(), uuid.NewString(), pub)
-	}
 	exec(`INSERT INTO sent_emails (key, kind, recipient, message_id, status, claimed_at, created_at) VALUES
 		('a', 'verify', 'a@b.c', 'm', 'sent', ?, ?), ('b', 'verify', 'a@b.c', 'm', 'sent', ?, ?)`,
 		now.Add(-60*24*time.Hour), now.Add(-60*24*time.Hour), recent, recent)
@@ -104,7 +99,7 @@ func TestJobsRemoveOnlyWhatIsDue(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	for table, want := range map[string]int64{"sessions": 1, "refresh_tokens": 1, "email_tokens": 1, "outbox": 2, "sent_emails": 1} {
+	for table, want := range map[string]int64{"sessions": 1, "refresh_tokens": 1, "email_tokens": 1, "sent_emails": 1} {
 		if got := count(t, db, table); got != want {
 			t.Errorf("%s: %d rows left, want %d", table, got, want)
 		}

@@ -39,15 +39,6 @@ func (h *Housekeeper) EmailTokens(ctx context.Context) (int64, error) {
 		SELECT hash FROM email_tokens WHERE used_at < ? OR expires_at < ? LIMIT ?)`, cutoff, cutoff, Batch)
 }
 
-// Outbox deletes outbox rows published more than OutboxRetention ago. It
-// walks the primary key in order: published rows are the oldest ids, and
-// pending ones (published_at IS NULL) are never touched.
-func (h *Housekeeper) Outbox(ctx context.Context) (int64, error) {
-	cutoff := h.now().Add(-h.cfg.OutboxRetention)
-	return h.batched(ctx, `DELETE FROM outbox WHERE id IN (
-		SELECT id FROM outbox WHERE published_at < ? ORDER BY id LIMIT ?)`, cutoff, Batch)
-}
-
 // EmailLedger deletes idempotency rows older than EmailLedgerRetention.
 func (h *Housekeeper) EmailLedger(ctx context.Context) (int64, error) {
 	cutoff := h.now().Add(-h.cfg.EmailLedgerRetention)

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -265,5 +266,63 @@ func TestDrainReportsTakeover(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[true false true false true]" {
 		t.Errorf("takeovers = %v", got)
+	}
+}
+
+// Drain deletes what it published, in the same transaction: a failed
+// publish leaves every record pending, a successful one leaves the table
+// empty. A drain that finds nothing does not claim the relay (no row
+// version per idle poll, no takeover for the relay that published last).
+func TestDrainDeletesPublishedRecords(t *testing.T) {
+	db := open(t, testenv.Postgres(t, migrations.FS))
+	s1, s2 := newStore(db), newStore(db)
+	a := app.New(ports(s1), app.Options{})
+	u := addUser(t, db)
+	for range 3 {
+		if _, _, err := a.SendMessage(t.Context(), u, app.SendInput{Content: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func() (n int64) {
+		if err := db.Raw(`SELECT count(*) FROM outbox`).Row().Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	failed := errors.New("redis down")
+	if _, err := s1.Drain(t.Context(), 10, func(context.Context, []domain.Record) error { return failed }); !errors.Is(err, failed) {
+		t.Fatalf("drain with a failing publish: %v", err)
+	}
+	if n := rows(); n != 3 {
+		t.Fatalf("outbox rows after a failed publish = %d, want 3", n)
+	}
+	var seqs []int64
+	n, err := s1.Drain(t.Context(), 10, func(_ context.Context, recs []domain.Record) error {
+		for _, r := range recs {
+			seqs = append(seqs, r.OutboxID)
+		}
+		return nil
+	})
+	if err != nil || n != 3 || !slices.IsSorted(seqs) {
+		t.Fatalf("drain = %d, %v, outbox ids %v (want 3, in order)", n, err, seqs)
+	}
+	if n := rows(); n != 0 {
+		t.Fatalf("outbox rows after publishing = %d, want 0", n)
+	}
+	if n, err := s2.Drain(t.Context(), 10, nil); n != 0 || err != nil {
+		t.Fatalf("empty drain = %d, %v", n, err)
+	}
+	if _, _, err := a.SendMessage(t.Context(), u, app.SendInput{Content: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	took := true
+	if _, err := s1.Drain(t.Context(), 10, func(ctx context.Context, _ []domain.Record) error {
+		took = app.Takeover(ctx)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if took {
+		t.Errorf("an empty drain by another relay claimed the relay: the last publisher was told it took over")
 	}
 }
