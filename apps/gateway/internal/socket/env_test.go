@@ -65,6 +65,13 @@ func testConfig() Config {
 
 func newEnv(t testing.TB, gateways int, tweak func(*Config)) *env {
 	t.Helper()
+	return newEnvDeps(t, gateways, tweak, nil)
+}
+
+// newEnvDeps is newEnv with deps, when not nil, adjusting each gateway's
+// Deps before it is built.
+func newEnvDeps(t testing.TB, gateways int, tweak func(*Config), deps func(*Deps)) *env {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs PostgreSQL and Redis")
 	}
@@ -113,11 +120,15 @@ func newEnv(t testing.TB, gateways int, tweak func(*Config)) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, err := New(Deps{
+		d := Deps{
 			Redis: rdb, Verifier: authn.NewVerifier(keys, "chatforge", "chatforge"), Revocations: e.revs,
 			Limiter: ratelimit.New(rdb, log), Presence: pres, Metrics: gwmetrics.New(prometheus.NewRegistry()),
 			Log: log.With("gw", i), Config: cfg,
-		})
+		}
+		if deps != nil {
+			deps(&d)
+		}
+		g, err := New(d)
 		if err != nil {
 			t.Fatal(err)
 		}

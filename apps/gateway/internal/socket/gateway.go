@@ -153,17 +153,34 @@ func (g *Gateway) newMelody() *melody.Melody {
 	// cookie, so a foreign page cannot ride on the user's credentials.
 	m.Upgrader.CheckOrigin = func(*http.Request) bool { return true }
 
-	m.HandleConnect(g.onConnect)
+	// Each callback recovers its own panic (see recoverCallback): one
+	// unwinding through melody would skip the session's teardown.
+	m.HandleConnect(func(s *melody.Session) {
+		defer g.recoverConnect(s)
+		g.onConnect(s)
+	})
 	m.HandleDisconnect(g.onDisconnect)
-	m.HandleMessage(g.onMessage)
-	m.HandleMessageBinary(g.onBinary)
+	m.HandleMessage(func(s *melody.Session, frame []byte) {
+		defer g.recoverCallback(s, "message")
+		g.onMessage(s, frame)
+	})
+	m.HandleMessageBinary(func(s *melody.Session, frame []byte) {
+		defer g.recoverCallback(s, "binary")
+		g.onBinary(s, frame)
+	})
+	// On the writer goroutine, which nothing else recovers.
 	m.HandleSentMessage(func(s *melody.Session, _ []byte) {
+		defer g.recoverCallback(s, "sent")
 		if cl := clientOf(s); cl != nil {
 			cl.conn.Sent()
 			cl.out.sent()
 		}
 	})
-	m.HandleError(g.onError)
+	// On the reader, the writer or a fan-out goroutine.
+	m.HandleError(func(s *melody.Session, err error) {
+		defer g.recoverCallback(s, "error")
+		g.onError(s, err)
+	})
 	return m
 }
 

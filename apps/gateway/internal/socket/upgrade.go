@@ -90,8 +90,11 @@ func (g *Gateway) serveWS(c *gin.Context) {
 // error if it failed (onConnect never handed off).
 func (g *Gateway) runSocket(cl *client, w http.ResponseWriter, r *http.Request) {
 	defer func() {
-		// gin's recovery no longer covers this goroutine: a panic in a
-		// frame handler must not take every socket of the process down.
+		// gin's recovery no longer covers this goroutine. The callbacks
+		// recover their own panics and let melody end the session (see
+		// recoverCallback); this is the last resort for a panic in melody
+		// itself or in the disconnect callback, which skips melody's
+		// teardown, but must not take every socket of the process down.
 		if rec := recover(); rec != nil {
 			g.Log.Error("panic recovered in a socket", "panic", rec, "stack", string(debug.Stack()))
 			cl.Kill()
