@@ -3,9 +3,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,7 +24,8 @@ import (
 //     (N-1) x (Burst + Rate x interval);
 //   - the excess is recorded in Redis as debt, so every instance then
 //     refuses the key until it is paid back: over time the limit holds.
-// When Redis fails, the local limit still applies per instance.
+// When Redis fails, the local limit still applies per instance, and the
+// counts wait for the next sync that gets through.
 
 // syncChunk bounds the keys of one script call, so Redis is never blocked
 // long by one call.
@@ -54,122 +53,6 @@ end
 return out
 `)
 
-// localShards spreads the lock of the local states.
-const localShards = 32
-
-type local struct {
-	seed   maphash.Seed
-	shards [localShards]localShard
-}
-
-type localShard struct {
-	mu   sync.Mutex
-	keys map[string]*localKey
-}
-
-// localKey is one key's GCRA state in this instance.
-type localKey struct {
-	lim     Limit
-	tat     time.Time // theoretical arrival time, the GCRA state
-	pending int       // events admitted since the last sync
-}
-
-func newLocal() *local {
-	l := &local{seed: maphash.MakeSeed()}
-	for i := range l.shards {
-		l.shards[i].keys = make(map[string]*localKey)
-	}
-	return l
-}
-
-func (l *local) shard(key string) *localShard {
-	return &l.shards[maphash.String(l.seed, key)%localShards]
-}
-
-// allow is the GCRA decision, as redis_rate's: an event is allowed when
-// tat + T - Burst*T <= now, where T = Period/Rate.
-func (l *local) allow(key string, lim Limit, now time.Time) (bool, time.Duration) {
-	s := l.shard(key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := s.keys[key]
-	if k == nil {
-		k = &localKey{lim: lim, tat: now}
-		s.keys[key] = k
-	}
-	k.lim = lim
-	emission := lim.Period / time.Duration(lim.Rate)
-	tat := k.tat
-	if tat.Before(now) {
-		tat = now
-	}
-	newTat := tat.Add(emission)
-	allowAt := newTat.Add(-emission * time.Duration(lim.Burst))
-	if allowAt.After(now) {
-		return false, allowAt.Sub(now)
-	}
-	k.tat = newTat
-	k.pending++
-	return true, 0
-}
-
-// due is one key's count to report.
-type due struct {
-	key   string
-	k     *localKey
-	lim   Limit
-	count int
-}
-
-// take collects and resets the pending counts, and forgets keys that are
-// idle and fully drained (the same as no state).
-func (l *local) take(now time.Time) []due {
-	var out []due
-	for i := range l.shards {
-		s := &l.shards[i]
-		s.mu.Lock()
-		for key, k := range s.keys {
-			switch {
-			case k.pending > 0:
-				out = append(out, due{key: key, k: k, lim: k.lim, count: k.pending})
-				k.pending = 0
-			case !k.tat.After(now):
-				delete(s.keys, key)
-			}
-		}
-		s.mu.Unlock()
-	}
-	return out
-}
-
-// learn takes the shared state (drains reset after now) as the local one;
-// events admitted here since the counts were taken come on top.
-func (l *local) learn(d due, reset time.Duration, now time.Time) {
-	s := l.shard(d.key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	emission := d.lim.Period / time.Duration(d.lim.Rate)
-	shared := now.Add(reset + emission*time.Duration(d.k.pending))
-	if shared.After(d.k.tat) {
-		d.k.tat = shared
-	}
-	if _, ok := s.keys[d.key]; !ok { // forgotten meanwhile: keep what Redis said
-		s.keys[d.key] = d.k
-	}
-}
-
-// len counts the local keys, for tests.
-func (l *local) len() int {
-	n := 0
-	for i := range l.shards {
-		s := &l.shards[i]
-		s.mu.Lock()
-		n += len(s.keys)
-		s.mu.Unlock()
-	}
-	return n
-}
-
 // AllowBatched is Allow answered from memory while Run is going (see the
 // bounds above); without Run it is Allow. For high-rate limits where a
 // short excess across instances is acceptable (per-user API and command
@@ -194,8 +77,9 @@ func (l *Limiter) Syncing() bool { return l.running.Load() }
 
 // Run reconciles AllowBatched's counts with Redis every interval until ctx
 // is done, then makes one last sync and returns nil. Redis failures are
-// logged (throttled) and the counts of that round dropped: the local limit
-// keeps applying meanwhile. Run at most once at a time.
+// logged (throttled) and the counts of that round carried to the next one
+// (see local.carry): the local limit keeps applying meanwhile. Run at most
+// once at a time.
 func (l *Limiter) Run(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		return fmt.Errorf("ratelimit: sync interval must be positive (got %s)", interval)
@@ -238,7 +122,14 @@ func (l *Limiter) sync(ctx context.Context) {
 			err = fmt.Errorf("script answered %d states for %d keys", len(resets), n)
 		}
 		if err != nil {
+			// Carried to the next sync. A script that ran but whose answer
+			// was lost (a timeout) is then counted twice: erring on the
+			// side of limiting.
 			l.logFailure(ctx, chunk[0].key, fmt.Errorf("sync batched counts: %w", err))
+			now := time.Now()
+			for _, d := range chunk {
+				l.local.carry(d, now)
+			}
 			continue
 		}
 		now := time.Now()

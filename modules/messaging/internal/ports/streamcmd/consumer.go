@@ -33,7 +33,6 @@ package streamcmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -324,8 +323,15 @@ func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.Wa
 			c.ack(ctx, answer{entry: m.ID})
 			done()
 		case cmd.Type == CmdSendMessage:
-			i := slotOf(cmd.Data, len(sends))
-			sends[i] = append(sends[i], queuedSend{entry: entry{id: m.ID, cmd: cmd}, done: done})
+			// Decoded once, here: the room picks the slot, and sendAll
+			// answers a data that does not decode.
+			q := queuedSend{entry: entry{id: m.ID, cmd: cmd}, done: done}
+			q.bad = decode(cmd.Data, &q.data)
+			i := 0
+			if q.bad == nil {
+				i = slotOf(q.data.RoomID, len(sends))
+			}
+			sends[i] = append(sends[i], q)
 		default:
 			go func() {
 				c.workers <- struct{}{}
@@ -341,24 +347,18 @@ func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.Wa
 	return group
 }
 
-// slotOf is the send slot of a send-message: one per room (by a hash of
-// its roomId), so that batches running at once never touch the same room.
-// Two slots sharing rooms waited on each other's room locks until commit,
-// which made them take turns instead of overlapping. Correctness does not
-// depend on it (the room locks order seqs); a data that does not decode
-// goes to slot 0 and is answered bad_request there.
-func slotOf(data json.RawMessage, slots int) int {
+// slotOf is the send slot of a send-message to room: one per room (by a
+// hash of its id), so that batches running at once never touch the same
+// room. Two slots sharing rooms waited on each other's room locks until
+// commit, which made them take turns instead of overlapping. Correctness
+// does not depend on it (the room locks order seqs); a data that does not
+// decode goes to slot 0 and is answered bad_request there.
+func slotOf(room string, slots int) int {
 	if slots == 1 {
 		return 0
 	}
-	var d struct {
-		RoomID string `json:"roomId"`
-	}
-	if json.Unmarshal(data, &d) != nil {
-		return 0
-	}
 	h := fnv.New32a()
-	_, _ = h.Write([]byte(strings.ToLower(d.RoomID)))
+	_, _ = h.Write([]byte(strings.ToLower(room)))
 	return int(h.Sum32() % uint32(slots))
 }
 
@@ -370,11 +370,7 @@ func (c *Consumer) sendLoop(ctx context.Context, q *sendQueue) {
 		if batch == nil {
 			return
 		}
-		entries := make([]entry, len(batch))
-		for i, s := range batch {
-			entries[i] = s.entry
-		}
-		c.sendAll(ctx, entries)
+		c.sendAll(ctx, batch)
 		for _, s := range batch {
 			s.done()
 		}

@@ -119,10 +119,11 @@ func TestConsumerAnswersEveryCommand(t *testing.T) {
 	send(t, rdb, "6", CmdSendMessage, `{"roomId":"broken","content":"x"}`)
 	send(t, rdb, "7", CmdSendMessage, `not json`)
 	send(t, rdb, "8", "explode", `{}`)
-	replies(t, rdb, 7)
+	send(t, rdb, "9", CmdSendMessage, `{"roomId":"r","content":5}`) // a room, but no message
+	replies(t, rdb, 8)
 	// Alone: a panic fails every send of its batch.
 	send(t, rdb, "5", CmdSendMessage, `{"roomId":"panic","content":"x"}`)
-	got := replies(t, rdb, 8)
+	got := replies(t, rdb, 9)
 
 	var ack SendAck
 	if r := got["1"]; !r.OK || json.Unmarshal(r.Data, &ack) != nil || ack.ID != "u1:hi" || ack.Seq != 1 {
@@ -135,7 +136,7 @@ func TestConsumerAnswersEveryCommand(t *testing.T) {
 	if r := got["3"]; !r.OK || string(r.Data) != `{"roomId":"r","seq":4}` {
 		t.Errorf("mark-read reply = %s", r.Data)
 	}
-	for ref, code := range map[string]string{"4": CodeNotFound, "5": CodeInternal, "6": CodeInternal, "7": CodeBadRequest, "8": CodeBadRequest} {
+	for ref, code := range map[string]string{"4": CodeNotFound, "5": CodeInternal, "6": CodeInternal, "7": CodeBadRequest, "8": CodeBadRequest, "9": CodeBadRequest} {
 		if e := got[ref].Err(); e == nil || e.Code != code {
 			t.Errorf("reply %s error = %v, want %s", ref, e, code)
 		}

@@ -51,7 +51,7 @@ func TestReadingDoesNotWaitForASlowBatch(t *testing.T) {
 	other := ""
 	for i := range 100 {
 		r := fmt.Sprint("room-", i)
-		if slotOf(json.RawMessage(`{"roomId":"`+r+`"}`), 2) != slotOf(json.RawMessage(`{"roomId":"stuck"}`), 2) {
+		if slotOf(r, 2) != slotOf("stuck", 2) {
 			other = r
 			break
 		}

@@ -2,27 +2,32 @@ package streamcmd
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
 
-// queuedSend is a send-message waiting for a send slot; done runs once it
-// is answered.
+// queuedSend is a send-message waiting for a send slot, its data decoded
+// at dispatch (into data, or the error in bad); done runs once it is
+// answered.
 type queuedSend struct {
 	entry
+	data SendMessageData
+	bad  error
 	done func()
 }
 
-// sendQueue holds the send-messages read and not yet taken by a send slot,
-// in read order. Natural batching, no timer: a slot takes everything
-// queued (up to its batch size) as soon as it is free, so an idle api runs
-// a send at once and a busy one gathers the sends that arrive during a
-// commit into the next batch.
+// sendQueue holds the send-messages read and not yet taken by its send
+// slot, in read order. Natural batching, no timer: the slot takes
+// everything queued (up to its batch size) as soon as it is free, so an
+// idle api runs a send at once and a busy one gathers the sends that
+// arrive during a commit into the next batch. Any number of pushers, one
+// taker.
 type sendQueue struct {
 	mu     sync.Mutex
 	q      []queuedSend
 	closed bool
-	ready  chan struct{} // signalled when q gains entries or the queue closes
+	ready  chan struct{} // a token when q gained entries or the queue closed since the taker last looked
 }
 
 func newSendQueue() *sendQueue { return &sendQueue{ready: make(chan struct{}, 1)} }
@@ -46,6 +51,8 @@ func (s *sendQueue) close() {
 	s.signal()
 }
 
+// signal wakes the taker, or lets its next wait return at once: a token
+// left over from entries it has already taken costs one more look.
 func (s *sendQueue) signal() {
 	select {
 	case s.ready <- struct{}{}:
@@ -54,25 +61,22 @@ func (s *sendQueue) signal() {
 }
 
 // take waits for queued sends and removes up to max of them, the oldest
-// first. It returns nil when the queue is closed and empty.
+// first. It returns nil when the queue is closed and empty. One goroutine
+// only: it takes what is queued without waking anyone.
 func (s *sendQueue) take(max int) []queuedSend {
 	for {
 		s.mu.Lock()
 		if n := min(max, len(s.q)); n > 0 {
-			out := make([]queuedSend, n)
-			copy(out, s.q)
-			s.q = append(s.q[:0], s.q[n:]...)
-			more, closed := len(s.q) > 0, s.closed
+			out := slices.Clone(s.q[:n])
+			rest := copy(s.q, s.q[n:])
+			clear(s.q[rest:]) // no stale entry keeps its data and done alive
+			s.q = s.q[:rest]
 			s.mu.Unlock()
-			if more || closed {
-				s.signal() // another slot takes the rest (or sees the close)
-			}
 			return out
 		}
 		closed := s.closed
 		s.mu.Unlock()
 		if closed {
-			s.signal() // the other slots stop too
 			return nil
 		}
 		<-s.ready

@@ -10,38 +10,37 @@ import (
 
 // sendAll runs one batch a send slot took from its queue (commands of one
 // or more reads, in queue order) as one Service.SendMessages call, then
-// answers and acknowledges them all in one pipeline. A command whose data does not decode is
-// answered bad_request and left out of the call, and so is one too old to
-// commit while its gateway still waits (see expiry).
-func (c *Consumer) sendAll(ctx context.Context, entries []entry) {
-	answers := make([]answer, len(entries))
-	sends := make([]Send, 0, len(entries))
-	valid := make([]int, 0, len(entries)) // sends[j] is entries[valid[j]]
+// answers and acknowledges them all in one pipeline. A command whose data
+// did not decode is answered bad_request and left out of the call, and so
+// is one too old to commit while its gateway still waits (see expiry).
+func (c *Consumer) sendAll(ctx context.Context, batch []queuedSend) {
+	answers := make([]answer, len(batch))
+	sends := make([]Send, 0, len(batch))
+	valid := make([]int, 0, len(batch)) // sends[j] is batch[valid[j]]
 	now := c.redisNow(ctx)
 	budget := c.timeout()
-	for i, e := range entries {
-		left, ok := c.expiry(e.id, now)
+	for i, q := range batch {
+		left, ok := c.expiry(q.id, now)
 		if !ok {
-			c.o.Log.WarnContext(ctx, "dropping expired send-message", "entry", e.id, "command", e.cmd.ID, "user", e.cmd.UserID)
-			answers[i] = answerTo(e, nil, errExpired)
+			c.o.Log.WarnContext(ctx, "dropping expired send-message", "entry", q.id, "command", q.cmd.ID, "user", q.cmd.UserID)
+			answers[i] = answerTo(q.entry, nil, errExpired)
 			continue
 		}
 		budget = min(budget, left)
-		var d SendMessageData
-		if err := decode(e.cmd.Data, &d); err != nil {
-			answers[i] = answerTo(e, nil, c.replyError(ctx, e.cmd, err))
+		if q.bad != nil {
+			answers[i] = answerTo(q.entry, nil, c.replyError(ctx, q.cmd, q.bad))
 			continue
 		}
-		sends = append(sends, Send{UserID: e.cmd.UserID, Data: d})
+		sends = append(sends, Send{UserID: q.cmd.UserID, Data: q.data})
 		valid = append(valid, i)
 	}
 	if len(sends) > 0 {
-		out := c.runSends(ctx, entries, valid, sends, budget)
+		out := c.runSends(ctx, batch, valid, sends, budget)
 		for j, i := range valid {
 			if err := out[j].Err; err != nil {
-				answers[i] = answerTo(entries[i], nil, c.replyError(ctx, entries[i].cmd, err))
+				answers[i] = answerTo(batch[i].entry, nil, c.replyError(ctx, batch[i].cmd, err))
 			} else {
-				answers[i] = answerTo(entries[i], marshal(out[j].Ack), nil)
+				answers[i] = answerTo(batch[i].entry, marshal(out[j].Ack), nil)
 			}
 		}
 	}
@@ -51,7 +50,7 @@ func (c *Consumer) sendAll(ctx context.Context, entries []entry) {
 // runSends calls the Service with a time bound. A panic, or a result
 // count unlike the input, answers every send as internal: no single
 // command can be blamed, and one bad batch must not crash-loop every api.
-func (c *Consumer) runSends(ctx context.Context, entries []entry, valid []int, sends []Send, timeout time.Duration) (out []SendOutcome) {
+func (c *Consumer) runSends(ctx context.Context, batch []queuedSend, valid []int, sends []Send, timeout time.Duration) (out []SendOutcome) {
 	defer func() {
 		p := recover()
 		if p == nil && len(out) == len(sends) {
@@ -59,7 +58,7 @@ func (c *Consumer) runSends(ctx context.Context, entries []entry, valid []int, s
 		}
 		ids := make([]string, len(valid))
 		for j, i := range valid {
-			ids[j] = entries[i].cmd.ID
+			ids[j] = batch[i].cmd.ID
 		}
 		c.o.Log.ErrorContext(ctx, "send-message batch failed", "commands", ids, "panic", p, "results", len(out),
 			"stack", string(debug.Stack()))
