@@ -16,8 +16,9 @@
 # Settings (environment): BENCH_PG (server URL without a database, default
 # postgres://postgres@127.0.0.1:5432), BENCH_WORKLOADS (subset of
 # "http connections rooms broadcast"), BENCH_USERS, BENCH_CONNECTIONS,
-# BENCH_*_DURATION, BENCH_PROFILE=1 (CPU profiles of the binaries through
-# PPROF_ADDR into the run directory), BENCH_OUT. See the block below.
+# BENCH_*_DURATION, BENCH_PROFILE (1, the default: CPU profiles of the
+# binaries through PPROF_ADDR into the run directory, summarized in the
+# report; 0: none), BENCH_OUT. See the block below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -50,7 +51,10 @@ KNEE_DURATION=${BENCH_KNEE_DURATION:-10s}
 CONNECT_TIMEOUT=${BENCH_CONNECT_TIMEOUT:-120s} # bounds each setup phase, so the suite ends in time
 SUSTAIN_MINUTES=${BENCH_SUSTAIN_MINUTES:-10}
 WORKLOADS=${BENCH_WORKLOADS:-http connections rooms broadcast} # add "sustained" for the 10-minute run
-PROFILE=${BENCH_PROFILE:-0}
+# CPU profiles of the api and the first gateway inside each measured phase.
+# The profiler samples at 100 Hz: a hundred stack walks a second per busy
+# thread cost well under 1% of a core, so the figures stay as they are.
+PROFILE=${BENCH_PROFILE:-1}
 OUT=${BENCH_OUT:-tests/load/reports}
 
 BENCH_DIR=${BENCH_DIR:-$DEV_DIR/bench}
@@ -96,13 +100,57 @@ start() {
   PIDS+=("$LAST_PID")
 }
 
-# profile NAME PORT SECONDS DELAY: a CPU profile of a binary during a
-# workload, when BENCH_PROFILE=1 (needs PPROF_ADDR wired in the binary).
+# seconds DURATION: a Go duration of whole seconds (15s, 2m, 1m30s) in
+# seconds; 0 for any other form.
+seconds() {
+  [[ $1 =~ ^(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?$ ]] || { echo 0; return; }
+  echo $((${BASH_REMATCH[2]:-0} * 3600 + ${BASH_REMATCH[4]:-0} * 60 + ${BASH_REMATCH[6]:-0}))
+}
+
+# window PHASE: how long to profile a measured phase of PHASE seconds: up
+# to 15 s, and 1.5 s short of each end (profile's DELAY adds the first).
+window() { local w=$(($1 - 3)); echo $((w > 15 ? 15 : w)); }
+HOLD_SEC=$(seconds "$HOLD")
+# connections is profiled from 3s after its start for up to 10s: inside
+# the connect and the hold that follows, even were the connect instant.
+CONNECT_PROFILE=$((HOLD_SEC - 5 < 10 ? HOLD_SEC - 5 : 10))
+
+# load_run NAME ARGS...: runs a load tool workload; its log (stderr) also
+# goes to logs/load-NAME.log, where the profilers find when its measured
+# phase starts, and logs/load-NAME.done marks its end.
+load_run() {
+  local name=$1 rc=0
+  shift
+  "${LOAD[@]}" "$@" 2> >(tee "$RUN/logs/load-$name.log" >&2) || rc=$?
+  touch "$RUN/logs/load-$name.done"
+  return "$rc"
+}
+
+# profile NAME PORT WORKLOAD LINE DELAY SECONDS: a CPU profile, SECONDS
+# long, of the binary whose PPROF_ADDR is on PORT, started DELAY seconds
+# after the load tool logs LINE for WORKLOAD (the line that precedes its
+# measured phase), so that the window lies inside what the report measures
+# and the report can say where that CPU went. Nothing when BENCH_PROFILE=0
+# or when the workload ends first.
 PROFILERS=()
 profile() {
   [ "$PROFILE" = 1 ] || return 0
-  (sleep "$4" && curl -fsS -o "$RUN/profiles/$1.pprof" "http://127.0.0.1:$2/debug/pprof/profile?seconds=$3" 2>/dev/null ||
-    say "no profile $1 (is PPROF_ADDR wired in the binary?)") &
+  local name=$1 port=$2 log=$RUN/logs/load-$3.log ended=$RUN/logs/load-$3.done line=$4 delay=$5 secs=$6
+  local out=$RUN/profiles/$name.pprof
+  if [ "$secs" -lt 2 ]; then
+    say "no profile $name: the measured phase of $3 is too short"
+    return 0
+  fi
+  (
+    until grep -qsF -- "$line" "$log"; do
+      [ -e "$ended" ] && { say "no profile $name: $3 ended before its measured phase"; exit 0; }
+      sleep 0.2
+    done
+    sleep "$delay"
+    [ -e "$ended" ] && { say "no profile $name: $3 ended early"; exit 0; }
+    curl -fsS --max-time $((secs + 30)) -o "$out" "http://127.0.0.1:$port/debug/pprof/profile?seconds=$secs" 2>/dev/null ||
+      { rm -f "$out"; say "no profile $name (is PPROF_ADDR wired in the binary?)"; }
+  ) &
   PROFILERS+=("$!")
 }
 
@@ -180,6 +228,8 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   printf '  "limits": "setup (connect and join) bounded by %s per workload; up to 10s drain after each step",\n' "$CONNECT_TIMEOUT"
   printf '  "broadcast": "5000 members in one room, 10 senders at 1 msg/s for %s",\n' "$CHAT_DURATION"
   has sustained && printf '  "sustained": "the rooms load (2000 clients, 1 msg/s each) for %s minutes in 1-minute windows; memory and backlogs sampled every 10s",\n' "$SUSTAIN_MINUTES"
+  [ "$PROFILE" = 1 ] && printf '  "profiles": "CPU profiles (100 Hz) inside the measured phases: the api during each http endpoint (%ss each), gateway0 during the connect of connections (%ss), the api and gateway0 during the first rooms step and the broadcast step (%ss each)",\n' \
+    "$(window "$(seconds "$HTTP_DURATION")")" "$CONNECT_PROFILE" "$(window "$(seconds "$CHAT_DURATION")")"
   printf '  "workloads": "%s"\n' "$WORKLOADS"
   echo "}"
 } >"$RUN/settings.json"
@@ -188,15 +238,19 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LOAD=("$BIN/load")
 if has http; then
   for ep in cheap profile history post; do
-    profile "http-$ep-api" "$PPROF_PORT" 10 4
-    "${LOAD[@]}" http -base "$API" -endpoint "$ep" -c "$HTTP_CONCURRENCY" -users "$HTTP_USERS" -duration "$HTTP_DURATION" -warmup 3s \
+    # The tool logs this line, reads its tokens, warms up for 3s, then
+    # measures for HTTP_DURATION.
+    profile "http-$ep-api" "$PPROF_PORT" "http-$ep" "http $ep: $HTTP_CONCURRENCY concurrent" 4.5 "$(window "$(seconds "$HTTP_DURATION")")"
+    load_run "http-$ep" http -base "$API" -endpoint "$ep" -c "$HTTP_CONCURRENCY" -users "$HTTP_USERS" -duration "$HTTP_DURATION" -warmup 3s \
       -seed "$SEED" -watch "$(watch)" -out "$RUN/http-$ep.json" || say "http $ep failed"
   done
 fi
 if [ "${#GW_PIDS[@]}" -gt 0 ]; then
   if has connections; then
-    profile connections-gateway0 "$((PPROF_PORT + 1))" 10 20
-    "${LOAD[@]}" connections -gateways "$(join , "${GW_URLS[@]}")" -clients "$CONNECTIONS" -duration "$HOLD" \
+    # Sockets connect from this line on (~1,500/s, so 100,000 take a
+    # minute), then are held for HOLD: both are measured.
+    profile connections-gateway0 "$((PPROF_PORT + 1))" connections "connections: $CONNECTIONS clients in" 3 "$CONNECT_PROFILE"
+    load_run connections connections -gateways "$(join , "${GW_URLS[@]}")" -clients "$CONNECTIONS" -duration "$HOLD" \
       -connect-timeout "$CONNECT_TIMEOUT" -seed "$SEED" -watch "$(watch "${GW_PIDS[@]}")" -out "$RUN/connections.json" || say "connections failed"
     # The chat workloads use the first gateways only: every gateway reads
     # every event, so idle extra ones would only add noise.
@@ -205,15 +259,18 @@ if [ "${#GW_PIDS[@]}" -gt 0 ]; then
   CHAT_URLS=$(join , "${GW_URLS[@]:0:$CHAT_GATEWAYS}")
   CHAT_WATCH=$(watch "${GW_PIDS[@]:0:$CHAT_GATEWAYS}")
   if has rooms; then
-    profile rooms-api "$PPROF_PORT" 10 8
-    profile rooms-gateway0 "$((PPROF_PORT + 1))" 10 8
-    "${LOAD[@]}" rooms -gateways "$CHAT_URLS" -clients 2000 -rate 1 -duration "$CHAT_DURATION" \
+    # The first step (the standard figure, 1 msg/s) starts 0.5s after this
+    # line and lasts CHAT_DURATION; the knee steps follow.
+    profile rooms-api "$PPROF_PORT" rooms "rooms: connected" 2 "$(window "$(seconds "$CHAT_DURATION")")"
+    profile rooms-gateway0 "$((PPROF_PORT + 1))" rooms "rooms: connected" 2 "$(window "$(seconds "$CHAT_DURATION")")"
+    load_run rooms rooms -gateways "$CHAT_URLS" -clients 2000 -rate 1 -duration "$CHAT_DURATION" \
       -knee-rates "$KNEE_RATES" -knee-duration "$KNEE_DURATION" -stop-p99 50ms -connect-timeout "$CONNECT_TIMEOUT" \
       -seed "$SEED" -watch "$CHAT_WATCH" -out "$RUN/rooms.json" || say "rooms failed"
   fi
   if has broadcast; then
-    profile broadcast-gateway0 "$((PPROF_PORT + 1))" 10 15
-    "${LOAD[@]}" broadcast -gateways "$CHAT_URLS" -clients 5000 -senders 10 -rate 1 -duration "$CHAT_DURATION" \
+    profile broadcast-api "$PPROF_PORT" broadcast "broadcast: connected" 2 "$(window "$(seconds "$CHAT_DURATION")")"
+    profile broadcast-gateway0 "$((PPROF_PORT + 1))" broadcast "broadcast: connected" 2 "$(window "$(seconds "$CHAT_DURATION")")"
+    load_run broadcast broadcast -gateways "$CHAT_URLS" -clients 5000 -senders 10 -rate 1 -duration "$CHAT_DURATION" \
       -connect-timeout "$CONNECT_TIMEOUT" -seed "$SEED" -watch "$CHAT_WATCH" -out "$RUN/broadcast.json" || say "broadcast failed"
   fi
   if has sustained; then

@@ -61,7 +61,11 @@ func (r *Report) Markdown(w io.Writer, jsonName string) {
 		if t.Gap != "" {
 			status += ": " + t.Gap
 		}
-		p("| %s | %s | %s | %s | %s |\n", t.Name, t.Goal, cell(t.Measured), cell(status), cell(t.BoundBy))
+		bound := t.BoundBy
+		if t.Profile != "" {
+			bound = strings.TrimPrefix(bound+"; "+t.Profile, "; ")
+		}
+		p("| %s | %s | %s | %s | %s |\n", t.Name, t.Goal, cell(t.Measured), cell(status), cell(bound))
 	}
 	p("\n")
 
@@ -101,8 +105,9 @@ func (r *Report) Markdown(w io.Writer, jsonName string) {
 	chatSection(p, "Rooms", r.Rooms)
 	chatSection(p, "Broadcast", r.Broadcast)
 	sustainedSection(p, r.Sustained)
+	profileSection(p, r.Profiles)
 	p("## How to rerun\n\n```sh\ngo tool task bench            # the standard suite, ~10 minutes, writes tests/load/reports/\n")
-	p("BENCH_PROFILE=1 go tool task bench   # also saves CPU profiles of the binaries (PPROF_ADDR)\ngo tool task bench:sustained  # the rooms load for 10 minutes, memory and backlogs watched\n```\n\n")
+	p("BENCH_PROFILE=0 go tool task bench   # without the CPU profiles of the binaries\ngo tool task bench:sustained  # the rooms load for 10 minutes, memory and backlogs watched\n```\n\n")
 	p("Single workloads: `go run ./tests/load <workload> -h` (tests/load/README.md).\n")
 }
 

@@ -29,6 +29,7 @@ type Report struct {
 	Rooms       *scenario.Report            `json:"rooms,omitempty"`
 	Broadcast   *scenario.Report            `json:"broadcast,omitempty"`
 	Sustained   *Sustained                  `json:"sustained,omitempty"`
+	Profiles    []Profile                   `json:"profiles,omitempty"`
 	Targets     []Target                    `json:"targets"`
 }
 
@@ -82,6 +83,9 @@ func Load(dir string) (*Report, error) {
 	if sus.Rooms != nil || sus.Watch != nil {
 		r.Sustained = &sus
 	}
+	profiles, err := loadProfiles(filepath.Join(dir, "profiles"))
+	r.Profiles = profiles
+	errs = append(errs, err)
 	return r, errors.Join(errs...)
 }
 
