@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/chatforge/chat/modules/identity/internal/domain"
+	"github.com/chatforge/chat/platform/database"
 )
 
 // userRow is a row of users. Timestamps are set by the domain, never by
@@ -65,9 +66,9 @@ func (s *Store) UserByEmail(ctx context.Context, email domain.Email) (domain.Use
 // cost more CPU than the query itself.
 func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (domain.User, error) {
 	var r userRow
-	err := s.db.WithContext(ctx).Raw(`SELECT id, email, display_name, password_hash, email_verified_at, created_at, updated_at
-		FROM users WHERE id = ?`, id).Row().
-		Scan(&r.ID, &r.Email, &r.DisplayName, &r.PasswordHash, &r.EmailVerifiedAt, &r.CreatedAt, &r.UpdatedAt)
+	err := database.ScanRow(s.db.WithContext(ctx).Raw(`SELECT id, email, display_name, password_hash, email_verified_at, created_at, updated_at
+		FROM users WHERE id = ?`, id),
+		&r.ID, &r.Email, &r.DisplayName, &r.PasswordHash, &r.EmailVerifiedAt, &r.CreatedAt, &r.UpdatedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return domain.User{}, domain.ErrUserNotFound

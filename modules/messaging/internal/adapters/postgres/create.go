@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/platform/database"
 )
 
 // Create implements app.RoomWriter.
@@ -39,9 +40,9 @@ func (s *Store) OpenDirect(ctx context.Context, room domain.Room, by string) (do
 	created := false
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var id string
-		err := tx.Raw(`INSERT INTO rooms (id, kind, dm_low, dm_high, member_count, created_at) VALUES (?, 'direct', ?, ?, 2, ?)
+		err := database.ScanRow(tx.Raw(`INSERT INTO rooms (id, kind, dm_low, dm_high, member_count, created_at) VALUES (?, 'direct', ?, ?, 2, ?)
 			ON CONFLICT (dm_low, dm_high) WHERE kind = 'direct' DO NOTHING RETURNING id`,
-			room.ID, room.Pair[0], room.Pair[1], room.CreatedAt).Row().Scan(&id)
+			room.ID, room.Pair[0], room.Pair[1], room.CreatedAt), &id)
 		if errors.Is(err, sql.ErrNoRows) {
 			var rows []roomRow
 			if err := tx.Raw(`SELECT `+roomColumns+` FROM rooms r WHERE r.kind = 'direct' AND r.dm_low = ? AND r.dm_high = ?`,

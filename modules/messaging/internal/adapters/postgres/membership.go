@@ -9,6 +9,7 @@ import (
 
 	"github.com/chatforge/chat/modules/messaging/internal/app"
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/platform/database"
 )
 
 // ChangeMembership implements app.MembershipChanger. The room row lock
@@ -73,7 +74,7 @@ func (s *Store) ChangeMembership(ctx context.Context, roomID, actorID, targetID 
 
 func roleOf(tx *gorm.DB, roomID, userID string) (domain.Role, error) {
 	var role string
-	err := tx.Raw(`SELECT role FROM memberships WHERE room_id = ? AND user_id = ?`, roomID, userID).Row().Scan(&role)
+	err := database.ScanRow(tx.Raw(`SELECT role FROM memberships WHERE room_id = ? AND user_id = ?`, roomID, userID), &role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.RoleNone, nil
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chatforge/chat/modules/messaging/internal/app"
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/platform/database"
 )
 
 // viewRow is a room as one user sees it: role, read pointer, newest message
@@ -57,10 +58,10 @@ func viewsToDomain(rows []viewRow) []domain.RoomView {
 // hand (gorm's reflective Scan cost more CPU than the query).
 func (s *Store) Access(ctx context.Context, roomID, userID string) (domain.Access, error) {
 	var r roomRow
-	err := s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role FROM rooms r
+	err := database.ScanRow(s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role FROM rooms r
 		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
-		WHERE r.id = ?`, userID, roomID).Row().
-		Scan(&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Role)
+		WHERE r.id = ?`, userID, roomID),
+		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Role)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return domain.Access{}, domain.ErrNotFound
