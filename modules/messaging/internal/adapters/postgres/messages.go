@@ -4,12 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"math"
 
 	"gorm.io/gorm"
 
 	"github.com/chatforge/chat/modules/messaging/internal/app"
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/platform/database"
 )
 
 // Append implements app.MessageAppender.
@@ -37,8 +37,8 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var global bool
-		err := tx.Raw(`UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ?
-			RETURNING last_seq, clock_timestamp(), kind = 'global'`, msg.RoomID).Row().Scan(&msg.Seq, &msg.CreatedAt, &global)
+		err := database.ScanRow(tx.Raw(`UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ?
+			RETURNING last_seq, clock_timestamp(), kind = 'global'`, msg.RoomID), &msg.Seq, &msg.CreatedAt, &global)
 		if errors.Is(err, sql.ErrNoRows) {
 			return domain.ErrNotFound
 		} else if err != nil {
@@ -46,8 +46,8 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 		}
 		if !global {
 			var member bool
-			err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM memberships WHERE room_id = ? AND user_id = ?)`,
-				msg.RoomID, msg.UserID).Row().Scan(&member)
+			err := database.ScanRow(tx.Raw(`SELECT EXISTS (SELECT 1 FROM memberships WHERE room_id = ? AND user_id = ?)`,
+				msg.RoomID, msg.UserID), &member)
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 		// unique index makes the insert a no-op, so do the dependent
 		// inserts, and the caller rolls back its seq.
 		var stored int
-		err = tx.Raw(`WITH m AS (
+		err = database.ScanRow(tx.Raw(`WITH m AS (
 				INSERT INTO messages (id, room_id, seq, user_id, content, client_msg_id, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (user_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
@@ -84,7 +84,7 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 			)
 			SELECT count(*) FROM m`,
 			msg.ID, msg.RoomID, msg.Seq, msg.UserID, msg.Content, nullable(msg.ClientMsgID), msg.CreatedAt,
-			event.ID, string(event.Type), string(data)).Row().Scan(&stored)
+			event.ID, string(event.Type), string(data)), &stored)
 		if err != nil {
 			return err
 		}
@@ -154,70 +154,4 @@ func (s *Store) resolveResends(ctx context.Context, msgs []domain.Message, out [
 		}
 	}
 	return todo, nil
-}
-
-// History implements app.HistoryReader in one round trip: the room's row
-// (primary key) and the caller's membership (primary key), and laterally a
-// range scan of the (room_id, seq) unique index, in either direction, never
-// an offset. The lateral scan runs only when the caller may read the room
-// (the rule of domain.Access.CanRead, which the use case applies again), so
-// an outsider's request reads no message. A missing room yields no row; a
-// readable room without messages in range, one row of NULL message
-// columns.
-func (s *Store) History(ctx context.Context, roomID, userID string, q domain.HistoryQuery) (domain.Access, []domain.Message, error) {
-	before := q.Before
-	if before == 0 {
-		before = math.MaxInt64
-	}
-	order := "DESC"
-	if q.Ascending {
-		order = "ASC"
-	}
-	// Scanned by hand: gorm's reflective Scan cost more CPU than the query.
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT r.kind, mb.role,
-			m.id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at
-		FROM rooms r
-		LEFT JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = ?
-		LEFT JOIN LATERAL (
-			SELECT id, seq, user_id, content, client_msg_id, created_at FROM messages
-			WHERE room_id = r.id AND seq > ? AND seq < ?
-				AND (r.kind IN ('global', 'public') OR mb.role IS NOT NULL)
-			ORDER BY seq `+order+` LIMIT ?
-		) m ON true
-		WHERE r.id = ?
-		ORDER BY m.seq `+order, userID, q.After, before, q.Limit, roomID).Rows()
-	if err != nil {
-		return domain.Access{}, nil, err
-	}
-	defer rows.Close()
-	acc := domain.Access{Room: domain.Room{ID: roomID}}
-	out := make([]domain.Message, 0, max(0, min(q.Limit, 1000)))
-	found := false
-	for rows.Next() {
-		var (
-			kind                         string
-			role, id, user, content, cid sql.NullString
-			seq                          sql.NullInt64
-			at                           sql.NullTime
-		)
-		if err := rows.Scan(&kind, &role, &id, &seq, &user, &content, &cid, &at); err != nil {
-			return domain.Access{}, nil, err
-		}
-		if !found {
-			found = true
-			acc.Room.Kind, acc.Role = domain.Kind(kind), domain.Role(role.String)
-		}
-		if !id.Valid { // the room has no message in range (or is not readable)
-			continue
-		}
-		out = append(out, domain.Message{ID: id.String, RoomID: roomID, Seq: seq.Int64, UserID: user.String,
-			Content: content.String, ClientMsgID: cid.String, CreatedAt: at.Time.UTC()})
-	}
-	if err := rows.Err(); err != nil {
-		return domain.Access{}, nil, err
-	}
-	if !found {
-		return domain.Access{}, nil, domain.ErrNotFound
-	}
-	return acc, out, nil
 }

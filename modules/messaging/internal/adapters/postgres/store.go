@@ -1,6 +1,8 @@
 // Package postgres is the PostgreSQL adapter of the messaging module, over
 // gorm with hand-written SQL: every query is shaped for an index of
 // migrations/00002_messaging.sql. The schema comes only from migrations.
+// History, the hottest read, runs on the pgx connection beneath a pooled
+// one instead of through gorm.
 //
 // Transactions never leave this package. Every transaction that records an
 // event locks the room's row before inserting the outbox row and holds the
@@ -18,9 +20,11 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,6 +46,13 @@ type Store struct {
 	now    func() time.Time
 	// relayID names this store's outbox relay (Drain) in outbox_relay.
 	relayID string
+
+	// sqlDB is db's pool, for History, which bypasses gorm; sqlErr says
+	// why there is none.
+	sqlDB  *sql.DB
+	sqlErr error
+	// pageText recycles History's *pageText buffers.
+	pageText sync.Pool
 }
 
 // New returns a store over db. now stamps membership and receipt changes;
@@ -50,7 +61,10 @@ func New(db *gorm.DB, encode Encoder, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, encode: encode, now: now, relayID: uuid.NewString()}
+	s := &Store{db: db, encode: encode, now: now, relayID: uuid.NewString()}
+	s.sqlDB, s.sqlErr = db.DB()
+	s.pageText.New = func() any { return &pageText{} }
+	return s
 }
 
 func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -81,8 +95,8 @@ func (s *Store) recordEvents(tx *gorm.DB, events ...domain.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	var sql strings.Builder
-	sql.WriteString("INSERT INTO outbox (event_id, room_id, type, payload, created_at) VALUES ")
+	var stmt strings.Builder
+	stmt.WriteString("INSERT INTO outbox (event_id, room_id, type, payload, created_at) VALUES ")
 	args := make([]any, 0, 5*len(events))
 	for i, e := range events {
 		data, err := s.encode(e)
@@ -90,12 +104,12 @@ func (s *Store) recordEvents(tx *gorm.DB, events ...domain.Event) error {
 			return fmt.Errorf("encode %s event: %w", e.Type, err)
 		}
 		if i > 0 {
-			sql.WriteString(", ")
+			stmt.WriteString(", ")
 		}
-		sql.WriteString("(?, ?, ?, ?::jsonb, ?)")
+		stmt.WriteString("(?, ?, ?, ?::jsonb, ?)")
 		args = append(args, e.ID, e.RoomID, string(e.Type), string(data), e.At)
 	}
-	return tx.Exec(sql.String(), args...).Error
+	return tx.Exec(stmt.String(), args...).Error
 }
 
 // isFKViolation tells a foreign key violation, translated by gorm or not.
