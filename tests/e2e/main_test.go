@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/chatforge/chat/tests/e2e/harness"
 )
@@ -108,6 +109,20 @@ func expectUnauthorized(t *testing.T, c *harness.Client, token, what string) {
 	t.Helper()
 	res := c.Do(http.MethodGet, "/api/user/profile", nil, token)
 	expect(t, res, http.StatusUnauthorized, what)
+}
+
+// expectUnauthorizedSoon is expectUnauthorized on another instance than the
+// one that revoked: the revocation reaches it with its pub/sub message (the
+// in-memory mirror, README "Operations"), so within milliseconds, not in the
+// same instant. It allows a second.
+func expectUnauthorizedSoon(t *testing.T, c *harness.Client, token, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if c.Do(http.MethodGet, "/api/user/profile", nil, token).Status == http.StatusUnauthorized {
+			return
+		}
+	}
+	expectUnauthorized(t, c, token, what)
 }
 
 // refresh rotates a refresh token and returns the answer.
