@@ -5,15 +5,24 @@
 #   3. modules/** imports no apps/**; apps/X imports no other apps/Y/**;
 #   4. modules/*/internal/domain and .../internal/app import no adapter library
 #      (gin, gorm, go-redis, asynq, melody): they speak through ports;
-#   5. github.com/olahol/melody is imported only under apps/gateway.
-# Test files count too. Prints one line per violation and exits 1 if any.
+#   5. github.com/olahol/melody is imported only under apps/gateway;
+#   6. no gorm Row() outside tests: with PrepareStmt a statement that fails to
+#      prepare makes Row().Scan panic; database.ScanRow returns the error.
+# Test files count too (except for 6). Prints one line per violation and exits 1 if any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+rows=0
+while IFS= read -r hit; do
+  printf 'archlint: %s: use database.ScanRow, not gorm Row()\n' "$hit"
+  rows=$((rows + 1))
+done < <(grep -rn --include='*.go' --exclude='*_test.go' '\.Row()' apps modules platform tests |
+  grep -Ev '^[^:]+:[0-9]+:[[:space:]]*//' | cut -d: -f1,2)
 
 mod=$(go list -m)
 # One line per package: "<path> <imports...>", test imports included.
 go list -e -f '{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... |
-awk -v mod="$mod/" '
+awk -v mod="$mod/" -v n="$rows" '
 function rel(p) { return substr(p, 1, length(mod)) == mod ? substr(p, length(mod) + 1) : "" }
 function under(p, dir) { return p == dir || index(p, dir "/") == 1 }
 function seg(p, n,   a) { split(p, a, "/"); return a[n] }

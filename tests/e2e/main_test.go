@@ -117,12 +117,9 @@ func expectUnauthorized(t *testing.T, c *harness.Client, token, what string) {
 // same instant. It allows a second.
 func expectUnauthorizedSoon(t *testing.T, c *harness.Client, token, what string) {
 	t.Helper()
-	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if c.Do(http.MethodGet, "/api/user/profile", nil, token).Status == http.StatusUnauthorized {
-			return
-		}
-	}
-	expectUnauthorized(t, c, token, what)
+	eventually(t, time.Second, what+": 401", func() bool {
+		return c.Do(http.MethodGet, "/api/user/profile", nil, token).Status == http.StatusUnauthorized
+	})
 }
 
 // refresh rotates a refresh token and returns the answer.

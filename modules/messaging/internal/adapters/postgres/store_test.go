@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -20,23 +18,12 @@ import (
 	"github.com/chatforge/chat/modules/messaging/internal/app"
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 	"github.com/chatforge/chat/modules/messaging/messagingtest"
-	"github.com/chatforge/chat/platform/config"
-	"github.com/chatforge/chat/platform/database"
 	"github.com/chatforge/chat/platform/testenv"
 )
 
 func open(t testing.TB, dsn string) *gorm.DB {
 	t.Helper()
-	db, err := database.Open(t.Context(), config.Postgres{URL: dsn, MaxOpenConns: 12, MaxIdleConns: 12}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	return db
+	return openPool(t, dsn, 12)
 }
 
 func newStore(db *gorm.DB) *postgres.Store {
