@@ -95,6 +95,10 @@ type Config struct {
 	// file the worker signs with.
 	VAPIDPublicKey string `env:"VAPID_PUBLIC_KEY"`
 	VAPIDKeyFile   string `env:"VAPID_KEY_FILE" envDefault:".dev/vapid.json"`
+	// AllowPrivateWebhooks admits push endpoints (and, later, webhook URLs)
+	// on loopback, private and other internal addresses: development and
+	// tests with a local push service only.
+	AllowPrivateWebhooks bool `env:"ALLOW_PRIVATE_WEBHOOKS" envDefault:"false"`
 }
 
 // production reports whether the api runs with APP_ENV=production.

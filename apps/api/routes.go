@@ -105,7 +105,8 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 		vapid = k.PublicKey
 	}
 	push, err := notify.New(notify.Deps{DB: d.db, Log: d.log, Now: time.Now, Config: notify.Config{
-		Push: notify.PushConfig{VAPIDPublicKey: vapid, AllowHTTPEndpoints: !cfg.production()},
+		Push: notify.PushConfig{VAPIDPublicKey: vapid, AllowHTTPEndpoints: !cfg.production(),
+			AllowPrivateEndpoints: cfg.AllowPrivateWebhooks},
 	}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("notify module: %w", err)

@@ -55,6 +55,10 @@ type Config struct {
 	PushCollapseWindow time.Duration `env:"PUSH_COLLAPSE_WINDOW" envDefault:"5s"`
 	PushTTL            time.Duration `env:"PUSH_TTL" envDefault:"6h"`
 	StreamPartitions   int           `env:"EVENT_STREAM_PARTITIONS" envDefault:"4"`
+	// AllowPrivateWebhooks lets pushes (and, later, webhooks) reach
+	// loopback, private and other internal addresses: development and tests
+	// with a local push service only.
+	AllowPrivateWebhooks bool `env:"ALLOW_PRIVATE_WEBHOOKS" envDefault:"false"`
 
 	HousekeepingInterval time.Duration `env:"HOUSEKEEPING_INTERVAL" envDefault:"15m"`
 	StreamRetention      time.Duration `env:"STREAM_RETENTION" envDefault:"72h"`

@@ -166,7 +166,8 @@ func pushConfig(cfg Config, log *slog.Logger) (notify.PushConfig, error) {
 	p := notify.PushConfig{
 		VAPIDPublicKey: cfg.VAPIDPublicKey, VAPIDPrivateKey: cfg.VAPIDPrivateKey, VAPIDSubject: cfg.VAPIDSubject,
 		RatePerMinute: cfg.PushRatePerMinute, CollapseWindow: cfg.PushCollapseWindow, TTL: cfg.PushTTL,
-		AllowHTTPEndpoints: !cfg.production(), Partitions: cfg.StreamPartitions, Consumer: cfg.ID,
+		AllowHTTPEndpoints: !cfg.production(), AllowPrivateEndpoints: cfg.AllowPrivateWebhooks,
+		Partitions: cfg.StreamPartitions, Consumer: cfg.ID,
 	}
 	if p.VAPIDPrivateKey == "" {
 		k, err := notify.LoadVAPIDKeys(cfg.vapidFile(), !cfg.production())

@@ -16,6 +16,7 @@ import (
 	"github.com/chatforge/chat/modules/notify/internal/ports/events"
 	"github.com/chatforge/chat/modules/notify/internal/ports/httpapi"
 	"github.com/chatforge/chat/modules/notify/internal/ports/tasks"
+	"github.com/chatforge/chat/platform/egress"
 	"github.com/chatforge/chat/platform/ratelimit"
 )
 
@@ -52,7 +53,7 @@ func newPushParts(d Deps, cfg Config, m *tasks.Metrics) (*pushParts, error) {
 	rooms := postgres.NewRooms(d.DB)
 	pusher := webpush.New(webpush.Config{
 		PublicKey: p.VAPIDPublicKey, PrivateKey: p.VAPIDPrivateKey, Subject: p.VAPIDSubject,
-		TTL: p.TTL, AllowPrivate: p.AllowHTTPEndpoints,
+		TTL: p.TTL, Guard: egress.New(p.egressPolicy(), nil),
 	})
 	limit := ratelimit.Limit{Rate: p.RatePerMinute, Period: time.Minute, Burst: p.RatePerMinute}
 	deliverer := app.NewDeliverer(pending, d.Online, userLimiter{d.Limiter, limit}, postgres.NewSubscriptions(d.DB),
@@ -96,7 +97,8 @@ func (u userLimiter) Allow(ctx context.Context, userID string) (bool, time.Durat
 type httpParts struct{ h *httpapi.Handler }
 
 func newHTTPParts(d Deps, cfg Config) *httpParts {
-	subs := app.NewSubscriptions(postgres.NewSubscriptions(d.DB), cfg.Push.AllowHTTPEndpoints, d.Now)
+	subs := app.NewSubscriptions(postgres.NewSubscriptions(d.DB), egress.New(cfg.Push.egressPolicy(), nil),
+		cfg.Push.AllowHTTPEndpoints, d.Now)
 	return &httpParts{h: httpapi.New(subs, cfg.Push.VAPIDPublicKey, d.Log)}
 }
 

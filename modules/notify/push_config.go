@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/chatforge/chat/platform/egress"
 )
 
 // PushConfig is the Web Push side. VAPID keys are base64url (RFC 8292):
@@ -25,6 +27,12 @@ type PushConfig struct {
 	// AllowHTTPEndpoints admits http:// subscription endpoints (local push
 	// services in development and tests); production wants https.
 	AllowHTTPEndpoints bool
+	// AllowPrivateEndpoints admits endpoints on loopback, private,
+	// link-local and other internal addresses (ALLOW_PRIVATE_WEBHOOKS, for
+	// local push services in development and tests). Off, such endpoints
+	// are refused at registration and never dialled by the worker;
+	// cloud metadata addresses are refused either way.
+	AllowPrivateEndpoints bool
 	// Partitions is the number of event streams chat:events:{p}
 	// (EVENT_STREAM_PARTITIONS), as the messaging module writes them.
 	Partitions int
@@ -54,6 +62,11 @@ func (p PushConfig) withDefaults() (PushConfig, error) {
 		return p, fmt.Errorf("VAPID subject (a mailto: or https: contact) is required with a private key")
 	}
 	return p, nil
+}
+
+// egressPolicy is what push endpoints may reach.
+func (p PushConfig) egressPolicy() egress.Policy {
+	return egress.Policy{AllowPrivate: p.AllowPrivateEndpoints, AllowHTTP: p.AllowHTTPEndpoints}
 }
 
 // sendsPush reports whether this process delivers pushes (it has the

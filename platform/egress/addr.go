@@ -71,15 +71,15 @@ var blocked = concat(
 	table(ClassDocumentation, "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
 		"2001:db8::/32", "3fff::/20"),
 	table(ClassReserved,
-		"192.0.0.0/24",    // IETF protocol assignments
-		"192.88.99.0/24",  // 6to4 relay anycast (deprecated)
-		"198.18.0.0/15",   // benchmarking
-		"240.0.0.0/4",     // future use
-		"::/8",            // IPv4-compatible and other reserved (mapped ones are unmapped first)
-		"64:ff9b:1::/48",  // local-use NAT64
-		"100::/64",        // discard-only
-		"2001::/23",       // IETF protocol assignments (Teredo, benchmarking, ORCHID)
-		"fec0::/10",       // site-local (deprecated)
+		"192.0.0.0/24",   // IETF protocol assignments
+		"192.88.99.0/24", // 6to4 relay anycast (deprecated)
+		"198.18.0.0/15",  // benchmarking
+		"240.0.0.0/4",    // future use
+		"::/8",           // IPv4-compatible and other reserved (mapped ones are unmapped first)
+		"64:ff9b:1::/48", // local-use NAT64
+		"100::/64",       // discard-only
+		"2001::/23",      // IETF protocol assignments (Teredo, benchmarking, ORCHID)
+		"fec0::/10",      // site-local (deprecated)
 	),
 )
 

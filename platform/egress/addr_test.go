@@ -61,7 +61,7 @@ func TestClassify(t *testing.T) {
 		{"::ffff:169.254.169.254", ClassMetadata},
 		{"::ffff:10.0.0.1", ClassPrivate},
 		{"::ffff:8.8.8.8", ""},
-		{"64:ff9b::7f00:1", ClassLoopback},   // NAT64 of 127.0.0.1
+		{"64:ff9b::7f00:1", ClassLoopback},    // NAT64 of 127.0.0.1
 		{"64:ff9b::a9fe:a9fe", ClassMetadata}, // NAT64 of 169.254.169.254
 		{"64:ff9b::808:808", ""},              // NAT64 of 8.8.8.8
 		{"2002:0a00:0001::1", ClassPrivate},   // 6to4 of 10.0.0.1

@@ -45,9 +45,11 @@ func TestWorkerPush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := harness.NewStack(t, harness.Options{Env: map[string]string{"VAPID_PUBLIC_KEY": pub}})
+	// The test push service listens on 127.0.0.1: private targets allowed.
+	s := harness.NewStack(t, harness.Options{Env: map[string]string{"VAPID_PUBLIC_KEY": pub, "ALLOW_PRIVATE_WEBHOOKS": "true"}})
 	ps := newPushService(t)
 	startWorker(t, s, "worker-push", map[string]string{
+		"ALLOW_PRIVATE_WEBHOOKS": "true",
 		"SMTP_ADDR":        harness.FreeAddr(t), // no mail server: the sign-up mails just wait
 		"VAPID_PUBLIC_KEY": pub, "VAPID_PRIVATE_KEY": priv, "VAPID_SUBJECT": "mailto:ops@chatforge.test",
 		"PUSH_COLLAPSE_WINDOW": "1s", "PUSH_RATE_PER_MINUTE": "3",

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,16 +25,24 @@ type SubscriptionRepo interface {
 	Delete(ctx context.Context, userID, id string) error
 }
 
+// EndpointChecker refuses endpoints the worker must not connect to
+// (internal addresses: the endpoint is user input, and the worker would
+// otherwise POST into the internal network on the user's behalf).
+type EndpointChecker interface {
+	CheckURL(ctx context.Context, raw string) error
+}
+
 // Subscriptions are the push-subscription use cases behind the REST API.
 type Subscriptions struct {
 	repo      SubscriptionRepo
+	endpoints EndpointChecker
 	allowHTTP bool
 	now       func() time.Time
 }
 
 // NewSubscriptions wires them; allowHTTP admits http:// endpoints.
-func NewSubscriptions(r SubscriptionRepo, allowHTTP bool, now func() time.Time) *Subscriptions {
-	return &Subscriptions{repo: r, allowHTTP: allowHTTP, now: now}
+func NewSubscriptions(r SubscriptionRepo, endpoints EndpointChecker, allowHTTP bool, now func() time.Time) *Subscriptions {
+	return &Subscriptions{repo: r, endpoints: endpoints, allowHTTP: allowHTTP, now: now}
 }
 
 // Register validates and stores a device's subscription for userID, bound
@@ -42,6 +51,10 @@ func (s *Subscriptions) Register(ctx context.Context, userID, sessionID, endpoin
 	sub, err := domain.NewSubscription(uuid.NewString(), userID, sessionID, endpoint, p256dh, auth, userAgent, s.allowHTTP, s.now().UTC())
 	if err != nil {
 		return domain.Subscription{}, err
+	}
+	// After the shape checks: only a well-formed URL costs a DNS lookup.
+	if err := s.endpoints.CheckURL(ctx, sub.Endpoint); err != nil {
+		return domain.Subscription{}, fmt.Errorf("push endpoint: %w", err)
 	}
 	return s.repo.Upsert(ctx, sub)
 }

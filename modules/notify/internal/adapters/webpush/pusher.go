@@ -11,13 +11,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"syscall"
 	"time"
 
 	wp "github.com/SherClockHolmes/webpush-go"
 
 	"github.com/chatforge/chat/modules/notify/internal/app"
 	"github.com/chatforge/chat/modules/notify/internal/domain"
+	"github.com/chatforge/chat/platform/egress"
 )
 
 // Config is the VAPID identity and delivery options.
@@ -25,11 +25,11 @@ type Config struct {
 	PublicKey, PrivateKey string
 	Subject               string // contact, "mailto:" stripped (the library adds it)
 	TTL                   time.Duration
-	// AllowPrivate lets endpoints resolve to loopback or private addresses
-	// (local push services in development and tests). Off in production:
-	// the endpoint is user input, and the worker must not be a proxy into
-	// the internal network.
-	AllowPrivate bool
+	// Guard decides which endpoints may be dialled. The endpoint is user
+	// input: the worker must not be a proxy into the internal network, and
+	// the guard checks every address at dial time, so a stored endpoint
+	// that resolves (or rebinds) to an internal address is never reached.
+	Guard *egress.Guard
 }
 
 // Pusher implements app.Pusher. Safe for concurrent use.
@@ -40,28 +40,13 @@ type Pusher struct {
 
 var _ app.Pusher = (*Pusher)(nil)
 
-// New returns a Pusher.
+// New returns a Pusher; cfg.Guard nil is the strictest guard (public https
+// endpoints only).
 func New(cfg Config) *Pusher {
-	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-		if cfg.AllowPrivate {
-			return nil
-		}
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return err
-		}
-		ip := net.ParseIP(host)
-		if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() || ip.IsMulticast() {
-			return fmt.Errorf("push endpoint address %s is not public", host)
-		}
-		return nil
-	}}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = dialer.DialContext
-	tr.Proxy = nil
-	return &Pusher{cfg: cfg, client: &http.Client{Transport: tr, Timeout: 15 * time.Second,
-		// A push service answers; it does not redirect.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if cfg.Guard == nil {
+		cfg.Guard = egress.New(egress.Policy{}, nil)
+	}
+	return &Pusher{cfg: cfg, client: cfg.Guard.Client(egress.ClientOptions{DialTimeout: 5 * time.Second, Timeout: 15 * time.Second})}
 }
 
 // Push implements app.Pusher.
@@ -72,13 +57,22 @@ func (p *Pusher) Push(ctx context.Context, s domain.Subscription, payload []byte
 			HTTPClient: p.client, Subscriber: p.cfg.Subject, Topic: topic, Urgency: wp.UrgencyNormal,
 			TTL: int(p.cfg.TTL.Seconds()), VAPIDPublicKey: p.cfg.PublicKey, VAPIDPrivateKey: p.cfg.PrivateKey,
 		})
+	var ne net.Error
+	transient := errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		err = ue.Err // its message holds the endpoint's path: the subscription's secret
+	}
+	if errors.Is(err, egress.ErrRefused) {
+		// The endpoint leads somewhere the worker must not go, and will on
+		// every try: the subscription is dropped like one the push service
+		// says is gone, not retried.
+		return fmt.Errorf("push %s: %w: %w", host(s.Endpoint), err, domain.ErrGone)
+	}
 	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+		if transient {
 			return fmt.Errorf("push %s: %w", host(s.Endpoint), err)
 		}
-		// Bad keys in a stored subscription, a refused address: retrying
-		// will not help.
+		// Bad keys in a stored subscription: retrying will not help.
 		return fmt.Errorf("push %s: %v: %w", host(s.Endpoint), err, domain.ErrPermanent)
 	}
 	defer res.Body.Close()

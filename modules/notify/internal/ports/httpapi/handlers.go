@@ -7,6 +7,7 @@ package httpapi
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/chatforge/chat/modules/notify/internal/app"
 	"github.com/chatforge/chat/modules/notify/internal/domain"
 	"github.com/chatforge/chat/platform/authn"
+	"github.com/chatforge/chat/platform/egress"
 	"github.com/chatforge/chat/platform/web"
 )
 
@@ -141,6 +143,22 @@ func (h *Handler) fail(c *gin.Context, err error) {
 	case errors.As(err, &fe):
 		web.WriteProblem(c, http.StatusUnprocessableEntity, "invalid push subscription",
 			web.FieldError{Field: fe.Field, Message: fe.Message})
+	case errors.Is(err, egress.ErrRefused):
+		// Not a malformed subscription but a destination the server will not
+		// reach: 400, with the reason (the class of address, never the path).
+		var re *egress.RefusedError
+		msg := "must not lead to an internal address"
+		if errors.As(err, &re) {
+			msg = "refused: " + re.Reason
+		}
+		web.WriteProblem(c, http.StatusBadRequest, "endpoint "+msg, web.FieldError{Field: "endpoint", Message: msg})
+	case errors.Is(err, egress.ErrUnresolvable):
+		web.WriteProblem(c, http.StatusBadRequest, "endpoint host does not resolve",
+			web.FieldError{Field: "endpoint", Message: "host does not resolve"})
+	case isDNSFailure(err):
+		h.log.WarnContext(c.Request.Context(), "push subscriptions: cannot resolve endpoint", "err", err)
+		c.Header("Retry-After", "5")
+		web.WriteProblem(c, http.StatusServiceUnavailable, "cannot check the endpoint now; try again shortly")
 	case errors.Is(err, domain.ErrNotFound):
 		web.WriteProblem(c, http.StatusNotFound, "no such push subscription")
 	case web.ClientGone(c):
@@ -152,4 +170,11 @@ func (h *Handler) fail(c *gin.Context, err error) {
 		h.log.ErrorContext(c.Request.Context(), "push subscriptions", "err", err)
 		web.WriteProblem(c, http.StatusInternalServerError, "")
 	}
+}
+
+// isDNSFailure: the resolver failed for a reason other than "no such host"
+// (timeout, server failure): a dependency outage, not the client's fault.
+func isDNSFailure(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && !dnsErr.IsNotFound
 }
