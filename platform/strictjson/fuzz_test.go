@@ -122,7 +122,9 @@ func FuzzCheckFields(f *testing.F) {
 	f.Add([]byte(`{"roomId":"x","content":"y"}`))
 	f.Add([]byte(`{"roomId":"x","extra":1}`))
 	f.Add([]byte(`{"\u0065xtra":{"roomId":1}}`))
-	known := func(k []byte) bool { return bytes.EqualFold(k, []byte("roomId")) || bytes.EqualFold(k, []byte("content")) }
+	known := func(k []byte) bool {
+		return bytes.EqualFold(k, []byte("roomId")) || bytes.EqualFold(k, []byte("content"))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		err := CheckFields(data, known)
 		var e *Error

@@ -50,8 +50,8 @@ func TestWorkerPush(t *testing.T) {
 	ps := newPushService(t)
 	startWorker(t, s, "worker-push", map[string]string{
 		"ALLOW_PRIVATE_WEBHOOKS": "true",
-		"SMTP_ADDR":        harness.FreeAddr(t), // no mail server: the sign-up mails just wait
-		"VAPID_PUBLIC_KEY": pub, "VAPID_PRIVATE_KEY": priv, "VAPID_SUBJECT": "mailto:ops@chatforge.test",
+		"SMTP_ADDR":              harness.FreeAddr(t), // no mail server: the sign-up mails just wait
+		"VAPID_PUBLIC_KEY":       pub, "VAPID_PRIVATE_KEY": priv, "VAPID_SUBJECT": "mailto:ops@chatforge.test",
 		"PUSH_COLLAPSE_WINDOW": "1s", "PUSH_RATE_PER_MINUTE": "3",
 	})
 
