@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
+
+	"github.com/chatforge/chat/platform/strictjson"
 )
 
 // Bind decodes the JSON request body into dst (a pointer to a struct) and
@@ -21,38 +24,56 @@ import (
 //
 //	415 the Content-Type is not application/json
 //	400 the body is empty, malformed, has a field of the wrong type, a field
-//	    dst does not declare, or more than one JSON value
+//	    dst does not declare, more than one JSON value, a string that is not
+//	    valid UTF-8 or holds a lone UTF-16 surrogate escape (\ud800), or a
+//	    key twice in one object
 //	413 the body exceeds the BodyLimit
 //	422 validation failed: one FieldError per invalid field, named by its
 //	    JSON name
 //
 // Unknown fields are refused rather than ignored so that a client's typo
 // ("dispayName") fails loudly instead of silently dropping the value. Field
-// names match case-insensitively, as encoding/json does.
+// names match case-insensitively, as encoding/json does. Bad strings and
+// repeated keys are refused rather than repaired (U+FFFD) or resolved (the
+// last wins) by encoding/json: content is stored exactly as sent, or not
+// at all (strictjson).
 func Bind(c *gin.Context, dst any) bool {
 	if mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type")); err != nil || mt != "application/json" {
 		WriteProblem(c, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return false
 	}
-	body := &readTracker{r: c.Request.Body}
-	if body.r == nil {
-		body.r = http.NoBody
+	body := c.Request.Body
+	if body == nil {
+		body = http.NoBody
 	}
-
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		decodeProblem(c, err, body.err)
-		return false
-	}
-	// Exactly one value: "{...} {...}" or "{...}x" is a client bug worth
-	// reporting, not something to guess about.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	// Read whole (BodyLimit bounds it; the decoder would buffer the value
+	// anyway) so that the raw bytes can be checked before decoding.
+	raw, err := io.ReadAll(body)
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			WriteProblem(c, http.StatusRequestEntityTooLarge, tooLarge(tooBig.Limit))
 			return false
 		}
+		// Typically the client went away mid-body.
+		_ = c.Error(err)
+		WriteProblem(c, http.StatusBadRequest, "cannot read request body")
+		return false
+	}
+	if err := strictjson.Check(raw); err != nil {
+		WriteProblem(c, http.StatusBadRequest, "request body: "+err.Error())
+		return false
+	}
+
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		decodeProblem(c, err)
+		return false
+	}
+	// Exactly one value: "{...} {...}" or "{...}x" is a client bug worth
+	// reporting, not something to guess about.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		WriteProblem(c, http.StatusBadRequest, "request body must contain a single JSON value")
 		return false
 	}
@@ -64,35 +85,16 @@ func Bind(c *gin.Context, dst any) bool {
 	return true
 }
 
-// readTracker remembers the body's read error, so that a failed read (client
-// gone, limit hit) is told apart from a value the decoder rejected.
-type readTracker struct {
-	r   io.Reader
-	err error
-}
-
-func (t *readTracker) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if err != nil && err != io.EOF {
-		t.err = err
-	}
-	return n, err
-}
-
-// decodeProblem answers a json.Decoder error with the most precise problem;
-// readErr is the body's read error, if any.
-func decodeProblem(c *gin.Context, err, readErr error) {
+// decodeProblem answers a json.Decoder error with the most precise problem.
+func decodeProblem(c *gin.Context, err error) {
 	var (
 		syntax  *json.SyntaxError
 		typ     *json.UnmarshalTypeError
-		tooBig  *http.MaxBytesError
 		invalid *json.InvalidUnmarshalError
 	)
 	switch {
 	case errors.Is(err, io.EOF):
 		WriteProblem(c, http.StatusBadRequest, "request body is required")
-	case errors.As(err, &tooBig):
-		WriteProblem(c, http.StatusRequestEntityTooLarge, tooLarge(tooBig.Limit))
 	case errors.As(err, &syntax):
 		WriteProblem(c, http.StatusBadRequest,
 			// Offset counts the bytes read, the offending one included, so it
@@ -115,10 +117,6 @@ func decodeProblem(c *gin.Context, err, readErr error) {
 			FieldError{Field: name, Message: "is not a known field"})
 	case errors.As(err, &invalid):
 		panic(fmt.Sprintf("web.Bind: %v", err)) // dst is not a pointer: a bug
-	case readErr != nil:
-		// Typically the client went away mid-body.
-		_ = c.Error(err)
-		WriteProblem(c, http.StatusBadRequest, "cannot read request body")
 	default:
 		// A field's own UnmarshalJSON/UnmarshalText refused the value (a bad
 		// time or UUID); encoding/json does not say which field it was.

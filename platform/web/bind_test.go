@@ -108,6 +108,21 @@ func TestBind(t *testing.T) {
 				{Field: "displayName", Message: "is required"},
 			}},
 		{name: "null body", body: `null`, wantStatus: 422},
+		// encoding/json would store U+FFFD or keep the last value: refused.
+		{name: "invalid UTF-8", body: "{\"email\":\"a@example.com\",\"password\":\"longenough\",\"displayName\":\"A\xffn\"}",
+			wantStatus: 400, wantDetail: "request body: a string is not valid UTF-8 (at byte 66)"},
+		{name: "lone surrogate", body: `{"email":"a@example.com","password":"longenough","displayName":"A\ud800"}`,
+			wantStatus: 400, wantDetail: `request body: a string has a lone UTF-16 surrogate \ud800`},
+		{name: "lone low surrogate", body: `{"email":"a@example.com","password":"longenough","displayName":"\udfff"}`,
+			wantStatus: 400, wantDetail: `lone UTF-16 surrogate \udfff`},
+		{name: "surrogate pair accepted", body: `{"email":"a@example.com","password":"longenough","displayName":"\ud83c\udf89"}`,
+			wantStatus: 200},
+		{name: "duplicate key", body: `{"email":"a@example.com","password":"longenough","displayName":"Ann","displayName":"Bob"}`,
+			wantStatus: 400, wantDetail: `request body: duplicate key "displayName" (at byte 70)`},
+		{name: "duplicate key differing in case", body: `{"email":"a@example.com","password":"longenough","displayName":"Ann","DISPLAYNAME":"Bob"}`,
+			wantStatus: 400, wantDetail: `duplicate key "DISPLAYNAME"`},
+		{name: "duplicate nested key", body: `{"email":"a@example.com","password":"longenough","displayName":"Ann","address":{"city":"x","city":"y"}}`,
+			wantStatus: 400, wantDetail: `duplicate key "city"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
