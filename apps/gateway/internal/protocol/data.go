@@ -1,11 +1,14 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/chatforge/chat/platform/strictjson"
 )
 
 // GlobalRoomID is the room every user is in; send-message and typing
@@ -51,7 +54,44 @@ type roomData struct {
 	Seq         *int64  `json:"seq"`
 }
 
-func decodeData(data json.RawMessage) (roomData, *Error) {
+// The fields each event's data may carry; anything else is refused, as
+// REST refuses unknown fields (a typo such as "conent" must not be
+// silently dropped).
+type fields uint8
+
+const (
+	fRoomID fields = 1 << iota
+	fLastSeq
+	fContent
+	fClientMsgID
+	fSeq
+)
+
+// knows reports whether key (as written, unescaped) names one of f's
+// fields; like encoding/json, it ignores case.
+func (f fields) knows(key []byte) bool {
+	for _, n := range [...]struct {
+		bit  fields
+		name string
+	}{{fRoomID, "roomId"}, {fLastSeq, "lastSeq"}, {fContent, "content"}, {fClientMsgID, "clientMsgId"}, {fSeq, "seq"}} {
+		if f&n.bit != 0 && len(key) == len(n.name) && bytes.EqualFold(key, []byte(n.name)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Each event's field check, made once: a method value built per call would
+// be one more allocation per frame.
+var (
+	joinRoomFields    = (fRoomID | fLastSeq).knows
+	leaveRoomFields   = fRoomID.knows
+	sendMessageFields = (fRoomID | fContent | fClientMsgID).knows
+	typingFields      = fRoomID.knows
+	markReadFields    = (fRoomID | fSeq).knows
+)
+
+func decodeData(data json.RawMessage, known func(key []byte) bool) (roomData, *Error) {
 	var d roomData
 	if len(data) == 0 || isNull(data) {
 		return d, nil
@@ -66,6 +106,15 @@ func decodeData(data json.RawMessage) (roomData, *Error) {
 			return d, badRequest("data." + te.Field + " must be " + want)
 		}
 		return d, badRequest("data must be an object")
+	}
+	// Also run when data came in a frame Decode checked: the decoders are
+	// called on data from other envelopes too (Socket.IO).
+	if err := strictjson.CheckFields(data, known); err != nil {
+		var e *strictjson.Error
+		if errors.As(err, &e) && e.Kind == strictjson.UnknownField {
+			return d, badRequest("data." + e.Key + " is not a field of this event")
+		}
+		return d, badRequest("data refused: " + strictReason(err))
 	}
 	return d, nil
 }
@@ -104,7 +153,7 @@ func isLowerCanonical(s string) bool {
 
 // DecodeJoinRoom decodes and validates join-room data.
 func DecodeJoinRoom(data json.RawMessage) (JoinRoom, *Error) {
-	d, perr := decodeData(data)
+	d, perr := decodeData(data, joinRoomFields)
 	if perr != nil {
 		return JoinRoom{}, perr
 	}
@@ -120,7 +169,7 @@ func DecodeJoinRoom(data json.RawMessage) (JoinRoom, *Error) {
 
 // DecodeLeaveRoom decodes and validates leave-room data.
 func DecodeLeaveRoom(data json.RawMessage) (LeaveRoom, *Error) {
-	d, perr := decodeData(data)
+	d, perr := decodeData(data, leaveRoomFields)
 	if perr != nil {
 		return LeaveRoom{}, perr
 	}
@@ -132,7 +181,7 @@ func DecodeLeaveRoom(data json.RawMessage) (LeaveRoom, *Error) {
 // beyond "present and not empty" (length, characters) are the messaging
 // module's; its verdict comes back as bad_request.
 func DecodeSendMessage(data json.RawMessage) (SendMessage, *Error) {
-	d, perr := decodeData(data)
+	d, perr := decodeData(data, sendMessageFields)
 	if perr != nil {
 		return SendMessage{}, perr
 	}
@@ -156,7 +205,7 @@ func DecodeSendMessage(data json.RawMessage) (SendMessage, *Error) {
 
 // DecodeTyping decodes and validates typing-start/typing-stop data.
 func DecodeTyping(data json.RawMessage) (Typing, *Error) {
-	d, perr := decodeData(data)
+	d, perr := decodeData(data, typingFields)
 	if perr != nil {
 		return Typing{}, perr
 	}
@@ -166,7 +215,7 @@ func DecodeTyping(data json.RawMessage) (Typing, *Error) {
 
 // DecodeMarkRead decodes and validates mark-read data.
 func DecodeMarkRead(data json.RawMessage) (MarkRead, *Error) {
-	d, perr := decodeData(data)
+	d, perr := decodeData(data, markReadFields)
 	if perr != nil {
 		return MarkRead{}, perr
 	}

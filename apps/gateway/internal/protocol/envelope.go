@@ -8,6 +8,8 @@ package protocol
 import (
 	"encoding/json"
 	"errors"
+
+	"github.com/chatforge/chat/platform/strictjson"
 )
 
 // Client -> server events.
@@ -68,6 +70,15 @@ func Decode(frame []byte) (Envelope, *Error) {
 			return env, badRequest("ref is longer than 64 bytes")
 		}
 	}
+	// encoding/json repaired bad strings (U+FFFD) and resolved repeated
+	// keys (the last wins) above; the client must hear about both instead.
+	// The ref is echoed only if it is clean itself.
+	if err := strictjson.Check(frame); err != nil {
+		if strictjson.Check(env.Ref) != nil {
+			env.Ref = nil
+		}
+		return Envelope{Ref: env.Ref}, badRequest("frame refused: " + strictReason(err))
+	}
 	if env.Event == "" {
 		return env, badRequest("event is required")
 	}
@@ -90,6 +101,15 @@ func KnownEvent(event string) bool {
 }
 
 func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+
+// strictReason is a strictjson refusal for an error frame: what and where.
+func strictReason(err error) string {
+	var e *strictjson.Error
+	if errors.As(err, &e) {
+		return e.Error()
+	}
+	return err.Error()
+}
 
 // quoteShort quotes s for an error message, cut to 32 bytes so an attacker
 // cannot make the gateway echo large strings.
