@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Policy is what a Guard lets through.
@@ -49,6 +50,9 @@ func (e *RefusedError) Error() string {
 
 // Is makes errors.Is(err, ErrRefused) hold.
 func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+
+// lookupTimeout bounds CheckURL's name resolution.
+const lookupTimeout = 5 * time.Second
 
 // Resolver looks host names up; *net.Resolver is one.
 type Resolver interface {
@@ -109,6 +113,9 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) error {
 		// RFC 6761: never sent to DNS; always loopback.
 		return g.CheckAddr(host, netip.IPv6Loopback())
 	}
+	// A slow resolver must not hold the caller (a REST request) for long.
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
 	addrs, err := g.resolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		var dnsErr *net.DNSError
