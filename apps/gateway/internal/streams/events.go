@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/chatforge/chat/modules/messaging"
+	"github.com/chatforge/chat/modules/messaging/wire"
 )
 
 // Entry is one event of an event stream, undecoded: the gateway forwards a
@@ -47,7 +47,7 @@ type EventReader struct {
 // NewEventReader returns a reader of the partitions' streams calling handle
 // for each entry, from one goroutine.
 func NewEventReader(rdb *redis.Client, partitions int, handle func(Entry), log *slog.Logger) *EventReader {
-	return &EventReader{rdb: rdb, log: log, streams: messaging.StreamKeys(partitions), handle: handle}
+	return &EventReader{rdb: rdb, log: log, streams: wire.StreamKeys(partitions), handle: handle}
 }
 
 // Ready reports whether the reader is connected and reading.

@@ -1,4 +1,4 @@
-package streamcmd
+package wire
 
 import (
 	"encoding/json"
@@ -8,8 +8,7 @@ import (
 )
 
 // Stream names and limits shared by the gateway (producer) and the api
-// (consumer). The root package re-exports them; they are defined here so this
-// package does not import the root package (which imports this one).
+// (consumer).
 const (
 	// CommandStream is the stream every gateway appends client commands to.
 	CommandStream = "chat:commands"
@@ -70,7 +69,7 @@ func ParseCommand(values map[string]any) (Command, error) {
 		Data:      json.RawMessage(str(values["data"])),
 	}
 	if c.Type == "" || c.UserID == "" || c.Reply == "" || c.Ref == "" {
-		return c, errors.New("streamcmd: command lacks type, user, reply or ref")
+		return c, errors.New("wire: command lacks type, user, reply or ref")
 	}
 	return c, nil
 }
@@ -96,7 +95,7 @@ func (r Reply) Values() []any {
 func ParseReply(values map[string]any) (Reply, error) {
 	r := Reply{Ref: str(values["ref"]), OK: str(values["ok"]) == "1", Data: json.RawMessage(str(values["data"]))}
 	if r.Ref == "" {
-		return r, errors.New("streamcmd: reply lacks ref")
+		return r, errors.New("wire: reply lacks ref")
 	}
 	return r, nil
 }
