@@ -121,6 +121,8 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 			ClaimMinIdle:  cfg.CommandClaimMinIdle,
 			ClaimInterval: cfg.CommandClaimInterval,
 			MaxAge:        cfg.CommandMaxAge,
+			ShedAfter:     cfg.CommandShedAfter,
+			MaxRelayLag:   cfg.CommandMaxRelayLag,
 		})
 	}
 	return r, []runner{chat.RunRelay, commands}, nil

@@ -33,6 +33,7 @@ type Deps struct {
 type Module struct {
 	app   *app.App
 	relay *app.Relay
+	store *postgres.Store
 	log   *slog.Logger
 	cfg   Config
 }
@@ -60,7 +61,7 @@ func New(d Deps) (*Module, error) {
 	partitions := cfg.StreamPartitions
 	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen)
 	relay := a.Relay(store, pub, app.RelayOptions{Batch: cfg.RelayBatch, Log: d.Log})
-	return &Module{app: a, relay: relay, log: d.Log, cfg: cfg}, nil
+	return &Module{app: a, relay: relay, store: store, log: d.Log, cfg: cfg}, nil
 }
 
 // Routes mounts the REST API on r under /api/chat (rooms, members,

@@ -122,3 +122,20 @@ func TestRelayMakesProgressPastStatementTimeouts(t *testing.T) {
 		}
 	}
 }
+
+// OutboxLag is the age of the oldest pending record, 0 with none.
+func TestOutboxLag(t *testing.T) {
+	db := open(t, testenv.Postgres(t, migrations.FS))
+	s := newStore(db)
+	if lag, err := s.OutboxLag(t.Context()); err != nil || lag != 0 {
+		t.Fatalf("lag of an empty outbox = %v, %v; want 0", lag, err)
+	}
+	if err := db.Exec(`INSERT INTO outbox (event_id, room_id, type, payload, created_at)
+		VALUES (gen_random_uuid(), gen_random_uuid(), 'message.created', '{}', now() - interval '10 seconds'),
+		       (gen_random_uuid(), gen_random_uuid(), 'message.created', '{}', now())`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if lag, err := s.OutboxLag(t.Context()); err != nil || lag < 9*time.Second || lag > time.Minute {
+		t.Fatalf("lag = %v, %v; want about 10s", lag, err)
+	}
+}
