@@ -72,6 +72,8 @@ func (m *Module) RunCommands(ctx context.Context, rdb *redis.Client, o CommandOp
 		Consumer: o.Consumer, Workers: o.Workers, SendSlots: o.SendSlots, MaxInFlight: o.MaxInFlight, ClaimMinIdle: o.ClaimMinIdle,
 		ClaimInterval: o.ClaimInterval, MaxAge: o.MaxAge, ShedAfter: o.ShedAfter,
 		RelayLag: m.store.OutboxLag, MaxRelayLag: o.MaxRelayLag, Log: m.log,
+		ObserveWait:  func(typ CommandType, d time.Duration) { m.hops.observeWait(string(typ), d) },
+		ObserveStore: m.hops.observeStore,
 	})
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -46,13 +47,17 @@ type Command struct {
 	Reply     string          // the stream to XADD the reply to
 	Ref       string          // the gateway's correlation id, echoed in the reply
 	Data      json.RawMessage // the command's data (SendMessageData, ...)
+	// SentAt is when the gateway appended it (its clock, microseconds on
+	// the wire as field "sent"); zero when absent. The api measures the
+	// command's wait with it (the entry id has milliseconds only).
+	SentAt time.Time
 }
 
 // Values is the field list for XADD.
 func (c Command) Values() []any {
 	return []any{
 		"id", c.ID, "type", string(c.Type), "user", c.UserID, "session", c.SessionID,
-		"reply", c.Reply, "ref", c.Ref, "data", []byte(c.Data),
+		"reply", c.Reply, "ref", c.Ref, "data", []byte(c.Data), "sent", micros(c.SentAt),
 	}
 }
 
@@ -67,6 +72,7 @@ func ParseCommand(values map[string]any) (Command, error) {
 		Reply:     str(values["reply"]),
 		Ref:       str(values["ref"]),
 		Data:      json.RawMessage(str(values["data"])),
+		SentAt:    ParseMicros(str(values["sent"])),
 	}
 	if c.Type == "" || c.UserID == "" || c.Reply == "" || c.Ref == "" {
 		return c, errors.New("wire: command lacks type, user, reply or ref")
@@ -182,6 +188,25 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// micros encodes a time as decimal Unix microseconds ("" for zero).
+func micros(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(t.UnixMicro(), 10)
+}
+
+// ParseMicros decodes a timestamp field of the streams (decimal Unix
+// microseconds: a command's "sent", an event's "at"); anything else is the
+// zero time.
+func ParseMicros(s string) time.Time {
+	us, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || us <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us)
+}
 
 // str converts a stream field value (go-redis gives strings) to a string.
 func str(v any) string {

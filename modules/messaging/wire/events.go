@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"time"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 )
@@ -31,6 +32,16 @@ const (
 	ActionAdded   = string(domain.ActionAdded)   // By added the user
 	ActionRemoved = string(domain.ActionRemoved) // By removed the user
 )
+
+// EventValues is the field list for XADD of an event entry. recordedAt
+// may be zero (the field is then left out).
+func EventValues(eventID, typ, roomID string, data []byte, recordedAt time.Time) []any {
+	v := []any{"id", eventID, "type", typ, "room", roomID, "data", data}
+	if !recordedAt.IsZero() {
+		v = append(v, "at", micros(recordedAt))
+	}
+	return v
+}
 
 // Partition returns the stream partition of a room: FNV-1a (32 bit) of the
 // room id in canonical lower-case form, modulo partitions.
@@ -76,6 +87,10 @@ type MembershipChange struct {
 // Event is a decoded stream entry. Exactly one of Message, Receipt and
 // Membership is set, matching Type.
 type Event struct {
+	// RecordedAt is when the change was recorded in its transaction (the
+	// api's clock; field "at", Unix microseconds), zero when absent: the
+	// gateway measures the event's way to it from there.
+	RecordedAt time.Time
 	ID         string
 	Type       string
 	RoomID     string
@@ -87,7 +102,8 @@ type Event struct {
 // DecodeEvent decodes the fields of a stream entry (redis.XMessage.Values).
 // An unknown type is an error: skip the entry, do not stop the consumer.
 func DecodeEvent(values map[string]any) (Event, error) {
-	e := Event{ID: str(values["id"]), Type: str(values["type"]), RoomID: str(values["room"])}
+	e := Event{ID: str(values["id"]), Type: str(values["type"]), RoomID: str(values["room"]),
+		RecordedAt: ParseMicros(str(values["at"]))}
 	data := []byte(str(values["data"]))
 	if e.ID == "" || e.RoomID == "" || len(data) == 0 {
 		return Event{}, errors.New("messaging: event entry lacks id, room or data")

@@ -63,3 +63,23 @@ func TestDecodeMessageEvent(t *testing.T) {
 		t.Fatal("RoomStream is not the key of the room's partition")
 	}
 }
+
+// The timestamps of the hops travel in microseconds: a command's send time,
+// an event's recording time. Entries without them decode with zero times.
+func TestTimestampsRoundTrip(t *testing.T) {
+	t.Parallel()
+	at := time.UnixMicro(1_780_000_000_123_456)
+	c := wire.Command{Type: wire.CmdMarkRead, UserID: "u", Reply: "r", Ref: "1", SentAt: at}
+	got, err := wire.ParseCommand(values(c.Values()))
+	if err != nil || !got.SentAt.Equal(at) {
+		t.Fatalf("SentAt = %v, %v; want %v", got.SentAt, err, at)
+	}
+	e, err := wire.DecodeEvent(values(wire.EventValues("e", wire.EventReceiptUpdated, "r", []byte(`{"seq":1}`), at)))
+	if err != nil || !e.RecordedAt.Equal(at) {
+		t.Fatalf("RecordedAt = %v, %v; want %v", e.RecordedAt, err, at)
+	}
+	e, err = wire.DecodeEvent(values(wire.EventValues("e", wire.EventReceiptUpdated, "r", []byte(`{"seq":1}`), time.Time{})))
+	if err != nil || !e.RecordedAt.IsZero() {
+		t.Fatalf("RecordedAt without the field = %v, %v; want zero", e.RecordedAt, err)
+	}
+}

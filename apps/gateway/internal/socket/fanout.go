@@ -18,6 +18,9 @@ func (g *Gateway) onEvent(e streams.Entry) {
 	}
 	switch e.Type {
 	case wire.EventMessageCreated:
+		if !e.At.IsZero() {
+			g.Metrics.EventAge.Observe(time.Since(e.At).Seconds())
+		}
 		// The data is the message in its wire shape: forwarded as is, only
 		// its seq is read (the per-connection duplicate filter).
 		var m struct {

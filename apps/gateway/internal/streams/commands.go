@@ -98,7 +98,7 @@ func (c *Commander) Do(ctx context.Context, typ wire.CommandType, userID, sessio
 
 	cmd := wire.Command{
 		ID: uuid.NewString(), Type: typ, UserID: userID, SessionID: sessionID,
-		Reply: c.reply, Ref: ref, Data: raw,
+		Reply: c.reply, Ref: ref, Data: raw, SentAt: time.Now(),
 	}
 	if err := c.appendCommand(ctx, cmd.Values()); err != nil {
 		return wire.Reply{}, fmt.Errorf("streams: append command: %w", err)

@@ -50,6 +50,9 @@ type RelayOptions struct {
 	MaxIdle    time.Duration // idle polls back off to this; 200ms
 	MaxBackoff time.Duration // retry delay cap after errors; 2s
 	Log        *slog.Logger
+	// ObservePublish, when set, is told for each published record how long
+	// ago its change was recorded (Record.At).
+	ObservePublish func(time.Duration)
 }
 
 // Relay moves outbox records to the streams. Several processes may run one:
@@ -145,6 +148,14 @@ func (r *Relay) drain(ctx context.Context, batch int) (int, error) {
 		}
 		err := r.pub.Publish(ctx, recs)
 		published = err == nil
+		if published && r.o.ObservePublish != nil {
+			now := r.now()
+			for _, rec := range recs {
+				if !rec.At.IsZero() {
+					r.o.ObservePublish(now.Sub(rec.At))
+				}
+			}
+		}
 		return err
 	})
 	if err != nil && published && s != nil {

@@ -88,7 +88,12 @@ type Options struct {
 	// unrun. nil: not checked.
 	RelayLag    func(context.Context) (time.Duration, error)
 	MaxRelayLag time.Duration
-	Log         *slog.Logger
+	// ObserveWait, when set, is told each command's wait from its
+	// gateway's append (Command.SentAt, else the entry id) to this read;
+	// ObserveStore each SendMessages call's duration (to its commit).
+	ObserveWait  func(CommandType, time.Duration)
+	ObserveStore func(time.Duration)
+	Log          *slog.Logger
 }
 
 // DefaultSendSlots is how many SendMessages calls run at once, on disjoint
@@ -318,6 +323,7 @@ func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.Wa
 	group.Add(len(msgs))
 	c.work.Add(len(msgs))
 	sends := make([][]queuedSend, len(c.sends))
+	read := time.Now()
 	for _, m := range msgs {
 		done := func() {
 			c.leave(m.ID)
@@ -325,6 +331,9 @@ func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.Wa
 			c.work.Done()
 		}
 		cmd, err := ParseCommand(m.Values)
+		if err == nil && c.o.ObserveWait != nil {
+			c.o.ObserveWait(cmd.Type, waited(cmd, m.ID, read))
+		}
 		switch {
 		case err != nil:
 			// Nobody to answer: drop it rather than claim it forever.

@@ -80,6 +80,9 @@ func (c *Consumer) runSends(ctx context.Context, batch []queuedSend, valid []int
 	}()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if c.o.ObserveStore != nil {
+		defer func(start time.Time) { c.o.ObserveStore(time.Since(start)) }(time.Now())
+	}
 	return c.svc.SendMessages(ctx, sends)
 }
 

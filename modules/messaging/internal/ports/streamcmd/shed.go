@@ -36,6 +36,16 @@ func entryAge(id string, now time.Time) time.Duration {
 	return now.Sub(time.UnixMilli(born))
 }
 
+// waited is how long cmd waited before being read at now: from its
+// gateway's SentAt (microseconds; the gateway's clock), else from its
+// entry id (Redis's clock, milliseconds).
+func waited(cmd Command, id string, now time.Time) time.Duration {
+	if !cmd.SentAt.IsZero() {
+		return max(now.Sub(cmd.SentAt), 0)
+	}
+	return max(entryAge(id, now), 0)
+}
+
 // lagGate answers whether the relay's lag passed a bound, asking lag at
 // most once per lagCheckEvery (the answer is shared by every send slot).
 type lagGate struct {
