@@ -8,6 +8,10 @@
 #   5. github.com/olahol/melody is imported only under apps/gateway;
 #   6. no gorm Row() outside tests: with PrepareStmt a statement that fails to
 #      prepare makes Row().Scan panic; database.ScanRow returns the error.
+#   7. the gateway's build links no database code (go list -deps ./apps/gateway):
+#      no gorm, pgx, lib/pq, platform/database or a module's postgres adapter. It
+#      speaks to the api through the stream contract, modules/messaging/wire.
+#      (gin stays: it is the gateway's HTTP router, and gin itself imports binding.)
 # Test files count too (except for 6). Prints one line per violation and exits 1 if any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +24,13 @@ done < <(grep -rn --include='*.go' --exclude='*_test.go' '\.Row()' apps modules 
   grep -Ev '^[^:]+:[0-9]+:[[:space:]]*//' | cut -d: -f1,2)
 
 mod=$(go list -m)
+while IFS= read -r dep; do
+  printf 'archlint: apps/gateway links %s: the gateway holds no database code (import modules/messaging/wire, not the module)\n' "$dep"
+  rows=$((rows + 1))
+done < <(go list -deps ./apps/gateway |
+  grep -E "^(gorm\.io/|github\.com/jackc/pgx|github\.com/lib/pq|$mod/platform/database(/|\$)|$mod/modules/[^/]+/internal/adapters/postgres)" |
+  sed -E 's#^(gorm\.io/[^/]+|github\.com/jackc/pgx(/v[0-9]+)?|github\.com/lib/pq).*#\1#' | sort -u || true)
+
 # One line per package: "<path> <imports...>", test imports included.
 go list -e -f '{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... |
 awk -v mod="$mod/" -v n="$rows" '

@@ -89,6 +89,13 @@ type Config struct {
 	// is this old, else it is dropped unrun; the gateways' COMMAND_TIMEOUT
 	// (no higher), so the "unavailable" a client got means "not stored".
 	CommandMaxAge time.Duration `env:"COMMAND_MAX_AGE" envDefault:"10s"`
+	// CommandShedAfter, CommandMaxRelayLag: past what the api can carry, a
+	// socket send-message that waited longer than CommandShedAfter in the
+	// command stream, or any while the oldest unpublished event is older
+	// than CommandMaxRelayLag, is answered "unavailable" with a retry hint,
+	// not stored, so the latency of what is accepted stays bounded.
+	CommandShedAfter   time.Duration `env:"COMMAND_SHED_AFTER" envDefault:"2s"`
+	CommandMaxRelayLag time.Duration `env:"COMMAND_MAX_RELAY_LAG" envDefault:"5s"`
 
 	// VAPIDPublicKey is handed to browsers subscribing to Web Push; when
 	// empty it is read from VAPIDKeyFile (created outside production), the

@@ -90,7 +90,8 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	userLimit := ratelimit.BatchedMiddleware(d.limiter, perMinute(cfg.RateLimitUser), userKey)
 	ident.Routes(r, auth, userLimit)
 
-	chat, err := messaging.New(messaging.Deps{DB: d.db, Redis: d.rdb, Log: d.log, Config: cfg.Messaging, Now: time.Now})
+	chat, err := messaging.New(messaging.Deps{DB: d.db, Redis: d.rdb, Log: d.log, Config: cfg.Messaging, Now: time.Now,
+		Metrics: d.reg})
 	if err != nil {
 		return nil, nil, fmt.Errorf("messaging module: %w", err)
 	}
@@ -122,6 +123,8 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 			ClaimMinIdle:  cfg.CommandClaimMinIdle,
 			ClaimInterval: cfg.CommandClaimInterval,
 			MaxAge:        cfg.CommandMaxAge,
+			ShedAfter:     cfg.CommandShedAfter,
+			MaxRelayLag:   cfg.CommandMaxRelayLag,
 		})
 	}
 	return r, []runner{chat.RunRelay, commands}, nil

@@ -51,6 +51,14 @@ type CommandOptions struct {
 	// was not stored and a resend, even without clientMsgId, is no
 	// duplicate (except when an api died between commit and reply).
 	MaxAge time.Duration
+	// ShedAfter (default 2s) and MaxRelayLag (default 5s) bound the
+	// latency of what is accepted when more is offered than the api can
+	// store and publish: a send-message that waited longer than ShedAfter
+	// in the command stream, or any while the oldest unpublished event is
+	// older than MaxRelayLag, is answered unavailable with a retry hint,
+	// unrun (not stored). No socket is closed for it.
+	ShedAfter   time.Duration
+	MaxRelayLag time.Duration
 }
 
 // RunCommands consumes the gateways' command stream (send-message,
@@ -62,7 +70,10 @@ type CommandOptions struct {
 func (m *Module) RunCommands(ctx context.Context, rdb *redis.Client, o CommandOptions) error {
 	c, err := streamcmd.New(rdb, commandService{m}, streamcmd.Options{
 		Consumer: o.Consumer, Workers: o.Workers, SendSlots: o.SendSlots, MaxInFlight: o.MaxInFlight, ClaimMinIdle: o.ClaimMinIdle,
-		ClaimInterval: o.ClaimInterval, MaxAge: o.MaxAge, Log: m.log,
+		ClaimInterval: o.ClaimInterval, MaxAge: o.MaxAge, ShedAfter: o.ShedAfter,
+		RelayLag: m.store.OutboxLag, MaxRelayLag: o.MaxRelayLag, Log: m.log,
+		ObserveWait:  func(typ CommandType, d time.Duration) { m.hops.observeWait(string(typ), d) },
+		ObserveStore: m.hops.observeStore,
 	})
 	if err != nil {
 		return err

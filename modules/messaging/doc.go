@@ -7,10 +7,11 @@
 // the HTTP routes the api mounts under /api/chat, the use cases the
 // gateway's commands call (SendMessages, History, MarkRead, CanRead), the
 // command consumer (RunCommands), the outbox relay loop (RunRelay), the
-// public types, the sentinel errors and
-// the event stream schema (events.go, EVENTS.md). Everything else lives
-// under internal/: domain rules, use cases (app), adapters (PostgreSQL
-// through gorm, Redis streams) and the gin handlers.
+// public types, the sentinel errors and the event stream schema
+// (events.go, EVENTS.md), re-exported from the stream contract package
+// wire, which the gateway imports alone. Everything else lives under
+// internal/: domain rules, use cases (app), adapters (PostgreSQL through
+// gorm, Redis streams) and the gin handlers.
 //
 // Throughput: messages that arrive together (one read of the command
 // stream, concurrent REST sends on a busy api) are stored in one

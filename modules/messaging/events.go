@@ -2,116 +2,50 @@ package messaging
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"hash/fnv"
-	"strconv"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/modules/messaging/wire"
 )
 
-// Event stream schema (see EVENTS.md). Every committed message, read
-// receipt and membership change becomes one entry on the stream of its
-// room's partition. Within a room, entries are in commit order (messages in
-// seq order). Delivery is at least once: drop an entry whose id was seen.
+// Event stream schema (see EVENTS.md); defined in package wire, which the
+// gateway imports without this package's storage side.
 const (
-	// StreamPrefix starts every stream key: chat:events:{<partition>}. The
-	// braces are a Redis Cluster hash tag.
-	StreamPrefix = "chat:events:"
-
-	EventMessageCreated    = string(domain.EventMessageCreated)    // data: Message
-	EventReceiptUpdated    = string(domain.EventReceiptUpdated)    // data: Receipt
-	EventMembershipChanged = string(domain.EventMembershipChanged) // data: MembershipChange
+	StreamPrefix           = wire.StreamPrefix
+	EventMessageCreated    = wire.EventMessageCreated    // data: Message
+	EventReceiptUpdated    = wire.EventReceiptUpdated    // data: Receipt
+	EventMembershipChanged = wire.EventMembershipChanged // data: MembershipChange
 )
 
 // Membership actions carried by MembershipChange.Action.
 const (
-	ActionJoined  = string(domain.ActionJoined)  // the user joined (or created the room)
-	ActionLeft    = string(domain.ActionLeft)    // the user left
-	ActionAdded   = string(domain.ActionAdded)   // By added the user
-	ActionRemoved = string(domain.ActionRemoved) // By removed the user
+	ActionJoined  = wire.ActionJoined
+	ActionLeft    = wire.ActionLeft
+	ActionAdded   = wire.ActionAdded
+	ActionRemoved = wire.ActionRemoved
 )
 
-// Partition returns the stream partition of a room: FNV-1a (32 bit) of the
-// room id in canonical lower-case form, modulo partitions.
-func Partition(roomID string, partitions int) int {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(roomID))
-	return int(h.Sum32() % uint32(partitions))
-}
+// Event data and decoded entries.
+type (
+	Receipt          = wire.Receipt
+	MembershipChange = wire.MembershipChange
+	Event            = wire.Event
+)
 
-// StreamKey returns the key of partition p: chat:events:{p}.
-func StreamKey(p int) string { return StreamPrefix + "{" + strconv.Itoa(p) + "}" }
+// Partition returns the stream partition of a room (wire.Partition).
+func Partition(roomID string, partitions int) int { return wire.Partition(roomID, partitions) }
+
+// StreamKey returns the key of partition p (wire.StreamKey).
+func StreamKey(p int) string { return wire.StreamKey(p) }
 
 // RoomStream returns the key of the stream carrying a room's events.
-func RoomStream(roomID string, partitions int) string {
-	return StreamKey(Partition(roomID, partitions))
-}
+func RoomStream(roomID string, partitions int) string { return wire.RoomStream(roomID, partitions) }
 
 // StreamKeys returns every stream key, for consumers reading them all.
-func StreamKeys(partitions int) []string {
-	keys := make([]string, partitions)
-	for p := range keys {
-		keys[p] = StreamKey(p)
-	}
-	return keys
-}
+func StreamKeys(partitions int) []string { return wire.StreamKeys(partitions) }
 
-// Receipt is the data of a receipt.updated event: UserID has read RoomID up
-// to Seq.
-type Receipt struct {
-	RoomID string `json:"roomId"`
-	UserID string `json:"userId"`
-	Seq    int64  `json:"seq"`
-}
-
-// MembershipChange is the data of a membership.changed event.
-type MembershipChange struct {
-	RoomID string `json:"roomId"`
-	UserID string `json:"userId"`
-	Action string `json:"action"`
-	By     string `json:"by"`
-}
-
-// Event is a decoded stream entry. Exactly one of Message, Receipt and
-// Membership is set, matching Type.
-type Event struct {
-	ID         string
-	Type       string
-	RoomID     string
-	Message    *Message
-	Receipt    *Receipt
-	Membership *MembershipChange
-}
-
-// DecodeEvent decodes the fields of a stream entry (redis.XMessage.Values).
-// An unknown type is an error: skip the entry, do not stop the consumer.
-func DecodeEvent(values map[string]any) (Event, error) {
-	str := func(k string) string { s, _ := values[k].(string); return s }
-	e := Event{ID: str("id"), Type: str("type"), RoomID: str("room")}
-	data := []byte(str("data"))
-	if e.ID == "" || e.RoomID == "" || len(data) == 0 {
-		return Event{}, errors.New("messaging: event entry lacks id, room or data")
-	}
-	var err error
-	switch e.Type {
-	case EventMessageCreated:
-		e.Message = new(Message)
-		err = json.Unmarshal(data, e.Message)
-	case EventReceiptUpdated:
-		e.Receipt = new(Receipt)
-		err = json.Unmarshal(data, e.Receipt)
-	case EventMembershipChanged:
-		e.Membership = new(MembershipChange)
-		err = json.Unmarshal(data, e.Membership)
-	default:
-		return Event{}, fmt.Errorf("messaging: unknown event type %q", e.Type)
-	}
-	if err != nil {
-		return Event{}, fmt.Errorf("messaging: decode %s event %s: %w", e.Type, e.ID, err)
-	}
-	return e, nil
-}
+// DecodeEvent decodes the fields of a stream entry (wire.DecodeEvent).
+func DecodeEvent(values map[string]any) (Event, error) { return wire.DecodeEvent(values) }
 
 // encodeEventData is the postgres adapter's Encoder: the "data" JSON of an
 // event's stream entry, written to the outbox with the change.

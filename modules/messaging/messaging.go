@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
@@ -27,12 +28,18 @@ type Deps struct {
 	Log    *slog.Logger
 	Config Config
 	Now    func() time.Time
+	// Metrics, when set, gets the api's hop latency histograms
+	// (chat_command_wait_seconds, chat_send_batch_seconds,
+	// chat_event_publish_seconds).
+	Metrics prometheus.Registerer
 }
 
 // Module is the messaging module, wired. It is safe for concurrent use.
 type Module struct {
 	app   *app.App
 	relay *app.Relay
+	store *postgres.Store
+	hops  *hopMetrics
 	log   *slog.Logger
 	cfg   Config
 }
@@ -59,8 +66,9 @@ func New(d Deps) (*Module, error) {
 	}, app.Options{MaxContentLength: cfg.MessageMaxLength, Now: d.Now})
 	partitions := cfg.StreamPartitions
 	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen)
-	relay := a.Relay(store, pub, app.RelayOptions{Batch: cfg.RelayBatch, Log: d.Log})
-	return &Module{app: a, relay: relay, log: d.Log, cfg: cfg}, nil
+	hops := newHopMetrics(d.Metrics)
+	relay := a.Relay(store, pub, app.RelayOptions{Batch: cfg.RelayBatch, Log: d.Log, ObservePublish: hops.observePublish})
+	return &Module{app: a, relay: relay, store: store, hops: hops, log: d.Log, cfg: cfg}, nil
 }
 
 // Routes mounts the REST API on r under /api/chat (rooms, members,

@@ -41,6 +41,7 @@ const usage = `usage: load <workload> [flags]   (load <workload> -h for its flag
   rooms         clients in small rooms sending at a fixed rate; latency, delivery
   broadcast     one big room, a few senders; latency, first and last copy
   watch         sample memory, stream lag and backlogs during a long run
+  hops          per-hop latency breakdown (p50, p99) from /metrics over a run
   report        merge workload JSON files into a JSON + Markdown report
 `
 
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string) error {
 		return runSockets(ctx, cmd, args)
 	case "watch":
 		return runWatch(ctx, args)
+	case "hops":
+		return runHops(ctx, args)
 	case "report":
 		return runReport(ctx, args)
 	case "shard": // a child process of a socket workload (not for humans)

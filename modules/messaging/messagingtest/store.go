@@ -87,7 +87,7 @@ func (s *Store) record(events ...domain.Event) {
 	for _, e := range events {
 		data, _ := json.Marshal(e)
 		s.outbox = append(s.outbox, outboxRow{at: e.At, rec: domain.Record{
-			OutboxID: int64(len(s.outbox) + 1), EventID: e.ID, Type: e.Type, RoomID: e.RoomID, Data: data,
+			OutboxID: int64(len(s.outbox) + 1), EventID: e.ID, Type: e.Type, RoomID: e.RoomID, Data: data, At: e.At,
 		}})
 	}
 }

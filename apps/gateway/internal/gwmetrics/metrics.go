@@ -18,6 +18,7 @@ type Metrics struct {
 	framesOut    prometheus.Counter
 	Fanout       prometheus.Histogram
 	StreamLag    prometheus.Gauge
+	EventAge     prometheus.Histogram
 	slowDropped  prometheus.Counter
 	outOfSync    prometheus.Counter
 	closes       *prometheus.CounterVec
@@ -48,6 +49,11 @@ func New(reg prometheus.Registerer) *Metrics {
 		StreamLag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "gateway_stream_lag_seconds", Help: "Age of the last event read from the event streams when it was read.",
 		}),
+		EventAge: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gateway_event_age_seconds",
+			Help:    "From the api recording a message (its transaction) to this gateway reading its event, per message event.",
+			Buckets: prometheus.ExponentialBucketsRange(0.0001, 10, 16),
+		}),
 		slowDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gateway_slow_clients_dropped_total", Help: "Connections dropped because their send buffer was full.",
 		}),
@@ -72,7 +78,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		protocol.EventTypingStart, protocol.EventTypingStop, protocol.EventMarkRead} {
 		m.framesIn[e] = in.WithLabelValues(e)
 	}
-	reg.MustRegister(in, m.Connections, m.framesOut, m.Fanout, m.StreamLag, m.slowDropped, m.outOfSync, m.closes,
+	reg.MustRegister(in, m.Connections, m.framesOut, m.Fanout, m.StreamLag, m.EventAge, m.slowDropped, m.outOfSync, m.closes,
 		m.errorFrames, m.Commands, m.EventsFailed)
 	return m
 }

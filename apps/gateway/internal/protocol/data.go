@@ -12,7 +12,7 @@ import (
 )
 
 // GlobalRoomID is the room every user is in; send-message and typing
-// without roomId go there. Equal to messaging.GlobalRoomID (a test checks).
+// without roomId go there. Equal to wire.GlobalRoomID (a test checks).
 const GlobalRoomID = "00000000-0000-0000-0000-000000000001"
 
 // MaxClientMsgIDLength is the longest clientMsgId accepted (the storage

@@ -6,7 +6,7 @@ import (
 
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/apps/gateway/internal/streams"
-	"github.com/chatforge/chat/modules/messaging"
+	"github.com/chatforge/chat/modules/messaging/wire"
 )
 
 // onEvent dispatches one event stream entry to the local sockets. It runs
@@ -17,7 +17,10 @@ func (g *Gateway) onEvent(e streams.Entry) {
 		return // malformed, nobody here is in the room, or a duplicate of the at-least-once relay
 	}
 	switch e.Type {
-	case messaging.EventMessageCreated:
+	case wire.EventMessageCreated:
+		if !e.At.IsZero() {
+			g.Metrics.EventAge.Observe(time.Since(e.At).Seconds())
+		}
 		// The data is the message in its wire shape: forwarded as is, only
 		// its seq is read (the per-connection duplicate filter).
 		var m struct {
@@ -31,22 +34,22 @@ func (g *Gateway) onEvent(e streams.Entry) {
 		start := time.Now()
 		g.hub.DeliverMessage(e.Room, m.Seq, protocol.ReceiveMessage(data))
 		g.Metrics.Fanout.Observe(time.Since(start).Seconds())
-	case messaging.EventReceiptUpdated:
-		var r messaging.Receipt
+	case wire.EventReceiptUpdated:
+		var r wire.Receipt
 		if err := json.Unmarshal([]byte(e.Data), &r); err != nil {
 			g.Metrics.EventsFailed.Inc()
 			return
 		}
 		g.hub.DeliverRoom(e.Room, "", protocol.MessageRead(e.Room, r.UserID, r.Seq))
-	case messaging.EventMembershipChanged:
-		var c messaging.MembershipChange
+	case wire.EventMembershipChanged:
+		var c wire.MembershipChange
 		if err := json.Unmarshal([]byte(e.Data), &c); err != nil {
 			g.Metrics.EventsFailed.Inc()
 			return
 		}
 		// A user who left or was removed stops receiving the room at once
 		// (a private room must not leak); re-joining asks the api again.
-		if c.Action == messaging.ActionLeft || c.Action == messaging.ActionRemoved {
+		if c.Action == wire.ActionLeft || c.Action == wire.ActionRemoved {
 			g.hub.RemoveUserFromRoom(c.UserID, e.Room)
 		}
 	}

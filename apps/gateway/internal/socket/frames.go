@@ -11,7 +11,7 @@ import (
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/apps/gateway/internal/streams"
-	"github.com/chatforge/chat/modules/messaging"
+	"github.com/chatforge/chat/modules/messaging/wire"
 	"github.com/chatforge/chat/modules/presence"
 )
 
@@ -83,7 +83,7 @@ func (cl *client) allowCommand(ref json.RawMessage) bool {
 // command sends a command to the api and waits for the reply. A transport
 // failure or a failed reply is answered with an error frame here and
 // returned as the error; replies never count as strikes.
-func (cl *client) command(ref json.RawMessage, typ messaging.CommandType, data any) (*messaging.Reply, *protocol.Error) {
+func (cl *client) command(ref json.RawMessage, typ wire.CommandType, data any) (*wire.Reply, *protocol.Error) {
 	ctx, cancel := context.WithTimeout(cl.g.life, cl.g.cfg.CommandTimeout)
 	defer cancel()
 	start := time.Now()
@@ -98,7 +98,7 @@ func (cl *client) command(ref json.RawMessage, typ messaging.CommandType, data a
 			cl.g.Log.Warn("command failed", "type", typ, "conn", cl.conn.ID, "err", err)
 		}
 		msg := "the server could not handle this now; retry"
-		if typ == messaging.CmdSendMessage {
+		if typ == wire.CmdSendMessage {
 			// The api drops a send-message it could not store within
 			// COMMAND_TIMEOUT (its COMMAND_MAX_AGE).
 			msg = "the server could not handle this now; not stored, retry"
@@ -132,7 +132,7 @@ func (cl *client) sendMessage(env protocol.Envelope) {
 	if _, typing := cl.typing[d.RoomID]; typing {
 		cl.publishTyping(cl.g.life, d.RoomID, false) // a sent message ends typing
 	}
-	r, _ := cl.command(env.Ref, messaging.CmdSendMessage, messaging.SendMessageData{
+	r, _ := cl.command(env.Ref, wire.CmdSendMessage, wire.SendMessageData{
 		RoomID: d.RoomID, Content: d.Content, ClientMsgID: d.ClientMsgID,
 	})
 	if r != nil {
@@ -155,7 +155,7 @@ func (cl *client) joinRoom(env protocol.Envelope) {
 	if j == nil {
 		return // disconnected
 	}
-	r, perr := cl.command(env.Ref, messaging.CmdJoinRoom, messaging.JoinRoomData{
+	r, perr := cl.command(env.Ref, wire.CmdJoinRoom, wire.JoinRoomData{
 		RoomID: d.RoomID, LastSeq: d.LastSeq, Limit: cl.g.cfg.ReplayMax,
 	})
 	if perr != nil {
@@ -164,7 +164,7 @@ func (cl *client) joinRoom(env protocol.Envelope) {
 		j.Abort(perr.Code == protocol.CodeNotFound || perr.Code == protocol.CodeForbidden)
 		return
 	}
-	var ack messaging.JoinAck
+	var ack wire.JoinAck
 	if err := json.Unmarshal(r.Data, &ack); err != nil {
 		j.Abort(false)
 		cl.fail(env.Ref, protocol.NewError(protocol.CodeInternal, "malformed reply"), false)
@@ -216,7 +216,7 @@ func (cl *client) markRead(env protocol.Envelope) {
 	if !cl.allowCommand(env.Ref) {
 		return
 	}
-	if r, _ := cl.command(env.Ref, messaging.CmdMarkRead, messaging.MarkReadData{RoomID: d.RoomID, Seq: d.Seq}); r != nil {
+	if r, _ := cl.command(env.Ref, wire.CmdMarkRead, wire.MarkReadData{RoomID: d.RoomID, Seq: d.Seq}); r != nil {
 		cl.send(protocol.Ack(env.Ref, r.Data))
 	}
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/chatforge/chat/modules/messaging"
+	"github.com/chatforge/chat/modules/messaging/wire"
 )
 
 // ErrTimeout is returned by Do when no reply came in time: the api fleet is
@@ -43,7 +43,7 @@ type Commander struct {
 
 	next    atomic.Uint64
 	mu      sync.Mutex
-	waiting map[string]chan messaging.Reply
+	waiting map[string]chan wire.Reply
 	reading atomic.Bool // Run is connected; readiness
 
 	// Auto-pipelining: every socket reader appends its own command, so
@@ -73,20 +73,20 @@ func NewCommander(rdb *redis.Client, gatewayID string, log *slog.Logger) *Comman
 	// Its own push-notification state: the copied ones belong to rdb.
 	opts.PushNotificationProcessor, opts.MaintNotificationsConfig = nil, nil
 	return &Commander{
-		rdb: rdb, appends: redis.NewClient(&opts), log: log, reply: messaging.ReplyStreamPrefix + gatewayID,
-		waiting: make(map[string]chan messaging.Reply),
+		rdb: rdb, appends: redis.NewClient(&opts), log: log, reply: wire.ReplyStreamPrefix + gatewayID,
+		waiting: make(map[string]chan wire.Reply),
 	}
 }
 
 // Do appends a command and waits for its reply until ctx is done
 // (ErrTimeout when the deadline passes).
-func (c *Commander) Do(ctx context.Context, typ messaging.CommandType, userID, sessionID string, data any) (messaging.Reply, error) {
+func (c *Commander) Do(ctx context.Context, typ wire.CommandType, userID, sessionID string, data any) (wire.Reply, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
-		return messaging.Reply{}, err
+		return wire.Reply{}, err
 	}
 	ref := strconv.FormatUint(c.next.Add(1), 36)
-	ch := make(chan messaging.Reply, 1)
+	ch := make(chan wire.Reply, 1)
 	c.mu.Lock()
 	c.waiting[ref] = ch
 	c.mu.Unlock()
@@ -96,18 +96,18 @@ func (c *Commander) Do(ctx context.Context, typ messaging.CommandType, userID, s
 		c.mu.Unlock()
 	}()
 
-	cmd := messaging.Command{
+	cmd := wire.Command{
 		ID: uuid.NewString(), Type: typ, UserID: userID, SessionID: sessionID,
-		Reply: c.reply, Ref: ref, Data: raw,
+		Reply: c.reply, Ref: ref, Data: raw, SentAt: time.Now(),
 	}
 	if err := c.appendCommand(ctx, cmd.Values()); err != nil {
-		return messaging.Reply{}, fmt.Errorf("streams: append command: %w", err)
+		return wire.Reply{}, fmt.Errorf("streams: append command: %w", err)
 	}
 	select {
 	case r := <-ch:
 		return r, nil
 	case <-ctx.Done():
-		return messaging.Reply{}, ErrTimeout
+		return wire.Reply{}, ErrTimeout
 	}
 }
 
@@ -155,7 +155,7 @@ func (c *Commander) flush() {
 			pctx = context.WithoutCancel(call.ctx)
 		}
 		cmds[i] = pipe.XAdd(pctx, &redis.XAddArgs{
-			Stream: messaging.CommandStream, MaxLen: messaging.CommandStreamMaxLen, Approx: true, Values: call.values,
+			Stream: wire.CommandStream, MaxLen: wire.CommandStreamMaxLen, Approx: true, Values: call.values,
 		})
 	}
 	if pctx != nil {
@@ -217,7 +217,7 @@ func (c *Commander) Run(ctx context.Context) error {
 }
 
 func (c *Commander) deliver(m redis.XMessage) {
-	r, err := messaging.ParseReply(m.Values)
+	r, err := wire.ParseReply(m.Values)
 	if err != nil {
 		c.log.Warn("malformed reply", "entry", m.ID, "err", err)
 		return

@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/chatforge/chat/modules/messaging"
+	"github.com/chatforge/chat/modules/messaging/wire"
 )
 
 // Entry is one event of an event stream, undecoded: the gateway forwards a
@@ -22,6 +22,7 @@ type Entry struct {
 	Type     string
 	Room     string
 	Data     string
+	At       time.Time // when the api recorded the change (field "at"), zero if absent
 }
 
 // Time is when the entry was added to the stream.
@@ -47,7 +48,7 @@ type EventReader struct {
 // NewEventReader returns a reader of the partitions' streams calling handle
 // for each entry, from one goroutine.
 func NewEventReader(rdb *redis.Client, partitions int, handle func(Entry), log *slog.Logger) *EventReader {
-	return &EventReader{rdb: rdb, log: log, streams: messaging.StreamKeys(partitions), handle: handle}
+	return &EventReader{rdb: rdb, log: log, streams: wire.StreamKeys(partitions), handle: handle}
 }
 
 // Ready reports whether the reader is connected and reading.
@@ -91,7 +92,7 @@ func (r *EventReader) Run(ctx context.Context) error {
 			for _, m := range s.Messages {
 				ids[i] = m.ID
 				r.handle(Entry{StreamID: m.ID, ID: str(m.Values["id"]), Type: str(m.Values["type"]),
-					Room: str(m.Values["room"]), Data: str(m.Values["data"])})
+					Room: str(m.Values["room"]), Data: str(m.Values["data"]), At: wire.ParseMicros(str(m.Values["at"]))})
 			}
 		}
 	}

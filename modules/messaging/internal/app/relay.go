@@ -44,11 +44,15 @@ func Takeover(ctx context.Context) bool { v, _ := ctx.Value(takeoverKey{}).(bool
 
 // RelayOptions tune the relay; zero values take the defaults noted.
 type RelayOptions struct {
-	Batch      int           // records per transaction; 500
+	Batch      int           // most records per transaction; 500
+	SlowDrain  time.Duration // a drain slower than this halves the batch; 250ms
 	MinIdle    time.Duration // first poll delay when idle; 20ms
 	MaxIdle    time.Duration // idle polls back off to this; 200ms
 	MaxBackoff time.Duration // retry delay cap after errors; 2s
 	Log        *slog.Logger
+	// ObservePublish, when set, is told for each published record how long
+	// ago its change was recorded (Record.At).
+	ObservePublish func(time.Duration)
 }
 
 // Relay moves outbox records to the streams. Several processes may run one:
@@ -68,6 +72,9 @@ func (a *App) Relay(out Outbox, pub Publisher, o RelayOptions) *Relay {
 	if o.Batch <= 0 {
 		o.Batch = 500
 	}
+	if o.SlowDrain <= 0 {
+		o.SlowDrain = 250 * time.Millisecond
+	}
 	if o.MinIdle <= 0 {
 		o.MinIdle = 20 * time.Millisecond
 	}
@@ -86,16 +93,30 @@ func (a *App) Relay(out Outbox, pub Publisher, o RelayOptions) *Relay {
 // Run relays until ctx is done, then returns nil. Store and Redis errors
 // never end it: it logs them and retries with backoff, so events stored
 // during an outage are published, in order, once Redis is back.
+//
+// The batch adapts: a failed drain (a statement timeout, a busy database)
+// or a slow one halves it, down to one record, so the retry asks for less
+// than what failed instead of repeating what can only fail again; a full
+// batch drained quickly doubles it, up to Batch.
 func (r *Relay) Run(ctx context.Context) error {
-	idle, backoff := r.o.MinIdle, time.Duration(0)
+	idle, backoff, batch := r.o.MinIdle, time.Duration(0), r.o.Batch
 	for ctx.Err() == nil {
-		n, err := r.drain(ctx)
+		start := r.now()
+		n, err := r.drain(ctx, batch)
+		took := r.now().Sub(start)
+		switch {
+		case err != nil || took > r.o.SlowDrain:
+			batch = max(batch/2, 1)
+		case n == batch && took < r.o.SlowDrain/4:
+			batch = min(2*batch, r.o.Batch)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:
 			backoff = min(max(2*backoff, 50*time.Millisecond), r.o.MaxBackoff)
-			r.o.Log.WarnContext(ctx, "messaging: outbox relay failed; retrying", "err", err, "retry_in", backoff)
+			r.o.Log.WarnContext(ctx, "messaging: outbox relay failed; retrying", "err", err, "retry_in", backoff,
+				"batch", batch)
 			sleep(ctx, backoff, nil)
 			continue
 		case backoff > 0:
@@ -118,15 +139,23 @@ func (r *Relay) Run(ctx context.Context) error {
 // drain runs one Drain. A takeover, or a commit that failed after the
 // records were published, makes the Publisher check the streams first
 // next time (those records are published again).
-func (r *Relay) drain(ctx context.Context) (int, error) {
+func (r *Relay) drain(ctx context.Context, batch int) (int, error) {
 	s, _ := r.pub.(Suspecter)
 	published := false
-	n, err := r.out.Drain(ctx, r.o.Batch, func(ctx context.Context, recs []domain.Record) error {
+	n, err := r.out.Drain(ctx, batch, func(ctx context.Context, recs []domain.Record) error {
 		if s != nil && Takeover(ctx) {
 			s.Suspect()
 		}
 		err := r.pub.Publish(ctx, recs)
 		published = err == nil
+		if published && r.o.ObservePublish != nil {
+			now := r.now()
+			for _, rec := range recs {
+				if !rec.At.IsZero() {
+					r.o.ObservePublish(now.Sub(rec.At))
+				}
+			}
+		}
 		return err
 	})
 	if err != nil && published && s != nil {

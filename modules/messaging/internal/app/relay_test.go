@@ -155,3 +155,60 @@ func TestRelayMarksPublisherSuspect(t *testing.T) {
 		t.Errorf("Suspect calls at publish counts %v, want [1 1]", pub.suspects)
 	}
 }
+
+// cappedOutbox fails every drain of more than limit records, as a
+// statement timeout does when PostgreSQL is too busy for a big batch.
+type cappedOutbox struct {
+	app.Outbox
+	limit int
+	mu    sync.Mutex
+	asked []int
+}
+
+func (o *cappedOutbox) Drain(ctx context.Context, n int, publish func(context.Context, []domain.Record) error) (int, error) {
+	o.mu.Lock()
+	o.asked = append(o.asked, n)
+	o.mu.Unlock()
+	if n > o.limit {
+		return 0, errors.New("canceling statement due to statement timeout")
+	}
+	return o.Outbox.Drain(ctx, n, publish)
+}
+
+// A drain that fails at the configured batch must not be retried as is
+// (it would fail forever): the relay halves the batch until drains succeed,
+// and publishes everything, in order.
+func TestRelayHalvesBatchUntilDrainsSucceed(t *testing.T) {
+	store := messagingtest.NewStore()
+	a := app.New(store.Ports(), app.Options{})
+	u := store.AddUser()
+	const sent = 40
+	for range sent {
+		if _, _, err := a.SendMessage(t.Context(), u, app.SendInput{Content: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := &cappedOutbox{Outbox: store, limit: 5}
+	pub := &flakyPublisher{}
+	relay := a.Relay(out, pub, app.RelayOptions{Batch: 64, MinIdle: time.Millisecond, MaxBackoff: time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- relay.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for pub.count() < sent && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	if pub.count() != sent || len(store.Pending()) != 0 {
+		t.Fatalf("published %d, pending %d; want %d and 0 (asked %v)", pub.count(), len(store.Pending()), sent, out.asked)
+	}
+	for i, r := range pub.got {
+		if r.OutboxID != int64(i+1) {
+			t.Fatalf("record %d has outbox id %d: out of order", i, r.OutboxID)
+		}
+	}
+	if out.asked[0] != 64 || out.asked[1] != 32 {
+		t.Errorf("batches asked %v: want 64, then 32 after the failure", out.asked[:2])
+	}
+}

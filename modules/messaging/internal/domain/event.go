@@ -49,4 +49,5 @@ type Record struct {
 	Type     EventType
 	RoomID   string
 	Data     []byte
+	At       time.Time // when its change was recorded (the event's At); zero if unknown
 }

@@ -1,7 +1,10 @@
 package postgres
 
 import (
+	"errors"
 	"log/slog"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,3 +59,79 @@ func TestDrainScansIndexPastDeadRows(t *testing.T) {
 		t.Errorf("the drain does not walk outbox_pending_idx in order:\n%s", text)
 	}
 }
+
+// The drain's cost must not depend on the backlog, whatever statistics the
+// planner has: with 100,000 pending records (and 50,000 dead ones ahead of
+// them), stale statistics from a near-empty table, then fresh ones, the
+// plan has no join (a semi join's shape, and so its cost, followed the
+// statistics: merge, hash or a nested loop rescanning the locking
+// subquery) and no node of it handles more rows than the batch.
+func TestDrainPlanIsBoundedByTheBatch(t *testing.T) {
+	db, err := database.Open(t.Context(), config.Postgres{URL: testenv.Postgres(t, migrations.FS), MaxOpenConns: 2, MaxIdleConns: 2},
+		slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	exec := func(sql string) {
+		t.Helper()
+		if err := db.Exec(sql).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert := func(n int) {
+		exec(`INSERT INTO outbox (event_id, room_id, type, payload)
+			SELECT gen_random_uuid(), gen_random_uuid(), 'message.created', '{}' FROM generate_series(1, ` + strconv.Itoa(n) + `)`)
+	}
+	exec(`ALTER TABLE outbox SET (autovacuum_enabled = false)`)
+	insert(20)
+	exec(`ANALYZE outbox`)
+	insert(150_000)
+	exec(`DELETE FROM outbox WHERE id <= 50000`)
+
+	const batch = 500
+	for _, stats := range []string{"stale", "fresh"} {
+		if stats == "fresh" {
+			exec(`ANALYZE outbox`)
+		}
+		var plan []string
+		err = db.Transaction(func(tx *gorm.DB) error {
+			var locked bool
+			if err := tx.Raw(drainLockSQL, relayLockKey).Scan(&locked).Error; err != nil {
+				return err
+			}
+			if err := tx.Raw(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) `+drainSQL, batch, "relay").Scan(&plan).Error; err != nil {
+				return err
+			}
+			return errUndo // EXPLAIN ANALYZE deleted the batch
+		})
+		if err != errUndo {
+			t.Fatal(err)
+		}
+		text := strings.Join(plan, "\n")
+		for _, bad := range []string{"Join", "Nested Loop", "Seq Scan", "Bitmap", "Hash"} {
+			if strings.Contains(text, bad) {
+				t.Errorf("%s statistics: the drain plan has a %s:\n%s", stats, bad, text)
+			}
+		}
+		if !strings.Contains(text, "Index Cond: (id = ANY") || !strings.Contains(text, "Index Scan using outbox_pending_idx") {
+			t.Errorf("%s statistics: the drain does not probe the primary key with the ids locked in outbox_pending_idx:\n%s", stats, text)
+		}
+		for _, m := range actualRows.FindAllStringSubmatch(text, -1) {
+			rows, _ := strconv.Atoi(m[1])
+			loops, _ := strconv.Atoi(m[2])
+			if rows*loops > batch {
+				t.Errorf("%s statistics: a plan node handles %d rows x %d loops, more than the batch of %d:\n%s", stats, rows, loops, batch, text)
+			}
+		}
+	}
+}
+
+var (
+	actualRows = regexp.MustCompile(`actual rows=(\d+) loops=(\d+)`)
+	errUndo    = errors.New("undo")
+)

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/modules/messaging/wire"
 )
 
 // Publisher implements app.Publisher with one XADD per record, all the
@@ -43,7 +44,7 @@ func New(rdb *redis.Client, key func(roomID string) string, maxLen int64) *Publi
 }
 
 // Publish appends recs in order. Entry fields: id (event id), type, room,
-// data (JSON). On error nothing is known about which records were appended:
+// data (JSON), at (when it was recorded). On error nothing is known about which records were appended:
 // the caller retries them all and the next call deduplicates.
 func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 	if p.suspect.Load() {
@@ -64,7 +65,7 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 				Stream: p.key(r.RoomID),
 				MaxLen: p.maxLen,
 				Approx: true,
-				Values: []any{"id", r.EventID, "type", string(r.Type), "room", r.RoomID, "data", r.Data},
+				Values: wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At),
 			})
 		}
 		return nil

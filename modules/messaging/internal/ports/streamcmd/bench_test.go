@@ -108,3 +108,12 @@ func (noRedis) ProcessHook(redis.ProcessHook) redis.ProcessHook {
 func (noRedis) ProcessPipelineHook(redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(context.Context, []redis.Cmder) error { return nil }
 }
+
+// str converts an XADD field value to the string XREAD gives back.
+func str(v any) string {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	s, _ := v.(string)
+	return s
+}

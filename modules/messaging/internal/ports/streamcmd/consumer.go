@@ -82,7 +82,18 @@ type Options struct {
 	ClaimInterval time.Duration // how often to look for orphaned entries (default 5s)
 	ClaimMinIdle  time.Duration // idle time after which another instance's entry is taken (default 15s)
 	MaxAge        time.Duration // a send-message must commit before its entry is this old (default 10s: the gateway's COMMAND_TIMEOUT)
-	Log           *slog.Logger
+	ShedAfter     time.Duration // a send-message that waited longer for its batch is answered unavailable, unrun (default 2s; see shed.go)
+	// RelayLag measures how old the oldest unpublished event is; above
+	// MaxRelayLag (default 5s) send-messages are answered unavailable,
+	// unrun. nil: not checked.
+	RelayLag    func(context.Context) (time.Duration, error)
+	MaxRelayLag time.Duration
+	// ObserveWait, when set, is told each command's wait from its
+	// gateway's append (Command.SentAt, else the entry id) to this read;
+	// ObserveStore each SendMessages call's duration (to its commit).
+	ObserveWait  func(CommandType, time.Duration)
+	ObserveStore func(time.Duration)
+	Log          *slog.Logger
 }
 
 // DefaultSendSlots is how many SendMessages calls run at once, on disjoint
@@ -97,6 +108,7 @@ type Consumer struct {
 	svc Service
 	o   Options
 
+	lag     *lagGate
 	sends   []*sendQueue  // per send slot, the send-messages waiting for it
 	workers chan struct{} // one token per running join-room or mark-read
 	work    sync.WaitGroup
@@ -120,6 +132,8 @@ func New(rdb *redis.Client, svc Service, o Options) (*Consumer, error) {
 	o.ClaimInterval = orDefault(o.ClaimInterval, 5*time.Second)
 	o.ClaimMinIdle = orDefault(o.ClaimMinIdle, 15*time.Second)
 	o.MaxAge = orDefault(o.MaxAge, 10*time.Second)
+	o.ShedAfter = orDefault(o.ShedAfter, 2*time.Second)
+	o.MaxRelayLag = orDefault(o.MaxRelayLag, 5*time.Second)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -128,7 +142,7 @@ func New(rdb *redis.Client, svc Service, o Options) (*Consumer, error) {
 		sends[i] = newSendQueue()
 	}
 	return &Consumer{
-		rdb: rdb, svc: svc, o: o,
+		rdb: rdb, svc: svc, o: o, lag: &lagGate{lag: o.RelayLag, max: o.MaxRelayLag},
 		sends: sends, workers: make(chan struct{}, o.Workers),
 		inflight: make(map[string]struct{}), freed: make(chan struct{}, 1),
 	}, nil
@@ -309,6 +323,7 @@ func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.Wa
 	group.Add(len(msgs))
 	c.work.Add(len(msgs))
 	sends := make([][]queuedSend, len(c.sends))
+	read := time.Now()
 	for _, m := range msgs {
 		done := func() {
 			c.leave(m.ID)
@@ -316,6 +331,9 @@ func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.Wa
 			c.work.Done()
 		}
 		cmd, err := ParseCommand(m.Values)
+		if err == nil && c.o.ObserveWait != nil {
+			c.o.ObserveWait(cmd.Type, waited(cmd, m.ID, read))
+		}
 		switch {
 		case err != nil:
 			// Nobody to answer: drop it rather than claim it forever.

@@ -19,11 +19,18 @@ func (c *Consumer) sendAll(ctx context.Context, batch []queuedSend) {
 	valid := make([]int, 0, len(batch)) // sends[j] is batch[valid[j]]
 	now := c.redisNow(ctx)
 	budget := c.timeout()
+	lagging := c.lag.exceeded(ctx)
+	shed := 0
 	for i, q := range batch {
 		left, ok := c.expiry(q.id, now)
 		if !ok {
 			c.o.Log.WarnContext(ctx, "dropping expired send-message", "entry", q.id, "command", q.cmd.ID, "user", q.cmd.UserID)
 			answers[i] = answerTo(q.entry, nil, errExpired)
+			continue
+		}
+		if lagging || entryAge(q.id, now) > c.o.ShedAfter {
+			answers[i] = answerTo(q.entry, nil, overloaded(c.o.ShedAfter))
+			shed++
 			continue
 		}
 		budget = min(budget, left)
@@ -33,6 +40,10 @@ func (c *Consumer) sendAll(ctx context.Context, batch []queuedSend) {
 		}
 		sends = append(sends, Send{UserID: q.cmd.UserID, Data: q.data})
 		valid = append(valid, i)
+	}
+	if shed > 0 {
+		c.o.Log.WarnContext(ctx, "overloaded: send-messages answered unavailable, not stored", "count", shed,
+			"relay_lagging", lagging)
 	}
 	if len(sends) > 0 {
 		out := c.runSends(ctx, batch, valid, sends, budget)
@@ -69,6 +80,9 @@ func (c *Consumer) runSends(ctx context.Context, batch []queuedSend, valid []int
 	}()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if c.o.ObserveStore != nil {
+		defer func(start time.Time) { c.o.ObserveStore(time.Since(start)) }(time.Now())
+	}
 	return c.svc.SendMessages(ctx, sends)
 }
 

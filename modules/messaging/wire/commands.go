@@ -1,15 +1,15 @@
-package streamcmd
+package wire
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
 // Stream names and limits shared by the gateway (producer) and the api
-// (consumer). The root package re-exports them; they are defined here so this
-// package does not import the root package (which imports this one).
+// (consumer).
 const (
 	// CommandStream is the stream every gateway appends client commands to.
 	CommandStream = "chat:commands"
@@ -47,13 +47,17 @@ type Command struct {
 	Reply     string          // the stream to XADD the reply to
 	Ref       string          // the gateway's correlation id, echoed in the reply
 	Data      json.RawMessage // the command's data (SendMessageData, ...)
+	// SentAt is when the gateway appended it (its clock, microseconds on
+	// the wire as field "sent"); zero when absent. The api measures the
+	// command's wait with it (the entry id has milliseconds only).
+	SentAt time.Time
 }
 
 // Values is the field list for XADD.
 func (c Command) Values() []any {
 	return []any{
 		"id", c.ID, "type", string(c.Type), "user", c.UserID, "session", c.SessionID,
-		"reply", c.Reply, "ref", c.Ref, "data", []byte(c.Data),
+		"reply", c.Reply, "ref", c.Ref, "data", []byte(c.Data), "sent", micros(c.SentAt),
 	}
 }
 
@@ -68,9 +72,10 @@ func ParseCommand(values map[string]any) (Command, error) {
 		Reply:     str(values["reply"]),
 		Ref:       str(values["ref"]),
 		Data:      json.RawMessage(str(values["data"])),
+		SentAt:    ParseMicros(str(values["sent"])),
 	}
 	if c.Type == "" || c.UserID == "" || c.Reply == "" || c.Ref == "" {
-		return c, errors.New("streamcmd: command lacks type, user, reply or ref")
+		return c, errors.New("wire: command lacks type, user, reply or ref")
 	}
 	return c, nil
 }
@@ -96,7 +101,7 @@ func (r Reply) Values() []any {
 func ParseReply(values map[string]any) (Reply, error) {
 	r := Reply{Ref: str(values["ref"]), OK: str(values["ok"]) == "1", Data: json.RawMessage(str(values["data"]))}
 	if r.Ref == "" {
-		return r, errors.New("streamcmd: reply lacks ref")
+		return r, errors.New("wire: reply lacks ref")
 	}
 	return r, nil
 }
@@ -177,9 +182,31 @@ const (
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfterMs, on an unavailable reply from an overloaded api, is how
+	// long to wait before retrying.
+	RetryAfterMs int64 `json:"retryAfterMs,omitempty"`
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// micros encodes a time as decimal Unix microseconds ("" for zero).
+func micros(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(t.UnixMicro(), 10)
+}
+
+// ParseMicros decodes a timestamp field of the streams (decimal Unix
+// microseconds: a command's "sent", an event's "at"); anything else is the
+// zero time.
+func ParseMicros(s string) time.Time {
+	us, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || us <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us)
+}
 
 // str converts a stream field value (go-redis gives strings) to a string.
 func str(v any) string {
