@@ -60,12 +60,10 @@ func openDeps(ctx context.Context, cfg Config, log *slog.Logger) (d *deps, err e
 	}
 	d.closers = append(d.closers, d.rdb.Close)
 
-	redisOpt, err := asynq.ParseRedisURI(cfg.Redis.URL)
-	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL for the job queue: %w", err)
-	}
-	d.jobs = asynq.NewClient(redisOpt)
-	d.closers = append(d.closers, d.jobs.Close)
+	// On the shared client, so a Redis outage met while enqueueing is
+	// marked unavailable (redisconn.Classify) like any other. Not closed:
+	// asynq refuses to close a shared client (closing rdb is enough).
+	d.jobs = asynq.NewClientFromRedisClient(d.rdb)
 
 	key, err := signingKey(cfg)
 	if err != nil {

@@ -43,7 +43,7 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 		return nil, nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
 
-	health.Register(r,
+	health.Register(r, d.log,
 		health.Check{Name: "postgres", Probe: d.pingDB},
 		health.Check{Name: "redis", Probe: func(ctx context.Context) error { return d.rdb.Ping(ctx).Err() }},
 	)

@@ -46,7 +46,7 @@ func newHandler(cfg Config, log *slog.Logger, reg *prometheus.Registry, rdb *red
 	e.NoRoute(web.NoRoute)
 	e.NoMethod(web.NoMethod)
 
-	health.Register(e,
+	health.Register(e, log,
 		health.Check{Name: "redis", Probe: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		health.Check{Name: "postgres", Probe: func(ctx context.Context) error {
 			sqlDB, err := db.DB()

@@ -1,6 +1,9 @@
 package identity
 
-import "github.com/chatforge/chat/modules/identity/internal/domain"
+import (
+	"github.com/chatforge/chat/modules/identity/internal/domain"
+	"github.com/chatforge/chat/platform/outage"
+)
 
 // Sentinel errors of the module. They are the very values the use cases
 // return, so errors.Is works on errors crossing the module boundary.
@@ -14,6 +17,10 @@ var (
 	ErrRefreshReused       = domain.ErrRefreshReused
 	ErrSessionNotFound     = domain.ErrSessionNotFound
 	ErrUserNotFound        = domain.ErrUserNotFound
+	// ErrUnavailable: PostgreSQL or Redis could not be reached; retry
+	// later (503). The adapters' errors carry it as marked by the platform
+	// (platform/database, platform/redisconn).
+	ErrUnavailable = outage.ErrUnavailable
 )
 
 // InvalidError names the input field that broke a rule; it matches

@@ -202,5 +202,7 @@ func commandError(err error) error {
 	case errors.Is(err, ErrForbidden), errors.Is(err, ErrConflict):
 		return &streamcmd.Error{Code: CodeForbidden, Message: err.Error()}
 	}
+	// ErrUnavailable is left for the consumer too: it logs the outage
+	// and answers "unavailable" (streamcmd's replyError).
 	return err
 }

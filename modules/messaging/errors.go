@@ -1,6 +1,9 @@
 package messaging
 
-import "github.com/chatforge/chat/modules/messaging/internal/domain"
+import (
+	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/platform/outage"
+)
 
 // Sentinel errors returned by the Module's methods; test with errors.Is.
 // They are the domain's own values, so errors from every layer match.
@@ -19,6 +22,10 @@ var (
 	// ErrInvalid: bad input; the error is an *InvalidError naming the
 	// field. 422 / "invalid".
 	ErrInvalid = domain.ErrInvalid
+	// ErrUnavailable: PostgreSQL or Redis could not be reached; retry
+	// later. 503 / "unavailable". The adapters' errors carry it as marked
+	// by the platform (platform/database, platform/redisconn).
+	ErrUnavailable = outage.ErrUnavailable
 )
 
 // InvalidError names the input field that breaks a rule, and the rule.

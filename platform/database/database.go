@@ -23,7 +23,9 @@ import (
 // connection with ctx. Queries are logged to log only when they fail
 // unexpectedly or run slowly (see gormLogger). Driver errors are translated to
 // gorm's (gorm.ErrDuplicatedKey, gorm.ErrForeignKeyViolated, ...) so
-// repositories can map them to their sentinels without importing pgx.
+// repositories can map them to their sentinels without importing pgx, and
+// connection-level failures are marked outage.ErrUnavailable (Classify), so
+// every edge answers them "retry later" rather than as bugs.
 //
 // Statements are prepared and cached per connection (PrepareStmt): the hot
 // path runs a few queries over and over. This needs session-level pooling
@@ -38,7 +40,7 @@ func Open(ctx context.Context, cfg config.Postgres, log *slog.Logger) (*gorm.DB,
 	if err != nil {
 		return nil, err
 	}
-	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{
+	db, err := gorm.Open(dialector{postgres.Open(dsn).(*postgres.Dialector)}, &gorm.Config{
 		Logger:         newGormLogger(log),
 		TranslateError: true,
 		PrepareStmt:    true,
@@ -46,6 +48,9 @@ func Open(ctx context.Context, cfg config.Postgres, log *slog.Logger) (*gorm.DB,
 		DisableAutomaticPing: true,
 	})
 	if err != nil {
+		return nil, fmt.Errorf("database: open: %w", err)
+	}
+	if err := classifyRows(db); err != nil {
 		return nil, fmt.Errorf("database: open: %w", err)
 	}
 	sqlDB, err := db.DB()
@@ -58,7 +63,7 @@ func Open(ctx context.Context, cfg config.Postgres, log *slog.Logger) (*gorm.DB,
 	sqlDB.SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
 	if err := sqlDB.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
-		return nil, fmt.Errorf("database: ping: %w", err)
+		return nil, fmt.Errorf("database: ping: %w", Classify(err))
 	}
 	return db, nil
 }

@@ -11,6 +11,8 @@ import (
 
 	"gorm.io/gorm"
 	gormlogger "gorm.io/gorm/logger"
+
+	"github.com/chatforge/chat/platform/outage"
 )
 
 // slowQuery is the duration above which a query is logged as slow.
@@ -66,6 +68,11 @@ func (l gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 	sql, rows := fc()
 	attrs := []any{"sql", withoutLiterals(sql), "rows", rows, "duration", elapsed}
 	if failed {
+		// An outage is logged, but it is not a fault of the statement.
+		if errors.Is(Classify(err), outage.ErrUnavailable) {
+			l.log.WarnContext(ctx, "query failed: database unavailable", append(attrs, "error", err)...)
+			return
+		}
 		l.log.ErrorContext(ctx, "query failed", append(attrs, "error", err)...)
 		return
 	}

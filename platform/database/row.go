@@ -11,7 +11,8 @@ import (
 // PrepareStmt (see Open), a statement that fails to prepare (a lost
 // connection, the database restarting) makes gorm's Row return an empty
 // sql.Row, whose Scan panics instead of returning the error; Rows returns
-// it.
+// it. Errors met while reading the row are classified (Classify) like
+// gorm's own.
 func ScanRow(q *gorm.DB, dest ...any) error {
 	rows, err := q.Rows()
 	if err != nil {
@@ -20,12 +21,12 @@ func ScanRow(q *gorm.DB, dest ...any) error {
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return err
+			return Classify(err)
 		}
 		return sql.ErrNoRows
 	}
 	if err := rows.Scan(dest...); err != nil {
-		return err
+		return Classify(err)
 	}
-	return rows.Close()
+	return Classify(rows.Close())
 }

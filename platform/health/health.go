@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -30,11 +31,15 @@ type Check struct {
 // Register mounts GET /healthz, which always answers 200 {"status":"ok"}, and
 // GET /readyz, which runs every check concurrently and answers
 // 200 {"status":"ok","checks":{name:"ok"}} when all pass, or
-// 503 {"status":"unavailable","checks":{name:"ok"|error text}} otherwise.
+// 503 {"status":"unavailable","checks":{name:"ok"|"down"}} otherwise.
 //
-// The error text can name internal hosts: expose /readyz to the internal
-// network only (see deployments/).
-func Register(r gin.IRoutes, checks ...Check) {
+// The answer names the failing checks only: their errors can name hosts,
+// users and databases, and /readyz is reachable by anyone who can reach the
+// port. The errors go to log (warn), with the check's name.
+func Register(r gin.IRoutes, log *slog.Logger, checks ...Check) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	r.GET("/healthz", func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
@@ -45,7 +50,8 @@ func Register(r gin.IRoutes, checks ...Check) {
 		for i, ch := range checks {
 			if err := results[i]; err != nil {
 				status, code = "unavailable", http.StatusServiceUnavailable
-				body[ch.Name] = err.Error()
+				body[ch.Name] = "down"
+				log.WarnContext(c.Request.Context(), "readiness check failed", "check", ch.Name, "err", err)
 				continue
 			}
 			body[ch.Name] = "ok"

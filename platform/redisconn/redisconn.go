@@ -17,7 +17,8 @@ import (
 // Open parses cfg.URL (redis://[user:password@]host:port/db, or rediss://
 // for TLS), applies the pool size when set and pings the server, so a
 // process fails at start-up rather than on its first request. The caller
-// closes the client.
+// closes the client. The client marks connection-level failures
+// outage.ErrUnavailable (see Classify).
 func Open(ctx context.Context, cfg config.Redis) (*redis.Client, error) {
 	opts, err := redis.ParseURL(cfg.URL)
 	if err != nil {
@@ -31,6 +32,7 @@ func Open(ctx context.Context, cfg config.Redis) (*redis.Client, error) {
 		opts.PoolSize = cfg.PoolSize
 	}
 	rdb := redis.NewClient(opts)
+	rdb.AddHook(classifyHook{})
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
 		return nil, fmt.Errorf("redisconn: ping %s: %w", opts.Addr, err)

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -41,6 +42,8 @@ type FieldError struct {
 // what failed was most likely cut short by the cancelled request context)
 // is recorded as StatusClientClosedRequest instead, with no body: it is not
 // a server failure, and nobody reads the answer.
+//
+// A 503 carries Retry-After (RetryAfterSeconds) unless the handler set one.
 func WriteProblem(c *gin.Context, status int, detail string, errs ...FieldError) {
 	c.Abort()
 	if c.Writer.Written() {
@@ -66,6 +69,9 @@ func WriteProblem(c *gin.Context, status int, detail string, errs ...FieldError)
 	if err != nil { // strings and ints only: cannot happen
 		c.Status(http.StatusInternalServerError)
 		return
+	}
+	if status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") == "" {
+		c.Header("Retry-After", strconv.Itoa(RetryAfterSeconds))
 	}
 	// Set explicitly: c.Data keeps a Content-Type set earlier by a handler.
 	c.Header("Content-Type", ProblemContentType)

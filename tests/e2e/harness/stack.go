@@ -20,6 +20,9 @@ import (
 type Options struct {
 	APIs int               // api processes; default 1
 	Env  map[string]string // extra environment for every api, overriding the harness's
+	// DatabaseURL is the stack's database, already migrated (e.g. a
+	// StartPostgres server's URL); default a fresh one on the shared server.
+	DatabaseURL string
 }
 
 // Stack is a set of processes sharing one database and one Redis database.
@@ -46,9 +49,9 @@ func NewStack(t testing.TB, o Options) *Stack {
 		o.APIs = 1
 	}
 	bin := Binary(t, "./apps/api")
-	s := &Stack{
-		DatabaseURL: testenv.Postgres(t, migrations.FS),
-		RedisURL:    testenv.Redis(t),
+	s := &Stack{DatabaseURL: o.DatabaseURL, RedisURL: testenv.Redis(t)}
+	if s.DatabaseURL == "" {
+		s.DatabaseURL = testenv.Postgres(t, migrations.FS)
 	}
 	keyFile := writeSigningKey(t)
 

@@ -13,8 +13,9 @@ package protocol
 //	not_found      room does not exist or is not visible to the user        no
 //	forbidden      not allowed: room not joined on this connection,         no
 //	               not a member (posting), operation not allowed
-//	unavailable    the api did not answer within COMMAND_TIMEOUT, or        no
-//	               Redis failed; retry (same clientMsgId for messages)
+//	unavailable    the api did not answer within COMMAND_TIMEOUT, Redis     no
+//	               failed, or the api could not reach PostgreSQL or Redis
+//	               (its reply's code); retry (same clientMsgId for messages)
 //	internal       a bug; logged with the connection id                     no
 //
 // A "strike" counts towards WS_BAD_FRAME_LIMIT: once a connection collects

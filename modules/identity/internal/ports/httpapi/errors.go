@@ -67,21 +67,12 @@ func (h *Handler) writeError(c *gin.Context, err error) {
 	h.internalError(c, err)
 }
 
-// internalError logs err (the logger adds the request ID from the context)
-// and answers 500 without details: they are for operators, not clients.
-// When the client hung up first, err is most likely the cancelled request
-// context cutting a call short: not a server failure, so it is logged at
-// info and WriteProblem records 499 instead of writing a 500.
+// internalError answers an error the table does not map: 503 with
+// Retry-After for a dependency outage (PostgreSQL or Redis unreachable,
+// marked by the platform), 499 recorded for a client that hung up first,
+// else a logged plain 500 (see web.WriteServerError).
 func (h *Handler) internalError(c *gin.Context, err error) {
-	_ = c.Error(err)
-	if web.ClientGone(c) {
-		h.log.InfoContext(c.Request.Context(), "identity request abandoned by client",
-			"method", c.Request.Method, "route", c.FullPath(), "err", err)
-	} else {
-		h.log.ErrorContext(c.Request.Context(), "identity request failed",
-			"method", c.Request.Method, "route", c.FullPath(), "err", err)
-	}
-	web.WriteProblem(c, http.StatusInternalServerError, "")
+	web.WriteServerError(c, h.log, "identity request", err)
 }
 
 // fieldErrors collects every *domain.InvalidError in err's tree (use cases

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/platform/database"
 )
 
 // History implements app.HistoryReader in one round trip: the room's row
@@ -60,6 +61,13 @@ func (s *Store) History(ctx context.Context, roomID, userID string, q domain.His
 		}
 		defer rows.Close()
 		if err := checkHistoryFields(rows.FieldDescriptions()); err != nil {
+			// A statement that failed before any result (a cancelled
+			// context, a lost connection) has no columns either: its own
+			// error says why, not the schema check.
+			rows.Close()
+			if rerr := rows.Err(); rerr != nil {
+				return rerr
+			}
 			return err
 		}
 		out = make([]domain.Message, 0, max(0, min(q.Limit, 1000)))
@@ -81,6 +89,8 @@ func (s *Store) History(ctx context.Context, roomID, userID string, q domain.His
 		}
 		return rows.Err()
 	})
+	// Marked like gorm's errors (an outage is "unavailable", not a bug).
+	err = database.Classify(err)
 	// gorm's logger, as for every other statement: failed and slow ones.
 	s.db.Logger.Trace(ctx, begin, func() (string, int64) { return query, int64(len(out)) }, err)
 	if err != nil {

@@ -25,8 +25,8 @@ var problems = []struct {
 	{domain.ErrConflict, http.StatusConflict, ""},
 }
 
-// writeError answers err from the table, or logs it (with the request ID,
-// from the context) and answers a plain 500.
+// writeError answers err from the table; see web.WriteServerError for the
+// rest (a dependency outage is 503, a bug a logged plain 500).
 func (h *Handler) writeError(c *gin.Context, err error) {
 	for _, p := range problems {
 		if !errors.Is(err, p.err) {
@@ -43,17 +43,8 @@ func (h *Handler) writeError(c *gin.Context, err error) {
 		web.WriteProblem(c, p.status, detail, fields...)
 		return
 	}
-	_ = c.Error(err)
-	// A client that hung up first is no server failure (err is most likely
-	// its cancelled context): info, and WriteProblem records 499, no 500.
-	if web.ClientGone(c) {
-		h.log.InfoContext(c.Request.Context(), "messaging request abandoned by client",
-			"method", c.Request.Method, "route", c.FullPath(), "err", err)
-	} else {
-		h.log.ErrorContext(c.Request.Context(), "messaging request failed",
-			"method", c.Request.Method, "route", c.FullPath(), "err", err)
-	}
-	web.WriteProblem(c, http.StatusInternalServerError, "")
+	// Not in the table: an outage (503), a client gone (499) or a bug (500).
+	web.WriteServerError(c, h.log, "messaging request", err)
 }
 
 // badParam answers 400 for a malformed path or query parameter.

@@ -3,6 +3,7 @@ package streamcmd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -11,11 +12,13 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/chatforge/chat/platform/outage"
 	"github.com/chatforge/chat/platform/testenv"
 )
 
 // fakeService answers from the data it gets; roomId "panic" panics (the
-// whole batch of sends), "missing" is not found, "broken" fails.
+// whole batch of sends), "missing" is not found, "broken" fails, "down"
+// meets a PostgreSQL outage.
 type fakeService struct {
 	sends   atomic.Int64
 	mu      sync.Mutex
@@ -35,6 +38,8 @@ func (f *fakeService) SendMessages(_ context.Context, sends []Send) []SendOutcom
 			out[i].Err = &Error{Code: CodeNotFound, Message: "room not found"}
 		case "broken":
 			out[i].Err = fmt.Errorf("database exploded")
+		case "down":
+			out[i].Err = fmt.Errorf("store: %w", outage.Mark("postgres", errors.New("dial tcp: connection refused")))
 		default:
 			n := f.sends.Add(1)
 			out[i].Ack = SendAck{ID: s.UserID + ":" + s.Data.Content, RoomID: s.Data.RoomID, Seq: n, Timestamp: "t"}
@@ -120,10 +125,11 @@ func TestConsumerAnswersEveryCommand(t *testing.T) {
 	send(t, rdb, "7", CmdSendMessage, `not json`)
 	send(t, rdb, "8", "explode", `{}`)
 	send(t, rdb, "9", CmdSendMessage, `{"roomId":"r","content":5}`) // a room, but no message
-	replies(t, rdb, 8)
+	send(t, rdb, "10", CmdSendMessage, `{"roomId":"down","content":"x"}`)
+	replies(t, rdb, 9)
 	// Alone: a panic fails every send of its batch.
 	send(t, rdb, "5", CmdSendMessage, `{"roomId":"panic","content":"x"}`)
-	got := replies(t, rdb, 9)
+	got := replies(t, rdb, 10)
 
 	var ack SendAck
 	if r := got["1"]; !r.OK || json.Unmarshal(r.Data, &ack) != nil || ack.ID != "u1:hi" || ack.Seq != 1 {
@@ -136,7 +142,7 @@ func TestConsumerAnswersEveryCommand(t *testing.T) {
 	if r := got["3"]; !r.OK || string(r.Data) != `{"roomId":"r","seq":4}` {
 		t.Errorf("mark-read reply = %s", r.Data)
 	}
-	for ref, code := range map[string]string{"4": CodeNotFound, "5": CodeInternal, "6": CodeInternal, "7": CodeBadRequest, "8": CodeBadRequest, "9": CodeBadRequest} {
+	for ref, code := range map[string]string{"4": CodeNotFound, "5": CodeInternal, "6": CodeInternal, "7": CodeBadRequest, "8": CodeBadRequest, "9": CodeBadRequest, "10": CodeUnavailable} {
 		if e := got[ref].Err(); e == nil || e.Code != code {
 			t.Errorf("reply %s error = %v, want %s", ref, e, code)
 		}

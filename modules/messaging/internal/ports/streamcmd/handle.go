@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/chatforge/chat/platform/outage"
 )
 
 // commandTimeout bounds one command (or one read's batch of sends); the
@@ -114,13 +116,24 @@ func (c *Consumer) exec(ctx context.Context, cmd Command) (data json.RawMessage,
 // errInternal is what the client sees of an unexpected failure.
 var errInternal = &Error{Code: CodeInternal, Message: "internal error"}
 
+// errUnavailable is what the client sees of a dependency outage. A send is
+// not stored then (its transaction failed); a retry with the same
+// clientMsgId is safe either way.
+var errUnavailable = &Error{Code: CodeUnavailable, Message: "a service is temporarily unavailable; retry"}
+
 // replyError is the error a command's client sees: the Service's *Error as
-// is, "unavailable" for a timeout, and anything else logged and answered as
-// internal.
+// is, "unavailable" for a timeout or a dependency outage (PostgreSQL or
+// Redis unreachable, marked outage.ErrUnavailable by the platform), and
+// anything else logged and answered as internal: a bug.
 func (c *Consumer) replyError(ctx context.Context, cmd Command, err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if errors.Is(err, outage.ErrUnavailable) {
+		c.o.Log.WarnContext(ctx, "command failed: dependency unavailable", "command", cmd.ID, "type", cmd.Type,
+			"dependency", outage.Dependency(err), "err", err)
+		return errUnavailable
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Code: CodeUnavailable, Message: "timed out, try again"}

@@ -161,14 +161,9 @@ func (h *Handler) fail(c *gin.Context, err error) {
 		web.WriteProblem(c, http.StatusServiceUnavailable, "cannot check the endpoint now; try again shortly")
 	case errors.Is(err, domain.ErrNotFound):
 		web.WriteProblem(c, http.StatusNotFound, "no such push subscription")
-	case web.ClientGone(c):
-		// The client hung up first (err is most likely its cancelled
-		// context): no server failure; WriteProblem records 499, no 500.
-		h.log.InfoContext(c.Request.Context(), "push subscriptions: client gone", "err", err)
-		web.WriteProblem(c, http.StatusInternalServerError, "")
 	default:
-		h.log.ErrorContext(c.Request.Context(), "push subscriptions", "err", err)
-		web.WriteProblem(c, http.StatusInternalServerError, "")
+		// An outage (503), a client gone (499) or a bug (500).
+		web.WriteServerError(c, h.log, "push subscriptions request", err)
 	}
 }
 
