@@ -82,7 +82,9 @@ func (b *browser) newTab(t *testing.T, name string) *tab {
 			tb.mu.Lock()
 			tb.dialogs = append(tb.dialogs, e.Message)
 			tb.mu.Unlock()
-			go func() { _, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false}) }()
+			go func() {
+				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+			}()
 		case *runtime.EventExceptionThrown:
 			tb.mu.Lock()
 			tb.exceptions = append(tb.exceptions, exceptionText(e.ExceptionDetails))

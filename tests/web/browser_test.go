@@ -21,7 +21,7 @@ const password = "correct horse battery"
 // text as text.
 func TestBrowserChat(t *testing.T) {
 	b := newBrowser(t)
-	s := startStack(t, nil)
+	s := startStack(t, true, nil)
 	web := s.web.URL()
 	ada, bob := b.newTab(t, "ada"), b.newTab(t, "bob")
 	adaEmail, bobEmail := harness.UniqueEmail("ada"), harness.UniqueEmail("bob")
@@ -119,7 +119,7 @@ func TestBrowserChat(t *testing.T) {
 		}
 		sent = append(sent, text)
 	}
-	s.gateway = harness.StartProc(t, "gateway-2", harness.Binary(t, "./apps/gateway"), s.gateway.URL()+"/readyz", nil, harness.Env(s.gwEnv))
+	s.restartGateway(t)
 	ada.waitJS("the banner to go", `document.getElementById('banner').hidden`, 40*time.Second)
 	ada.waitText("#messages", sent[len(sent)-1], 20*time.Second)
 	time.Sleep(500 * time.Millisecond) // a duplicate would show up by now

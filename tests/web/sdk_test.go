@@ -25,7 +25,7 @@ func TestSDK(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no SDK tests found in apps/web/sdk/test")
 	}
-	s := startStack(t, map[string]string{"REPLAY_MAX": "5"})
+	s := startStack(t, false, map[string]string{"REPLAY_MAX": "5"})
 	runs := []struct{ name, ws string }{{"injected WebSocket", "node"}}
 	if major >= 20 {
 		runs = append(runs, struct{ name, ws string }{"global WebSocket", "global"})

@@ -20,19 +20,19 @@ type stack struct {
 	gwEnv   map[string]string
 }
 
-// startStack starts Mailpit, one api, one gateway, one worker and the web
-// binary. E-mail links point at the web app (PUBLIC_BASE_URL) and the api
-// allows its origin (CORS), as `go tool task up` arranges in development.
-// gatewayEnv adds gateway settings (e.g. a small REPLAY_MAX).
-func startStack(t *testing.T, gatewayEnv map[string]string) *stack {
+// startStack starts one api, one gateway and the web binary, and with mail
+// Mailpit and a worker sending to it. E-mail links point at the web app
+// (PUBLIC_BASE_URL) and the api allows its origin (CORS), as `go tool task
+// up` arranges in development. gatewayEnv adds gateway settings (e.g. a
+// small REPLAY_MAX).
+func startStack(t *testing.T, mail bool, gatewayEnv map[string]string) *stack {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts processes; skipped with -short")
 	}
-	mail := startMailpit(t)
 	webAddr := harness.FreeAddr(t)
 	webURL := "http://" + webAddr
-	s := &stack{mail: mail}
+	s := &stack{}
 	s.Stack = harness.NewStack(t, harness.Options{Env: map[string]string{
 		"CORS_ALLOWED_ORIGINS": webURL,
 		"PUBLIC_BASE_URL":      webURL,
@@ -51,13 +51,10 @@ func startStack(t *testing.T, gatewayEnv map[string]string) *stack {
 	}
 	s.gateway = harness.StartProc(t, "gateway", harness.Binary(t, "./apps/gateway"), "http://"+gwAddr+"/readyz", nil, harness.Env(s.gwEnv))
 
-	wkAddr := harness.FreeAddr(t)
-	s.worker = harness.StartProc(t, "worker", harness.Binary(t, "./apps/worker"), "http://"+wkAddr+"/readyz", nil, harness.Env(map[string]string{
-		"DATABASE_URL": s.DatabaseURL, "REDIS_URL": s.RedisURL, "WORKER_ADDR": wkAddr, "WORKER_ID": "worker",
-		"APP_ENV": "test", "LOG_LEVEL": "debug", "PUBLIC_BASE_URL": webURL, "SMTP_ADDR": mail.SMTPAddr,
-		"SMTP_FROM": "Chatforge Test <no-reply@chatforge.test>", "WORKER_SHUTDOWN_TIMEOUT": "5s",
-		"DB_MAX_OPEN_CONNS": "5", "DB_MAX_IDLE_CONNS": "2",
-	}))
+	if mail {
+		s.mail = startMailpit(t)
+		s.worker = startWorker(t, s, webURL)
+	}
 
 	s.web = harness.StartProc(t, "web", harness.Binary(t, "./apps/web"), webURL+"/readyz", nil, harness.Env(map[string]string{
 		"WEB_ADDR": webAddr, "WEB_API_URL": api, "WEB_GATEWAY_URL": "http://" + gwAddr, "APP_ENV": "test",
@@ -65,11 +62,22 @@ func startStack(t *testing.T, gatewayEnv map[string]string) *stack {
 	return s
 }
 
-// restartGateway kills the gateway (SIGKILL: no goodbye to its sockets)
-// and starts a new one on the same address.
+// startWorker starts a worker that mails through s.mail.
+func startWorker(t *testing.T, s *stack, webURL string) *harness.Proc {
+	t.Helper()
+	wkAddr := harness.FreeAddr(t)
+	return harness.StartProc(t, "worker", harness.Binary(t, "./apps/worker"), "http://"+wkAddr+"/readyz", nil, harness.Env(map[string]string{
+		"DATABASE_URL": s.DatabaseURL, "REDIS_URL": s.RedisURL, "WORKER_ADDR": wkAddr, "WORKER_ID": "worker",
+		"APP_ENV": "test", "LOG_LEVEL": "debug", "PUBLIC_BASE_URL": webURL, "SMTP_ADDR": s.mail.SMTPAddr,
+		"SMTP_FROM": "Chatforge Test <no-reply@chatforge.test>", "WORKER_SHUTDOWN_TIMEOUT": "5s",
+		"DB_MAX_OPEN_CONNS": "5", "DB_MAX_IDLE_CONNS": "2",
+	}))
+}
+
+// restartGateway starts a new gateway on the address of the first (after
+// a test killed it).
 func (s *stack) restartGateway(t *testing.T) {
 	t.Helper()
-	s.gateway.Kill()
 	s.gateway = harness.StartProc(t, "gateway-2", harness.Binary(t, "./apps/gateway"), s.gateway.URL()+"/readyz", nil, harness.Env(s.gwEnv))
 }
 

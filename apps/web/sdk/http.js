@@ -5,7 +5,8 @@
 /** ChatError is thrown for any non-2xx answer; problem is the RFC 9457 body. */
 export class ChatError extends Error {
   constructor(status, problem, message) {
-    super(message || (problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    const fields = problem && Array.isArray(problem.errors) ? ': ' + problem.errors.map((e) => `${e.field} ${e.message}`).join(', ') : '';
+    super((message || (problem && (problem.detail || problem.title)) || `HTTP ${status}`) + fields);
     this.name = 'ChatError';
     this.status = status;
     this.problem = problem || null;

@@ -50,7 +50,7 @@ async function roomWith(a, b) {
 }
 
 function post(c, roomId, content) {
-  return c.request('POST', '/api/chat/messages', { roomId, content, clientMsgId: 'rest-' + content });
+  return c.request('POST', '/api/chat/messages', { roomId, content, clientMsgId: 'rest-' + Math.random().toString(16).slice(2) });
 }
 
 function seqsOf(c, roomId) { return c.received.filter((m) => m.roomId === roomId).map((m) => m.seq); }
