@@ -140,7 +140,7 @@ func (tb *tab) waitText(sel, want string, within time.Duration) {
 
 // fill types into a field of a form (clearing it first).
 func (tb *tab) fill(sel, text string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(chromedp.SetValue(chromedp.CSS(sel), ""), chromedp.SendKeys(chromedp.CSS(sel), text))
+	return chromedp.Steps(chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
 // shot saves a screenshot of the viewport as <dir>/<tab>-<name>.png.

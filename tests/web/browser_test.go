@@ -71,7 +71,9 @@ func TestBrowserChat(t *testing.T) {
 	bob.shot("unread")
 	bob.do("open room", chromedp.Click(chromedp.JSPath(`[...document.querySelectorAll('#room-list .room-btn')].find(b => b.textContent.includes('Team'))`)))
 	bob.waitText("#room-title", "Team", 10*time.Second)
-	ada.waitJS("presence of Bob", `document.querySelectorAll('#members .dot.on').length === 2`, 20*time.Second)
+	for _, tb := range []*tab{ada, bob} { // both members, both online
+		tb.waitJS("two members online", `document.querySelectorAll('#members .dot.on').length === 2`, 20*time.Second)
+	}
 
 	// Typing indicator, then a live message each way, then the receipt.
 	ada.do("type", chromedp.SendKeys(chromedp.ID("composer-input"), "Hello Bob"))

@@ -73,7 +73,10 @@ export class Session {
         this.set(this.fromLogin(res));
         return this.tokens.accessToken;
       } catch (err) {
-        if (err instanceof ChatError && (err.status === 401 || err.status === 403)) {
+        // Refused: the session is over, unless it already ended or moved on
+        // (logout, a new login) while this refresh was in flight.
+        const current = this.tokens && this.tokens.refreshToken === spent;
+        if (current && err instanceof ChatError && (err.status === 401 || err.status === 403)) {
           this.clear();
           this.onExpired(err);
         }

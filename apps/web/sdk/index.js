@@ -122,6 +122,9 @@ export class ChatClient {
   }
 
   async logout() {
+    // Close the socket first: the server closes it anyway (4001), and a
+    // 4001 would otherwise make the client try to refresh a dead session.
+    this.disconnect();
     try {
       if (this.session.tokens) await this.session.request('POST', '/api/auth/logout');
     } finally {

@@ -55,7 +55,9 @@ function me() { return client.user; }
 
 function nameOf(userId) {
   if (me() && userId === me().id) return me().displayName + ' (you)';
-  return 'User ' + userId.slice(0, 8);
+  // No API gives other users' names (yet): a short id, from the random end
+  // of the UUID (v7 ids share their leading, time-based digits).
+  return 'User ' + userId.slice(-6);
 }
 
 function roomName(r) {
@@ -186,7 +188,7 @@ function banner() {
   b.hidden = !text || $('chat').hidden;
   b.dataset.state = navigator.onLine ? client.state : 'offline';
 }
-client.on('state', banner);
+client.on('state', () => { banner(); renderMembers(); });
 window.addEventListener('online', () => { banner(); client.reconnectNow(); });
 window.addEventListener('offline', banner);
 
@@ -231,8 +233,9 @@ function addRoom(r) {
 }
 
 function presenceDot(userId) {
+  // The gateway does not echo one's own presence: we are online while our socket is.
   const p = client.presence.get(userId);
-  const on = p && p.status === 'online';
+  const on = me() && userId === me().id ? client.state === 'online' : !!(p && p.status === 'online');
   return el('span', { class: 'dot' + (on ? ' on' : ''), title: on ? 'online' : 'offline', 'aria-label': on ? 'online' : 'offline', role: 'img' });
 }
 
@@ -249,7 +252,7 @@ function renderRooms() {
       type: 'button', class: 'room-btn', 'data-room': id,
       'aria-current': id === state.active ? 'true' : 'false',
       onclick: () => openRoom(id),
-    }, r.kind === 'direct' && r.peerId ? presenceDot(r.peerId) : el('span', { class: 'kind', text: r.kind === 'private' ? '🔒' : '#', 'aria-hidden': 'true' }), label);
+    }, r.kind === 'direct' && r.peerId ? presenceDot(r.peerId) : el('span', { class: 'kind ' + r.kind, text: r.kind === 'private' ? '' : '#', title: r.kind }), label);
     if (r.unreadCount > 0) {
       btn.append(el('span', { class: 'badge', text: String(r.unreadCount), 'aria-label': `${r.unreadCount} unread` }));
     }
@@ -268,7 +271,7 @@ async function openRoom(id) {
   $('side').classList.remove('open');
   $('toggle-rooms').setAttribute('aria-expanded', 'false');
   $('room-title').textContent = roomName(r);
-  $('room-info').textContent = r.kind === 'global' ? 'everyone' : `${r.kind}${r.memberCount ? ' · ' + r.memberCount + ' members' : ''}`;
+  roomInfo(r);
   $('invite-form').hidden = !(r.role === 'owner' && (r.kind === 'public' || r.kind === 'private'));
   renderRooms();
   renderTyping();
@@ -290,7 +293,14 @@ async function loadMembers(id) {
   if (state.active === id) renderMembers();
 }
 
+function roomInfo(r) {
+  const n = state.members.length || r.memberCount || 0;
+  $('room-info').textContent = r.kind === 'global' ? 'everyone' : `${r.kind}${n ? ` · ${n} member${n === 1 ? '' : 's'}` : ''}`;
+}
+
 function renderMembers() {
+  const r = state.rooms.get(state.active);
+  if (r) roomInfo(r);
   const ul = $('members');
   ul.replaceChildren(...state.members.map((m) =>
     el('li', {}, presenceDot(m.userId), el('span', { text: nameOf(m.userId) + (m.role === 'owner' ? ' · owner' : '') }))));
@@ -457,6 +467,7 @@ $('create-form').addEventListener('submit', async (ev) => {
   try {
     const r = await client.createRoom(f.get('name'), f.get('kind'));
     ev.target.reset();
+    ev.target.closest('details').open = false;
     addRoom({ ...r, role: 'owner', unreadCount: 0 });
     openRoom(r.id);
   } catch (err) { toast(errText(err)); }
@@ -479,6 +490,7 @@ $('direct-form').addEventListener('submit', async (ev) => {
   try {
     const r = await client.direct(userId);
     ev.target.reset();
+    ev.target.closest('details').open = false;
     addRoom({ ...r, unreadCount: 0 });
     openRoom(r.id);
   } catch (err) { toast(err.status === 404 ? 'No such user.' : errText(err)); }
