@@ -206,7 +206,10 @@ export class ChatClient {
     if (!this.wantOnline || this.ws) return;
     this.setState(this.attempt ? 'reconnecting' : 'connecting');
     const WS = this.opts.WebSocket || globalThis.WebSocket;
-    if (!WS) throw new Error('chatforge: no WebSocket: pass opts.WebSocket (Node < 22: --experimental-websocket)');
+    if (!WS) {
+      this.emit('error', new Error('chatforge: no WebSocket: pass opts.WebSocket (Node < 22: --experimental-websocket)'));
+      return;
+    }
     let token;
     try {
       token = await this.session.fresh();
@@ -218,10 +221,22 @@ export class ChatClient {
     const ws = new WS(this.wsUrl + '?access_token=' + encodeURIComponent(token));
     this.ws = ws;
     let opened = false;
-    ws.onopen = () => { opened = true; };
+    // A refused upgrade must count as a failure even where no close event
+    // follows the error (some WebSocket implementations), and a silent
+    // handshake must not hang the client.
+    const fail = () => {
+      if (this.ws !== ws || opened) return;
+      try { ws.close(); } catch { /* not open */ }
+      this.closed(1006, false);
+    };
+    const handshake = setTimeout(fail, this.opts.requestTimeoutMs);
+    ws.onopen = () => { opened = true; clearTimeout(handshake); };
     ws.onmessage = (ev) => { if (this.ws === ws) this.frame(ev.data); };
-    ws.onerror = () => {}; // a close event follows
-    ws.onclose = (ev) => { if (this.ws === ws) this.closed(ev.code, opened); };
+    ws.onerror = fail;
+    ws.onclose = (ev) => {
+      clearTimeout(handshake);
+      if (this.ws === ws) this.closed(ev.code, opened);
+    };
   }
 
   // dropped forgets the socket and fails the requests in flight on it.
@@ -243,8 +258,10 @@ export class ChatClient {
     this.emit('disconnected', { code });
     if (!this.wantOnline) return this.setState('offline');
     if (code === 4001) {
-      // Token expired or session revoked: a refresh tells which.
-      this.session.refresh().then(() => { this.attempt = 0; this.open(); }, () => {});
+      // Token expired (open() takes a fresh one) or session revoked (the
+      // next upgrade is refused and the check below ends the session).
+      this.attempt = 1;
+      this.open();
       return;
     }
     if (!opened && this.attempt >= 1) {
@@ -344,6 +361,7 @@ export class ChatClient {
    */
   send(roomId, content) {
     const clientMsgId = uuid();
+    if (!this.rooms.get(roomId).wanted) this.join(roomId).catch(() => {}); // sends need a joined room
     this.stopTyping(roomId, false);
     return new Promise((resolve, reject) => {
       const entry = { clientMsgId, roomId, content, resolve, reject, inflight: false, createdAt: Date.now() };

@@ -38,6 +38,7 @@ async function user(name, opts = {}) {
   await c.register({ email, password, displayName: name });
   await c.login(email, password);
   c.counted = counted;
+  c.email = email;
   c.received = [];
   c.on('message', (m) => c.received.push(m));
   return c;
@@ -180,4 +181,39 @@ test('typing, read receipts and presence reach the other member', async () => {
   a.disconnect();
   await until('offline', () => b.presence.get(a.user.id)?.status === 'offline');
   b.disconnect();
+});
+
+test('a session revoked elsewhere ends with a logout event; logout ends quietly', async () => {
+  const a = await user('ivy');
+  // The injected client here: Node's own (undici) keeps the process alive
+  // after a refused upgrade, which would hang the test runner.
+  const other = new ChatClient({ apiUrl, gatewayUrl, WebSocket: NodeWebSocket, minBackoffMs: 100, maxBackoffMs: 500 });
+  await other.login(a.email, password);
+  let ended;
+  other.on('logout', (err) => { ended = err; });
+  const trace = [];
+  other.on('disconnected', (d) => trace.push('closed ' + d.code));
+  other.on('state', (st) => trace.push(st));
+  other.on('error', (e) => trace.push('error ' + e.message));
+  other.connect();
+  await until('other online', () => other.state === 'online');
+  const sessions = await a.sessions();
+  const victim = sessions.find((x) => !x.current);
+  assert.ok(victim, 'two sessions');
+  await a.revokeSession(victim.id);
+  await until('the revoked client logged out', () => ended !== undefined, 20000).catch((err) => {
+    throw new Error(err.message + ': ' + trace.join(', '));
+  });
+  assert.ok(ended instanceof Error, 'logout carries the refused refresh');
+  assert.equal(other.tokens, null);
+  assert.equal(other.state, 'offline');
+
+  let quiet;
+  a.on('logout', (err) => { quiet = err; });
+  a.connect();
+  await until('a online', () => a.state === 'online');
+  await a.logout();
+  await sleep(300);
+  assert.equal(quiet, null, 'a logout is not an error');
+  assert.equal(a.tokens, null);
 });
