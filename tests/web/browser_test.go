@@ -20,6 +20,9 @@ const password = "correct horse battery"
 // live in a private room, survive a gateway kill, and see hostile message
 // text as text.
 func TestBrowserChat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes and a browser; skipped with -short")
+	}
 	b := newBrowser(t)
 	s := startStack(t, true, nil)
 	web := s.web.URL()
@@ -130,6 +133,27 @@ func TestBrowserChat(t *testing.T) {
 		t.Fatalf("ada after the gateway restart: messages\n%q\nwant\n%q", got, want)
 	}
 	ada.shot("resumed")
+
+	// Infinite scroll: a room with more than a page of history.
+	for i := 1; i <= 60; i++ {
+		res := c.Do(http.MethodPost, "/api/chat/messages", map[string]string{"content": fmt.Sprintf("history %02d", i)}, acct.AccessToken)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("post to the global room: %s", res)
+		}
+	}
+	// A reload: what arrives live is kept, so only a fresh page pages history.
+	ada.do("reload", chromedp.Reload())
+	ada.waitJS("the chat after reload", `document.querySelectorAll('#room-list .room-btn').length >= 2`, 15*time.Second)
+	ada.do("open Everyone", chromedp.Click(chromedp.JSPath(`[...document.querySelectorAll('#room-list .room-btn')].find(b => b.textContent.includes('Everyone'))`)))
+	ada.waitText("#messages", "history 60", 15*time.Second)
+	if n := len(ada.messages()); n != 50 {
+		t.Errorf("first page: %d messages, want 50", n)
+	}
+	ada.do("scroll up", chromedp.Evaluate[chromedp.Void](`document.getElementById('messages').scrollTop = 0`))
+	ada.waitText("#messages", "Start of the conversation", 15*time.Second)
+	if got := ada.messages(); len(got) != 60 || got[0] != "history 01" || got[59] != "history 60" {
+		t.Errorf("after scrolling up: %d messages, first %q", len(got), got[:1])
+	}
 
 	// Search, and the session list.
 	ada.do("search", ada.fill("#search-input", "away"), chromedp.SendKeys(chromedp.ID("search-input"), "\r"))

@@ -16,6 +16,9 @@ import (
 // with Node's own WebSocket where there is one (Node 22+, or 20 with a
 // flag) and with an injected one (test/ws-node.js).
 func TestSDK(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes; skipped with -short")
+	}
 	node := need(t, "node", "NODE_BIN")
 	major := 0
 	if v, err := exec.Command(node, "-p", "process.versions.node").Output(); err == nil {
