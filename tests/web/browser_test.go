@@ -163,8 +163,14 @@ func TestBrowserChat(t *testing.T) {
 	ada.do("close sessions", chromedp.Click(chromedp.CSS("#sessions form button")))
 
 	// A phone-sized screen, for the README.
+	ada.do("close search", chromedp.Click(chromedp.ID("close-search")))
 	ada.do("phone", chromedp.EmulateViewport(390, 760))
 	ada.shot("phone")
+	ada.do("open the rooms drawer", chromedp.Click(chromedp.ID("toggle-rooms")))
+	ada.waitJS("the drawer", `getComputedStyle(document.getElementById('side')).display !== 'none'`, 5*time.Second)
+	ada.shot("phone-rooms")
+	ada.do("pick a room", chromedp.Click(chromedp.JSPath(`[...document.querySelectorAll('#room-list .room-btn')].find(b => b.textContent.includes('Team'))`)))
+	ada.waitJS("the drawer to close", `getComputedStyle(document.getElementById('side')).display === 'none'`, 5*time.Second)
 	ada.do("desktop", chromedp.EmulateViewport(1100, 720))
 
 	// Logout ends the session.
