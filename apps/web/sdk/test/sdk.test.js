@@ -1,6 +1,6 @@
 // SDK tests against a running stack: CHATFORGE_API_URL, CHATFORGE_GATEWAY_URL
 // (and CHATFORGE_REPLAY_MAX, the gateway's REPLAY_MAX). Run by
-// tests/web (go test), or by hand: node --test test/ against `go tool task up`.
+// tests/web (go test), or by hand: node --test test/*.test.js against `go tool task up`.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatClient } from '../index.js';
@@ -131,7 +131,8 @@ test('outbox: sends queued or cut off by a drop are re-sent once each', async ()
   a.disconnect();
 });
 
-test('recovered:false: the rest is paged over REST', async () => {
+const smallReplay = replayMax <= 50 ? false : 'needs a gateway with a small REPLAY_MAX, given in CHATFORGE_REPLAY_MAX';
+test('recovered:false: the rest is paged over REST', { skip: smallReplay }, async () => {
   const a = await user('eve');
   const b = await user('fay');
   const room = await roomWith(a, b);
