@@ -173,6 +173,17 @@ func TestBrowserChat(t *testing.T) {
 	ada.waitJS("the drawer to close", `getComputedStyle(document.getElementById('side')).display === 'none'`, 5*time.Second)
 	ada.do("desktop", chromedp.EmulateViewport(1100, 720))
 
+	// A direct message: Ada opens the conversation by Bob's ID; it shows up
+	// in Bob's list with one unread message.
+	ada.do("direct message",
+		chromedp.Click(chromedp.CSS("#side details:nth-of-type(2) summary")),
+		ada.fill("#direct-form [name=userId]", bobID),
+		chromedp.Click(chromedp.CSS("#direct-form button[type=submit]")),
+	)
+	ada.waitText("#room-title", "User "+bobID[len(bobID)-6:], 10*time.Second)
+	ada.do("send direct", chromedp.SendKeys(chromedp.ID("composer-input"), "psst\r"))
+	bob.waitJS("the direct room with 1 unread", fmt.Sprintf(`[...document.querySelectorAll('#room-list .room-btn')].some(b => b.textContent.includes(%q) && b.querySelector('.badge')?.textContent === '1')`, "User "+eval[string](ada, `document.getElementById('my-id').textContent`)[30:]), 20*time.Second)
+
 	// Logout ends the session.
 	bob.do("logout", chromedp.Click(chromedp.ID("logout")))
 	bob.waitText("#auth-msg", "logged out", 10*time.Second)
