@@ -20,6 +20,7 @@ BINARIES=(
   "api     API_ADDR     8080"
   "gateway GATEWAY_ADDR 8081"
   "worker  WORKER_ADDR  8082"
+  "web     WEB_ADDR     8083"
 )
 
 PRIVATE_PG_PORT=5439
@@ -126,7 +127,18 @@ for line in "${BINARIES[@]}"; do
   export "$var=${ADDR[$name]}"
 done
 api_url="http://localhost:$(addr_port "${ADDR[api]}")"
-export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-$api_url}
+gateway_url="http://localhost:$(addr_port "${ADDR[gateway]}")"
+web_url="http://localhost:$(addr_port "${ADDR[web]}")"
+if [ -f apps/web/main.go ]; then
+  # E-mail links (/verify-email, /reset-password) open the web app, which
+  # calls the api and the gateway: tell it where they are, and let the api
+  # accept its origin.
+  export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-$web_url}
+  export WEB_API_URL=${WEB_API_URL:-$api_url} WEB_GATEWAY_URL=${WEB_GATEWAY_URL:-$gateway_url}
+  export CORS_ALLOWED_ORIGINS=${CORS_ALLOWED_ORIGINS:-$web_url,http://127.0.0.1:$(addr_port "${ADDR[web]}")}
+else
+  export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-$api_url}
+fi
 if [ -z "${JWT_PUBLIC_KEY_FILE:-}" ]; then # the gateway takes exactly one of the two
   export JWKS_URL=${JWKS_URL:-$api_url/.well-known/jwks.json}
 fi
@@ -191,8 +203,11 @@ printf '  %-9s %s\n' \
   "Metrics" "$api_url/metrics" \
   "Health" "$api_url/readyz"
 for name in "${started[@]}"; do
-  if [ "$name" = api ]; then continue; fi
-  printf '  %-9s %s\n' "$name" "http://localhost:$(addr_port "${ADDR[$name]}")"
+  case $name in
+  api) continue ;;
+  web) printf '  %-9s %s\n' "Web" "$web_url" ;;
+  *) printf '  %-9s %s\n' "$name" "http://localhost:$(addr_port "${ADDR[$name]}")" ;;
+  esac
 done
 if [ -n "$inbox" ]; then printf '  %-9s %s\n' "Inbox" "$inbox"; fi
 printf '  %-9s %s\n' "Logs" ".dev/run/<name>.log" "Database" "$(mask_url "$DATABASE_URL")" "Redis" "$(mask_url "$REDIS_URL")" \

@@ -35,7 +35,7 @@ type Config struct {
 	AccessTokenTTL    time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
 	RefreshTokenTTL   time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
 
-	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envDefault:"http://localhost:3000" envSeparator:","`
+	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envDefault:"http://localhost:8083,http://127.0.0.1:8083" envSeparator:","`
 	// TrustedProxies lists the load balancers (IPs or CIDRs) whose
 	// X-Forwarded-For names the client; empty trusts none, so the client IP
 	// (per-IP rate limits, session records) is the peer address.

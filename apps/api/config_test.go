@@ -21,7 +21,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if cfg.Addr != ":8080" || cfg.Env != config.EnvDevelopment || cfg.AccessTokenTTL != 15*time.Minute ||
 		cfg.RefreshTokenTTL != 720*time.Hour || cfg.HTTPBodyLimit != 1<<20 || cfg.RateLimitUser != 600 ||
-		cfg.PasswordHashMemoryKiB != 65536 || len(cfg.CORSAllowedOrigins) != 1 {
+		cfg.PasswordHashMemoryKiB != 65536 || len(cfg.CORSAllowedOrigins) != 2 || cfg.CORSAllowedOrigins[0] != "http://localhost:8083" {
 		t.Errorf("unexpected defaults: %+v", cfg)
 	}
 	if cfg.HTTPReadTimeout != 15*time.Second || cfg.HTTPWriteTimeout != 30*time.Second {
