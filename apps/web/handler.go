@@ -93,7 +93,7 @@ func newHandler(cfg Config, log *slog.Logger, reg *prometheus.Registry) (http.Ha
 	e.HandleMethodNotAllowed = true
 	_ = e.SetTrustedProxies(nil)
 	e.Use(web.RequestID(), metrics.NewHTTP(reg).Middleware(), web.AccessLog(log), web.Recovery(log))
-	health.Register(e) // no dependencies: ready as soon as it serves
+	health.Register(e, log) // no dependencies: ready as soon as it serves
 	e.GET("/metrics", gin.WrapH(metrics.Handler(reg)))
 	serve := func(c *gin.Context) {
 		p := c.Request.URL.Path
