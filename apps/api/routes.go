@@ -77,9 +77,13 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 				Iterations:  cfg.PasswordHashIterations,
 				Parallelism: cfg.PasswordHashParallelism,
 			},
-			AuthLimitPerIP:      perMinute(cfg.RateLimitAuthIP),
-			AuthLimitPerAccount: perMinute(cfg.RateLimitAuthAccount),
-			PublicBaseURL:       cfg.PublicBaseURL,
+			AuthLimitPerIP:          perMinute(cfg.RateLimitAuthIP),
+			AuthLimitPerAccount:     perMinute(cfg.RateLimitAuthAccount),
+			LoginFailuresPerAddress: perMinute(cfg.RateLimitLoginFailures),
+			LoginFailuresPerAccount: ratelimit.Limit{
+				Rate: cfg.RateLimitLoginAccountFailures, Period: time.Hour, Burst: cfg.RateLimitLoginAccountFailures,
+			},
+			PublicBaseURL: cfg.PublicBaseURL,
 		},
 	})
 	if err != nil {

@@ -73,7 +73,10 @@ func New(d Deps) (*Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	limits := httpapi.Limits{PerIP: cfg.AuthLimitPerIP, PerAccount: cfg.AuthLimitPerAccount}
+	limits := httpapi.Limits{
+		PerIP: cfg.AuthLimitPerIP, PerAccount: cfg.AuthLimitPerAccount,
+		LoginFailuresPerAddress: cfg.LoginFailuresPerAddress, LoginFailuresPerAccount: cfg.LoginFailuresPerAccount,
+	}
 	return &Module{http: httpapi.New(a, d.Limiter, limits, d.Log)}, nil
 }
 
@@ -82,7 +85,8 @@ func New(d Deps) (*Module, error) {
 // /api/auth/verify-email/resend and /api/user/*. userLimit, the per-user
 // rate limit, runs after auth on those same authenticated routes except
 // logout (signing out must always work). /api/auth/* is also limited per
-// IP, and login, register and password/forgot per account, with Deps.Limiter.
+// IP, register and password/forgot per account, and login by its failures
+// (see Config), with Deps.Limiter.
 func (m *Module) Routes(r gin.IRouter, auth gin.HandlerFunc, userLimit gin.HandlerFunc) {
 	m.http.Routes(r, auth, userLimit)
 }

@@ -107,6 +107,13 @@ func (r response) problem() web.Problem {
 
 func (s *server) do(method, path string, body any, token string) response {
 	s.t.Helper()
+	return s.doFrom("", method, path, body, token)
+}
+
+// doFrom is do from the client address addr ("ip:port"; "" keeps
+// httptest's).
+func (s *server) doFrom(addr, method, path string, body any, token string) response {
+	s.t.Helper()
 	var buf bytes.Buffer
 	if body != nil {
 		if err := json.NewEncoder(&buf).Encode(body); err != nil {
@@ -121,6 +128,9 @@ func (s *server) do(method, path string, body any, token string) response {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set("User-Agent", "httpapi-test")
+	if addr != "" {
+		req.RemoteAddr = addr
+	}
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, req)
 	return response{rec, s.t}
