@@ -127,7 +127,10 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 			MaxAge:        cfg.CommandMaxAge,
 		})
 	}
-	return r, []runner{chat.RunRelay, commands}, nil
+	// Redis holds revocations as a mirror of PostgreSQL: put back what a
+	// Redis that lost its data forgot (at start-up, then periodically).
+	reseed := func(ctx context.Context) error { return ident.RunRevocationReseed(ctx, cfg.RevocationReseedInterval) }
+	return r, []runner{chat.RunRelay, commands, reseed}, nil
 }
 
 // instanceName names this process in the command stream's consumer group:

@@ -29,6 +29,7 @@ type Store interface {
 	ResetPasswordStore
 	ProfileStore
 	ChangePasswordStore
+	RevokedSessionStore
 }
 
 // AccessTokens signs access tokens (a JWT in production: *authn.Signer).
