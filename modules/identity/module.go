@@ -70,7 +70,7 @@ func New(d Deps) (*Module, error) {
 		return nil, fmt.Errorf("identity: config: %w", err)
 	}
 	a, err := app.New(app.Deps{
-		Store: postgres.New(d.DB), Mailer: mailer, Tokens: d.Signer, Revoker: d.Revocations, Hasher: hasher,
+		Store: postgres.New(d.DB), Mailer: mailer, Resets: mailer, Tokens: d.Signer, Revoker: d.Revocations, Hasher: hasher,
 		Config: app.Config{RefreshTTL: cfg.RefreshTTL, VerifyTTL: cfg.VerifyTTL, ResetTTL: cfg.ResetTTL},
 		Log:    d.Log, Now: d.Now,
 	})

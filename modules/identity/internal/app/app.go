@@ -55,6 +55,7 @@ type Config struct {
 type Deps struct {
 	Store   Store
 	Mailer  Mailer
+	Resets  ResetRequests
 	Tokens  AccessTokens
 	Revoker Revoker
 	Hasher  *domain.Hasher
@@ -67,6 +68,7 @@ type Deps struct {
 type App struct {
 	store   Store
 	mail    Mailer
+	resets  ResetRequests
 	tokens  AccessTokens
 	revoker Revoker
 	hasher  *domain.Hasher
@@ -83,8 +85,8 @@ type App struct {
 // New checks d and builds the App. It hashes the dummy password once, which
 // costs one argon2id run at start-up.
 func New(d Deps) (*App, error) {
-	if d.Store == nil || d.Mailer == nil || d.Tokens == nil || d.Revoker == nil || d.Hasher == nil {
-		return nil, errors.New("identity app: Store, Mailer, Tokens, Revoker and Hasher are required")
+	if d.Store == nil || d.Mailer == nil || d.Resets == nil || d.Tokens == nil || d.Revoker == nil || d.Hasher == nil {
+		return nil, errors.New("identity app: Store, Mailer, Resets, Tokens, Revoker and Hasher are required")
 	}
 	if d.Config.RefreshTTL <= 0 || d.Config.VerifyTTL <= 0 || d.Config.ResetTTL <= 0 {
 		return nil, errors.New("identity app: RefreshTTL, VerifyTTL and ResetTTL must be positive")
@@ -96,7 +98,7 @@ func New(d Deps) (*App, error) {
 		d.Now = time.Now
 	}
 	return &App{
-		store: d.Store, mail: d.Mailer, tokens: d.Tokens, revoker: d.Revoker, hasher: d.Hasher,
+		store: d.Store, mail: d.Mailer, resets: d.Resets, tokens: d.Tokens, revoker: d.Revoker, hasher: d.Hasher,
 		cfg: d.Config, log: d.Log, clock: d.Now,
 		dummyHash: d.Hasher.Hash("dummy password, never matches a login"),
 	}, nil

@@ -70,7 +70,7 @@ func newServer(t *testing.T, limiter *ratelimit.Limiter, limits httpapi.Limits, 
 		store = s.store
 	}
 	a, err := app.New(app.Deps{
-		Store: store, Mailer: s.mail, Tokens: signer, Revoker: &identitytest.Revoker{}, Hasher: hasher,
+		Store: store, Mailer: s.mail, Resets: s.mail, Tokens: signer, Revoker: &identitytest.Revoker{}, Hasher: hasher,
 		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour, ResetTTL: time.Hour},
 	})
 	if err != nil {
@@ -166,3 +166,15 @@ func (s *server) account(email string) loginBody {
 }
 
 const pw = "s3cret-passw0rd"
+
+// resolveResets runs the worker's half of the forgot-password requests
+// made so far (app.ResetResolver over the same fakes).
+func (s *server) resolveResets() {
+	s.t.Helper()
+	r := app.NewResetResolver(s.store, s.mail, time.Hour, nil, nil)
+	for _, req := range s.mail.ResetRequests() {
+		if err := r.Resolve(context.Background(), req); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
