@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/chatforge/chat/modules/identity/identitytest"
 	"github.com/chatforge/chat/modules/identity/internal/app"
 	"github.com/chatforge/chat/modules/identity/internal/domain"
 )
