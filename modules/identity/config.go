@@ -22,7 +22,7 @@ type HashParams struct {
 type Config struct {
 	RefreshTTL time.Duration // session lifetime (default 30 days)
 	VerifyTTL  time.Duration // e-mail verification link (default 24 h)
-	ResetTTL   time.Duration // password reset link (default 1 h)
+	ResetTTL   time.Duration // password reset link (default 1 h); used by the worker (NewWorker)
 	Hash       HashParams
 
 	// AuthLimitPerIP applies to every /api/auth/* request of one client IP;

@@ -71,7 +71,7 @@ func New(d Deps) (*Module, error) {
 	}
 	a, err := app.New(app.Deps{
 		Store: postgres.New(d.DB), Mailer: mailer, Resets: mailer, Tokens: d.Signer, Revoker: d.Revocations, Hasher: hasher,
-		Config: app.Config{RefreshTTL: cfg.RefreshTTL, VerifyTTL: cfg.VerifyTTL, ResetTTL: cfg.ResetTTL},
+		Config: app.Config{RefreshTTL: cfg.RefreshTTL, VerifyTTL: cfg.VerifyTTL},
 		Log:    d.Log, Now: d.Now,
 	})
 	if err != nil {

@@ -217,7 +217,7 @@ func TestForgotPasswordSameWorkForAnyAddress(t *testing.T) {
 	mail := &identitytest.Mailer{}
 	a, err := app.New(app.Deps{
 		Store: store, Mailer: mail, Resets: mail, Tokens: &identitytest.Tokens{}, Revoker: f.revoker, Hasher: h,
-		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour, ResetTTL: time.Hour},
+		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -48,7 +48,7 @@ type Revoker interface {
 type Config struct {
 	RefreshTTL time.Duration // session lifetime, fixed at login
 	VerifyTTL  time.Duration // e-mail verification token
-	ResetTTL   time.Duration // password reset token
+	// (Reset tokens are made by the worker: ResetResolver has their TTL.)
 }
 
 // Deps are what New needs. Log and Now may be nil.
@@ -88,8 +88,8 @@ func New(d Deps) (*App, error) {
 	if d.Store == nil || d.Mailer == nil || d.Resets == nil || d.Tokens == nil || d.Revoker == nil || d.Hasher == nil {
 		return nil, errors.New("identity app: Store, Mailer, Resets, Tokens, Revoker and Hasher are required")
 	}
-	if d.Config.RefreshTTL <= 0 || d.Config.VerifyTTL <= 0 || d.Config.ResetTTL <= 0 {
-		return nil, errors.New("identity app: RefreshTTL, VerifyTTL and ResetTTL must be positive")
+	if d.Config.RefreshTTL <= 0 || d.Config.VerifyTTL <= 0 {
+		return nil, errors.New("identity app: RefreshTTL and VerifyTTL must be positive")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -35,7 +35,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.App, err = app.New(app.Deps{
 		Store: f.store, Mailer: f.mail, Resets: f.mail, Tokens: &identitytest.Tokens{}, Revoker: f.revoker, Hasher: h,
-		Config: app.Config{RefreshTTL: 30 * 24 * time.Hour, VerifyTTL: 24 * time.Hour, ResetTTL: time.Hour},
+		Config: app.Config{RefreshTTL: 30 * 24 * time.Hour, VerifyTTL: 24 * time.Hour},
 		Now:    f.clock,
 	})
 	if err != nil {

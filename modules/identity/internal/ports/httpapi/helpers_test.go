@@ -71,7 +71,7 @@ func newServer(t *testing.T, limiter *ratelimit.Limiter, limits httpapi.Limits, 
 	}
 	a, err := app.New(app.Deps{
 		Store: store, Mailer: s.mail, Resets: s.mail, Tokens: signer, Revoker: &identitytest.Revoker{}, Hasher: hasher,
-		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour, ResetTTL: time.Hour},
+		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour},
 	})
 	if err != nil {
 		t.Fatal(err)
