@@ -13,6 +13,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
 
 	"github.com/chatforge/chat/migrations"
 	"github.com/chatforge/chat/modules/identity"
@@ -23,12 +25,21 @@ import (
 	"github.com/chatforge/chat/platform/testenv"
 )
 
-// TestRevocationReseed: after Redis lost its data, a logged-out session's
-// still-valid access token is admitted again, until the reseed copies the
-// revocation back from PostgreSQL; then it is refused again. Real
-// PostgreSQL and Redis (the test's own database and Redis DB).
-func TestRevocationReseed(t *testing.T) {
-	t.Parallel()
+// wired is the module as apps/api mounts it, over the test's own
+// PostgreSQL database and Redis DB.
+type wired struct {
+	m           *identity.Module
+	db          *gorm.DB
+	rdb         *redis.Client
+	jobs        *asynq.Client
+	redisOpt    asynq.RedisConnOpt
+	verifier    *authn.Verifier
+	revocations *authn.Revocations
+	do          func(method, path string, body any, token string) (int, map[string]any)
+}
+
+func wire(t *testing.T) *wired {
+	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db, err := database.Open(ctx, config.Postgres{URL: testenv.Postgres(t, migrations.FS), MaxOpenConns: 4, MaxIdleConns: 4}, log)
@@ -72,6 +83,18 @@ func TestRevocationReseed(t *testing.T) {
 		return rec.Code, out
 	}
 
+	return &wired{m: m, db: db, rdb: rdb, jobs: jobs, redisOpt: opt, verifier: verifier, revocations: revocations, do: do}
+}
+
+// TestRevocationReseed: after Redis lost its data, a logged-out session's
+// still-valid access token is admitted again, until the reseed copies the
+// revocation back from PostgreSQL; then it is refused again. Real
+// PostgreSQL and Redis (the test's own database and Redis DB).
+func TestRevocationReseed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := wire(t)
+	m, rdb, do, verifier, revocations := w.m, w.rdb, w.do, w.verifier, w.revocations
 	creds := map[string]string{"email": "reseed@example.com", "password": "password1"}
 	if code, _ := do("POST", "/api/auth/register", map[string]string{"email": creds["email"], "password": creds["password"], "displayName": "R"}, ""); code != 201 {
 		t.Fatalf("register: %d", code)
