@@ -54,6 +54,16 @@ type Config struct {
 	RateLimitAuthIP      int `env:"RATE_LIMIT_AUTH_IP" envDefault:"20"`
 	RateLimitAuthAccount int `env:"RATE_LIMIT_AUTH_ACCOUNT" envDefault:"5"`
 	RateLimitUser        int `env:"RATE_LIMIT_USER" envDefault:"600"`
+	// Logins are limited by their failures only: per (account, client
+	// address) per minute, and per account per hour (the latter only
+	// refuses addresses that failed for the account; see README).
+	RateLimitLoginFailures        int `env:"RATE_LIMIT_LOGIN_FAILURES" envDefault:"5"`
+	RateLimitLoginAccountFailures int `env:"RATE_LIMIT_LOGIN_ACCOUNT_FAILURES" envDefault:"30"`
+	// RevocationReseedInterval: how often the revocations of the last
+	// access-token lifetime are copied from PostgreSQL back into Redis (and
+	// at start-up), so a Redis that lost its data admits no revoked session
+	// for longer than this.
+	RevocationReseedInterval time.Duration `env:"REVOCATION_RESEED_INTERVAL" envDefault:"30s"`
 	// RateLimitSyncInterval: the per-user limit is counted in memory and
 	// reconciled with Redis this often (auth limits stay exact). Each
 	// instance may over-admit a user by up to its burst plus this
@@ -179,10 +189,15 @@ func (c Config) Validate() error {
 		{"RATE_LIMIT_AUTH_IP", c.RateLimitAuthIP},
 		{"RATE_LIMIT_AUTH_ACCOUNT", c.RateLimitAuthAccount},
 		{"RATE_LIMIT_USER", c.RateLimitUser},
+		{"RATE_LIMIT_LOGIN_FAILURES", c.RateLimitLoginFailures},
+		{"RATE_LIMIT_LOGIN_ACCOUNT_FAILURES", c.RateLimitLoginAccountFailures},
 	} {
 		if l.v <= 0 {
-			bad("%s: must be a positive number of requests per minute (got %d)", l.name, l.v)
+			bad("%s: must be a positive number (got %d)", l.name, l.v)
 		}
+	}
+	if c.RevocationReseedInterval < time.Second || c.RevocationReseedInterval > time.Hour {
+		bad("REVOCATION_RESEED_INTERVAL: must be between 1s and 1h (got %s)", c.RevocationReseedInterval)
 	}
 	if c.RateLimitSyncInterval < time.Millisecond || c.RateLimitSyncInterval > 10*time.Second {
 		bad("RATE_LIMIT_SYNC_INTERVAL: must be between 1ms and 10s (got %s)", c.RateLimitSyncInterval)

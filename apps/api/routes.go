@@ -77,9 +77,13 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 				Iterations:  cfg.PasswordHashIterations,
 				Parallelism: cfg.PasswordHashParallelism,
 			},
-			AuthLimitPerIP:      perMinute(cfg.RateLimitAuthIP),
-			AuthLimitPerAccount: perMinute(cfg.RateLimitAuthAccount),
-			PublicBaseURL:       cfg.PublicBaseURL,
+			AuthLimitPerIP:          perMinute(cfg.RateLimitAuthIP),
+			AuthLimitPerAccount:     perMinute(cfg.RateLimitAuthAccount),
+			LoginFailuresPerAddress: perMinute(cfg.RateLimitLoginFailures),
+			LoginFailuresPerAccount: ratelimit.Limit{
+				Rate: cfg.RateLimitLoginAccountFailures, Period: time.Hour, Burst: cfg.RateLimitLoginAccountFailures,
+			},
+			PublicBaseURL: cfg.PublicBaseURL,
 		},
 	})
 	if err != nil {
@@ -127,7 +131,10 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 			MaxRelayLag:   cfg.CommandMaxRelayLag,
 		})
 	}
-	return r, []runner{chat.RunRelay, commands}, nil
+	// Redis holds revocations as a mirror of PostgreSQL: put back what a
+	// Redis that lost its data forgot (at start-up, then periodically).
+	reseed := func(ctx context.Context) error { return ident.RunRevocationReseed(ctx, cfg.RevocationReseedInterval) }
+	return r, []runner{chat.RunRelay, commands, reseed}, nil
 }
 
 // instanceName names this process in the command stream's consumer group:

@@ -25,18 +25,25 @@ type Config struct {
 	JWTIssuer        string `env:"JWT_ISSUER" envDefault:"chatforge"`
 	JWTAudience      string `env:"JWT_AUDIENCE" envDefault:"chatforge"`
 
-	MaxFrameBytes  int           `env:"WS_MAX_FRAME_BYTES" envDefault:"16384"`
-	SendBuffer     int           `env:"WS_SEND_BUFFER" envDefault:"256"`
-	RatePerSec     float64       `env:"WS_RATE_PER_SEC" envDefault:"20"`
-	RateBurst      int           `env:"WS_RATE_BURST" envDefault:"40"`
-	UserRatePerSec int           `env:"WS_USER_RATE_PER_SEC" envDefault:"30"`
-	UserRateBurst  int           `env:"WS_USER_RATE_BURST" envDefault:"60"`
-	BadFrameLimit  int           `env:"WS_BAD_FRAME_LIMIT" envDefault:"5"`
-	PingInterval   time.Duration `env:"PING_INTERVAL" envDefault:"25s"`
-	PresenceTTL    time.Duration `env:"PRESENCE_TTL" envDefault:"60s"`
-	TypingTTL      time.Duration `env:"TYPING_TTL" envDefault:"5s"`
-	ReplayMax      int           `env:"REPLAY_MAX" envDefault:"1000"`
-	CommandTimeout time.Duration `env:"COMMAND_TIMEOUT" envDefault:"10s"`
+	MaxFrameBytes  int     `env:"WS_MAX_FRAME_BYTES" envDefault:"16384"`
+	SendBuffer     int     `env:"WS_SEND_BUFFER" envDefault:"256"`
+	RatePerSec     float64 `env:"WS_RATE_PER_SEC" envDefault:"20"`
+	RateBurst      int     `env:"WS_RATE_BURST" envDefault:"40"`
+	UserRatePerSec int     `env:"WS_USER_RATE_PER_SEC" envDefault:"30"`
+	UserRateBurst  int     `env:"WS_USER_RATE_BURST" envDefault:"60"`
+	BadFrameLimit  int     `env:"WS_BAD_FRAME_LIMIT" envDefault:"5"`
+	// RateAbuseWindow: sending over twice WS_RATE_PER_SEC for about this
+	// long closes the socket (4008); a client less far over only gets
+	// rate_limited answers.
+	RateAbuseWindow time.Duration `env:"WS_RATE_ABUSE_WINDOW" envDefault:"5s"`
+	// MaxSocketsPerUser: open sockets per user across every gateway; 0
+	// disables the limit.
+	MaxSocketsPerUser int           `env:"WS_MAX_SOCKETS_PER_USER" envDefault:"50"`
+	PingInterval      time.Duration `env:"PING_INTERVAL" envDefault:"25s"`
+	PresenceTTL       time.Duration `env:"PRESENCE_TTL" envDefault:"60s"`
+	TypingTTL         time.Duration `env:"TYPING_TTL" envDefault:"5s"`
+	ReplayMax         int           `env:"REPLAY_MAX" envDefault:"1000"`
+	CommandTimeout    time.Duration `env:"COMMAND_TIMEOUT" envDefault:"10s"`
 	// Must equal the api's: the gateway reads every partition.
 	Partitions      int           `env:"EVENT_STREAM_PARTITIONS" envDefault:"4"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
@@ -82,6 +89,10 @@ func (c Config) Validate() error {
 	rng("WS_USER_RATE_PER_SEC", c.UserRatePerSec, 1, 1<<20)
 	rng("WS_USER_RATE_BURST", c.UserRateBurst, 1, 1<<20)
 	rng("WS_BAD_FRAME_LIMIT", c.BadFrameLimit, 0, 1000)
+	rng("WS_MAX_SOCKETS_PER_USER", c.MaxSocketsPerUser, 0, 1<<20)
+	if c.RateAbuseWindow < time.Second || c.RateAbuseWindow > time.Minute {
+		bad("WS_RATE_ABUSE_WINDOW: must be between 1s and 1m (got %s)", c.RateAbuseWindow)
+	}
 	rng("REPLAY_MAX", c.ReplayMax, 1, 10000)
 	rng("EVENT_STREAM_PARTITIONS", c.Partitions, 1, 1024)
 	rng("AUTH_TOKEN_CACHE_SIZE", c.AuthTokenCacheSize, 0, 1<<24)

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatforge/chat/apps/gateway/internal/gwmetrics"
+	"github.com/chatforge/chat/apps/gateway/internal/limits"
 	"github.com/chatforge/chat/apps/gateway/internal/socket"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
@@ -87,22 +88,25 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		Verifier:    verifier,
 		Revocations: revocations,
 		Limiter:     limiter,
-		Presence:    pres,
-		Metrics:     gwmetrics.New(reg),
-		Log:         log,
+		// Leases last as long as presence's and renew with its heartbeat.
+		Sockets:  limits.NewSockets(rdb, cfg.MaxSocketsPerUser, cfg.PresenceTTL),
+		Presence: pres,
+		Metrics:  gwmetrics.New(reg),
+		Log:      log,
 		Config: socket.Config{
-			GatewayID:      gatewayID,
-			MaxFrameBytes:  cfg.MaxFrameBytes,
-			SendBuffer:     cfg.SendBuffer,
-			RatePerSec:     cfg.RatePerSec,
-			RateBurst:      cfg.RateBurst,
-			UserRate:       ratelimit.Limit{Rate: cfg.UserRatePerSec, Period: time.Second, Burst: cfg.UserRateBurst},
-			BadFrameLimit:  cfg.BadFrameLimit,
-			PingInterval:   cfg.PingInterval,
-			TypingTTL:      cfg.TypingTTL,
-			ReplayMax:      cfg.ReplayMax,
-			CommandTimeout: cfg.CommandTimeout,
-			Partitions:     cfg.Partitions,
+			GatewayID:       gatewayID,
+			MaxFrameBytes:   cfg.MaxFrameBytes,
+			SendBuffer:      cfg.SendBuffer,
+			RatePerSec:      cfg.RatePerSec,
+			RateBurst:       cfg.RateBurst,
+			RateAbuseWindow: cfg.RateAbuseWindow,
+			UserRate:        ratelimit.Limit{Rate: cfg.UserRatePerSec, Period: time.Second, Burst: cfg.UserRateBurst},
+			BadFrameLimit:   cfg.BadFrameLimit,
+			PingInterval:    cfg.PingInterval,
+			TypingTTL:       cfg.TypingTTL,
+			ReplayMax:       cfg.ReplayMax,
+			CommandTimeout:  cfg.CommandTimeout,
+			Partitions:      cfg.Partitions,
 		},
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/chatforge/chat/apps/worker/internal/housekeeping"
+	"github.com/chatforge/chat/modules/identity"
 	"github.com/chatforge/chat/modules/notify"
 	"github.com/chatforge/chat/platform/config"
 	"github.com/chatforge/chat/platform/database"
@@ -110,9 +111,20 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		EmailLedgerRetention: cfg.EmailLedgerRetention, StreamPartitions: cfg.StreamPartitions,
 	})
 
+	// Forgot-password requests: the api enqueues one for every address, the
+	// account is looked up here (its existence must not show in the api's
+	// timing).
+	ident, err := identity.NewWorker(identity.WorkerDeps{
+		DB: db, Jobs: jobs, Log: log, Config: identity.Config{PublicBaseURL: cfg.PublicBaseURL},
+	})
+	if err != nil {
+		return err
+	}
+
 	mux := asynq.NewServeMux()
 	mux.Use(taskMetrics(reg))
 	mod.RegisterTasks(mux)
+	ident.RegisterTasks(mux)
 	hk.RegisterTasks(mux)
 
 	srv := asynq.NewServerFromRedisClient(rdb, serverConfig(cfg, mod, log))

@@ -22,7 +22,7 @@ type HashParams struct {
 type Config struct {
 	RefreshTTL time.Duration // session lifetime (default 30 days)
 	VerifyTTL  time.Duration // e-mail verification link (default 24 h)
-	ResetTTL   time.Duration // password reset link (default 1 h)
+	ResetTTL   time.Duration // password reset link (default 1 h); used by the worker (NewWorker)
 	Hash       HashParams
 
 	// AuthLimitPerIP applies to every /api/auth/* request of one client IP;
@@ -30,6 +30,12 @@ type Config struct {
 	// (normalized) e-mail, whatever the IP, against distributed guessing.
 	AuthLimitPerIP      ratelimit.Limit
 	AuthLimitPerAccount ratelimit.Limit
+	// Logins are not counted by AuthLimitPerAccount but by their failures
+	// (ratelimit.Failures): LoginFailuresPerAddress per (e-mail, client
+	// IP), LoginFailuresPerAccount per e-mail, applied only to IPs that
+	// failed for it, so nobody can lock the owner out.
+	LoginFailuresPerAddress ratelimit.Limit
+	LoginFailuresPerAccount ratelimit.Limit
 
 	// PublicBaseURL is where users open the links of e-mails, e.g.
 	// "https://chat.example.com" (PUBLIC_BASE_URL).
@@ -55,6 +61,9 @@ func DefaultConfig() Config {
 		Hash:                HashParams{Memory: 64 * 1024, Iterations: 3, Parallelism: 2},
 		AuthLimitPerIP:      ratelimit.Limit{Rate: 60, Period: time.Minute, Burst: 60},
 		AuthLimitPerAccount: ratelimit.Limit{Rate: 10, Period: time.Hour, Burst: 10},
+		// 5 failures a minute per address, 30 an hour per account.
+		LoginFailuresPerAddress: ratelimit.Limit{Rate: 5, Period: time.Minute, Burst: 5},
+		LoginFailuresPerAccount: ratelimit.Limit{Rate: 30, Period: time.Hour, Burst: 30},
 	}
 }
 
@@ -78,6 +87,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.AuthLimitPerAccount == (ratelimit.Limit{}) {
 		c.AuthLimitPerAccount = d.AuthLimitPerAccount
 	}
+	if c.LoginFailuresPerAddress == (ratelimit.Limit{}) {
+		c.LoginFailuresPerAddress = d.LoginFailuresPerAddress
+	}
+	if c.LoginFailuresPerAccount == (ratelimit.Limit{}) {
+		c.LoginFailuresPerAccount = d.LoginFailuresPerAccount
+	}
 	var errs []error
 	if c.RefreshTTL < 0 || c.VerifyTTL < 0 || c.ResetTTL < 0 {
 		errs = append(errs, errors.New("TTLs must be positive"))
@@ -87,6 +102,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := c.AuthLimitPerAccount.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("AuthLimitPerAccount: %w", err))
+	}
+	if err := c.LoginFailuresPerAddress.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("LoginFailuresPerAddress: %w", err))
+	}
+	if err := c.LoginFailuresPerAccount.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("LoginFailuresPerAccount: %w", err))
 	}
 	if c.PublicBaseURL == "" {
 		errs = append(errs, errors.New("PublicBaseURL is required"))

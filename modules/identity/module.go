@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,7 +42,10 @@ type Deps struct {
 
 // Module is the wired identity module.
 type Module struct {
-	http *httpapi.Handler
+	http        *httpapi.Handler
+	app         *app.App
+	revocations *authn.Revocations
+	log         *slog.Logger
 }
 
 // New checks d, applies Config defaults and wires the module. It runs one
@@ -66,15 +70,18 @@ func New(d Deps) (*Module, error) {
 		return nil, fmt.Errorf("identity: config: %w", err)
 	}
 	a, err := app.New(app.Deps{
-		Store: postgres.New(d.DB), Mailer: mailer, Tokens: d.Signer, Revoker: d.Revocations, Hasher: hasher,
-		Config: app.Config{RefreshTTL: cfg.RefreshTTL, VerifyTTL: cfg.VerifyTTL, ResetTTL: cfg.ResetTTL},
+		Store: postgres.New(d.DB), Mailer: mailer, Resets: mailer, Tokens: d.Signer, Revoker: d.Revocations, Hasher: hasher,
+		Config: app.Config{RefreshTTL: cfg.RefreshTTL, VerifyTTL: cfg.VerifyTTL},
 		Log:    d.Log, Now: d.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	limits := httpapi.Limits{PerIP: cfg.AuthLimitPerIP, PerAccount: cfg.AuthLimitPerAccount}
-	return &Module{http: httpapi.New(a, d.Limiter, limits, d.Log)}, nil
+	limits := httpapi.Limits{
+		PerIP: cfg.AuthLimitPerIP, PerAccount: cfg.AuthLimitPerAccount,
+		LoginFailuresPerAddress: cfg.LoginFailuresPerAddress, LoginFailuresPerAccount: cfg.LoginFailuresPerAccount,
+	}
+	return &Module{http: httpapi.New(a, d.Limiter, limits, d.Log), app: a, revocations: d.Revocations, log: d.Log}, nil
 }
 
 // Routes mounts /api/auth/* and /api/user/* on r. auth is the access-token
@@ -82,7 +89,39 @@ func New(d Deps) (*Module, error) {
 // /api/auth/verify-email/resend and /api/user/*. userLimit, the per-user
 // rate limit, runs after auth on those same authenticated routes except
 // logout (signing out must always work). /api/auth/* is also limited per
-// IP, and login, register and password/forgot per account, with Deps.Limiter.
+// IP, register and password/forgot per account, and login by its failures
+// (see Config), with Deps.Limiter.
 func (m *Module) Routes(r gin.IRouter, auth gin.HandlerFunc, userLimit gin.HandlerFunc) {
 	m.http.Routes(r, auth, userLimit)
+}
+
+// ReseedRevocations copies the session revocations of the last
+// access-token lifetime from PostgreSQL back into Redis (see
+// RunRevocationReseed); it returns how many were missing there.
+func (m *Module) ReseedRevocations(ctx context.Context) (int, error) {
+	return m.app.ReseedRevocations(ctx, m.revocations)
+}
+
+// RunRevocationReseed reseeds at once and then every interval until ctx is
+// done, so a Redis that lost its data admits no revoked session for longer
+// than interval. Failures are logged and retried at the next tick.
+func (m *Module) RunRevocationReseed(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, max(interval, 5*time.Second))
+		n, err := m.ReseedRevocations(rctx)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			m.log.WarnContext(ctx, "revocation reseed failed", "err", err)
+		case n > 0:
+			m.log.WarnContext(ctx, "revocations missing from Redis restored", "sessions", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }

@@ -10,6 +10,9 @@ const (
 	TaskVerifyEmail = mailqueue.TaskVerifyEmail
 	// TaskPasswordReset asks to send the password-reset link.
 	TaskPasswordReset = mailqueue.TaskPasswordReset
+	// TaskPasswordForgot asks the worker to resolve a forgot-password
+	// request (Worker); the api enqueues it for every valid address.
+	TaskPasswordForgot = mailqueue.TaskPasswordForgot
 	// EmailQueue is the asynq queue of both tasks ("critical").
 	EmailQueue = mailqueue.Queue
 )
@@ -17,6 +20,10 @@ const (
 // EmailPayload is the JSON payload of both e-mail tasks:
 // {"userId","email","displayName","token","link"}.
 type EmailPayload = mailqueue.Payload
+
+// ForgotPayload is the JSON payload of TaskPasswordForgot:
+// {"email","ip","userAgent","requestId"}.
+type ForgotPayload = mailqueue.ForgotPayload
 
 // VerifyEmailPayload and PasswordResetPayload name EmailPayload by task, as
 // the team contract spells them.

@@ -264,3 +264,58 @@ func (r *Revocations) sweep() {
 	}
 	r.mu.Unlock()
 }
+
+// Window is how long a revocation matters: the access-token TTL plus the
+// verification leeway (a marker's lifetime).
+func (r *Revocations) Window() time.Duration { return r.ttl }
+
+// Restore re-creates the markers of sessions revoked at the given times
+// that Redis no longer has (it lost its data), each expiring when it would
+// have, and announces those on RevokedChannel so running mirrors learn
+// them too. Existing markers are left alone and not announced again. It
+// returns how many were missing.
+func (r *Revocations) Restore(ctx context.Context, revoked map[string]time.Time) (int, error) {
+	now := time.Now()
+	sids := make([]string, 0, len(revoked))
+	cmds := make([]*redis.BoolCmd, 0, len(revoked))
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for sid, at := range revoked {
+			left := at.Add(r.ttl).Sub(now)
+			if left < time.Millisecond {
+				continue
+			}
+			sids = append(sids, sid)
+			cmds = append(cmds, p.SetNX(ctx, revokedKeyPrefix+sid, "1", left))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("authn: restore revocations: %w", err)
+	}
+	var missing []string
+	for i, c := range cmds {
+		if c.Val() {
+			missing = append(missing, sids[i])
+		}
+	}
+	if len(missing) == 0 {
+		return 0, nil
+	}
+	// Markers first (above), then announcements, as Revoke does.
+	if _, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, sid := range missing {
+			p.Publish(ctx, RevokedChannel, sid)
+		}
+		return nil
+	}); err != nil {
+		return len(missing), fmt.Errorf("authn: announce restored revocations: %w", err)
+	}
+	if r.live.Load() {
+		r.mu.Lock()
+		for _, sid := range missing {
+			r.addLocked(sid, revoked[sid].Add(r.ttl))
+		}
+		r.mu.Unlock()
+	}
+	return len(missing), nil
+}

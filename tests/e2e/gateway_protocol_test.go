@@ -235,10 +235,12 @@ func TestGatewayProtocol(t *testing.T) {
 		}
 		w.expect(t, "ack")
 		w.expect(t, "ack")
-		if e := jsonOf[wsError](t, w.expect(t, "error").Data); e.Code != "rate_limited" {
-			t.Errorf("third frame: %+v", e)
+		if e := jsonOf[wsError](t, w.expect(t, "error").Data); e.Code != "rate_limited" || e.RetryAfterMs <= 0 {
+			t.Errorf("third frame: %+v, want rate_limited with retryAfterMs", e)
 		}
-		for range 3 {
+		// A flood far over the rate is abuse (over twice the rate for the
+		// abuse window): closed.
+		for range 50 {
 			w.send("typing-stop", "", nil)
 		}
 		if code := w.closeCode(t, 5*time.Second); code != 4008 {

@@ -27,7 +27,6 @@ func TestIdentity(t *testing.T) {
 		{"Logout", testLogout},
 		{"Sessions", testSessions},
 		{"ChangePassword", testChangePassword},
-		{"ForgotAndResetPassword", testForgotAndReset},
 		{"VerifyEmail", testVerifyEmail},
 		{"ResendVerification", testResendVerification},
 	} {

@@ -20,6 +20,9 @@ const (
 	mailQueue         = "critical"
 	taskVerifyEmail   = "email:verify"
 	taskPasswordReset = "email:password_reset"
+	// taskPasswordForgot: the api's forgot-password request, resolved by
+	// the worker.
+	taskPasswordForgot = "identity:password_forgot"
 )
 
 // mailPayload is the payload of both e-mail task types.

@@ -27,8 +27,9 @@ func (f Frame) String() string { return fmt.Sprintf("%s ref=%s %s", f.Event, f.R
 
 // ErrorData is the data of an "error" frame.
 type ErrorData struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code         string `json:"code"`
+	Message      string `json:"message"`
+	RetryAfterMs int64  `json:"retryAfterMs,omitempty"` // rate_limited only
 }
 
 // Options tune Dial; the zero value is usable.

@@ -15,6 +15,26 @@ type Mailer struct {
 	Err    error
 	Verify []app.Mail
 	Reset  []app.Mail
+	// Requests are the forgot-password requests handed to the worker.
+	Requests []app.ResetRequest
+}
+
+// RequestPasswordReset implements app.ResetRequests.
+func (m *Mailer) RequestPasswordReset(_ context.Context, r app.ResetRequest) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Err != nil {
+		return m.Err
+	}
+	m.Requests = append(m.Requests, r)
+	return nil
+}
+
+// ResetRequests returns a copy of the recorded forgot-password requests.
+func (m *Mailer) ResetRequests() []app.ResetRequest {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]app.ResetRequest(nil), m.Requests...)
 }
 
 // SendVerification implements app.Mailer.
@@ -99,8 +119,9 @@ func (t *Tokens) Sign(userID, sessionID string, now time.Time) (string, time.Tim
 
 // Compile-time proof that the fakes satisfy the ports.
 var (
-	_ app.Store        = (*Store)(nil)
-	_ app.Mailer       = (*Mailer)(nil)
-	_ app.Revoker      = (*Revoker)(nil)
-	_ app.AccessTokens = (*Tokens)(nil)
+	_ app.Store         = (*Store)(nil)
+	_ app.Mailer        = (*Mailer)(nil)
+	_ app.ResetRequests = (*Mailer)(nil)
+	_ app.Revoker       = (*Revoker)(nil)
+	_ app.AccessTokens  = (*Tokens)(nil)
 )

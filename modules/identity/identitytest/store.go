@@ -139,6 +139,19 @@ func (s *Store) RevokeSession(_ context.Context, userID, id uuid.UUID, now time.
 	return nil
 }
 
+// RevokedSince implements app.RevokedSessionStore.
+func (s *Store) RevokedSince(_ context.Context, since time.Time) (map[uuid.UUID]time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[uuid.UUID]time.Time{}
+	for id, sess := range s.sessions {
+		if sess.RevokedAt != nil && sess.RevokedAt.After(since) {
+			out[id] = *sess.RevokedAt
+		}
+	}
+	return out, nil
+}
+
 // Session returns a stored session, for assertions.
 func (s *Store) Session(id uuid.UUID) (domain.Session, bool) {
 	s.mu.Lock()

@@ -25,6 +25,9 @@ type Metrics struct {
 	errorFrames  *prometheus.CounterVec
 	Commands     *prometheus.HistogramVec
 	EventsFailed prometheus.Counter
+	// RateAbuse counts connections closed for sending far over the rate.
+	RateAbuse prometheus.Counter
+	refused   *prometheus.CounterVec
 }
 
 // New registers the metrics on reg.
@@ -73,13 +76,20 @@ func New(reg prometheus.Registerer) *Metrics {
 		EventsFailed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gateway_events_malformed_total", Help: "Stream or pub/sub entries that could not be decoded.",
 		}),
+		RateAbuse: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gateway_rate_abuse_closes_total", Help: "Connections closed (4008) for sending over twice the frame rate for the abuse window.",
+		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_connections_refused_total",
+			Help: "Connection attempts refused before the upgrade, by reason (too_many_sockets, unavailable).",
+		}, []string{"reason"}),
 	}
 	for _, e := range []string{protocol.EventJoinRoom, protocol.EventLeaveRoom, protocol.EventSendMessage,
 		protocol.EventTypingStart, protocol.EventTypingStop, protocol.EventMarkRead} {
 		m.framesIn[e] = in.WithLabelValues(e)
 	}
 	reg.MustRegister(in, m.Connections, m.framesOut, m.Fanout, m.StreamLag, m.EventAge, m.slowDropped, m.outOfSync, m.closes,
-		m.errorFrames, m.Commands, m.EventsFailed)
+		m.errorFrames, m.Commands, m.EventsFailed, m.RateAbuse, m.refused)
 	return m
 }
 
@@ -107,3 +117,7 @@ func (m *Metrics) Closed(code int) { m.closes.WithLabelValues(strconv.Itoa(code)
 
 // ErrorFrame counts an error frame.
 func (m *Metrics) ErrorFrame(code protocol.Code) { m.errorFrames.WithLabelValues(string(code)).Inc() }
+
+// Refused counts a connection refused before the upgrade; reason is one of
+// a fixed set chosen by the gateway (never client input).
+func (m *Metrics) Refused(reason string) { m.refused.WithLabelValues(reason).Inc() }

@@ -1,5 +1,7 @@
 package protocol
 
+import "time"
+
 // Code is the code of an error frame. The table below is the socket edge's
 // error table (the REST edge has its problem+json table): every failure a
 // client can cause or meet maps to exactly one code.
@@ -9,7 +11,9 @@ package protocol
 //	               binary frame, invalid value (api validation too)
 //	unknown_event  "event" is not a client event of protocol v1             yes
 //	too_large      frame longer than WS_MAX_FRAME_BYTES                     yes
-//	rate_limited   more frames than the per-connection or per-user limit    yes
+//	rate_limited   more frames than the per-connection or per-user limit;   no
+//	               data.retryAfterMs says when to send again (sustained
+//	               sending over twice the rate closes with 4008 instead)
 //	not_found      room does not exist or is not visible to the user        no
 //	forbidden      not allowed: room not joined on this connection,         no
 //	               not a member (posting), operation not allowed
@@ -38,7 +42,7 @@ const (
 // the protocol (as opposed to a legitimate request that failed).
 func (c Code) Strike() bool {
 	switch c {
-	case CodeBadRequest, CodeUnknownEvent, CodeTooLarge, CodeRateLimited:
+	case CodeBadRequest, CodeUnknownEvent, CodeTooLarge:
 		return true
 	}
 	return false
@@ -48,6 +52,9 @@ func (c Code) Strike() bool {
 type Error struct {
 	Code    Code   `json:"code"`
 	Message string `json:"message"`
+	// RetryAfterMs, on rate_limited only: milliseconds until a frame
+	// would be allowed again.
+	RetryAfterMs int64 `json:"retryAfterMs,omitempty"`
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
@@ -58,6 +65,13 @@ func badRequest(msg string) *Error { return &Error{Code: CodeBadRequest, Message
 // NewError returns an *Error with code and message.
 func NewError(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
 
+// RateLimited is a rate_limited error with its retry hint (rounded up to
+// a whole millisecond, at least 1).
+func RateLimited(msg string, retryAfter time.Duration) *Error {
+	ms := max(1, (retryAfter + time.Millisecond - 1).Milliseconds())
+	return &Error{Code: CodeRateLimited, Message: msg, RetryAfterMs: ms}
+}
+
 // Close codes of protocol v1 (RFC 6455 reserves 4000-4999 for applications).
 const (
 	// CloseGoingAway: the gateway is shutting down; resume elsewhere.
@@ -65,6 +79,7 @@ const (
 	// CloseUnauthorized: the access token expired or the session was
 	// revoked; reconnect with a fresh token (or log in again).
 	CloseUnauthorized = 4001
-	// ClosePolicyViolation: too many bad or rate-limited frames.
+	// ClosePolicyViolation: too many bad frames, or sustained sending
+	// far over the rate limit.
 	ClosePolicyViolation = 4008
 )

@@ -36,7 +36,7 @@ func Ack(ref json.RawMessage, data []byte) []byte { return Frame(EventAck, ref, 
 
 // ErrorFrame answers the request with ref (or no request) with e.
 func ErrorFrame(ref json.RawMessage, e *Error) []byte {
-	data, _ := json.Marshal(e) // two strings: cannot fail
+	data, _ := json.Marshal(e) // strings and an int: cannot fail
 	return Frame(EventError, ref, data)
 }
 

@@ -134,7 +134,7 @@ func TestDecodeData(t *testing.T) {
 func TestErrorTable(t *testing.T) {
 	t.Parallel()
 	strikes := map[Code]bool{
-		CodeBadRequest: true, CodeUnknownEvent: true, CodeTooLarge: true, CodeRateLimited: true,
+		CodeBadRequest: true, CodeUnknownEvent: true, CodeTooLarge: true, CodeRateLimited: false,
 		CodeNotFound: false, CodeForbidden: false, CodeUnavailable: false, CodeInternal: false,
 	}
 	for code, want := range strikes {

@@ -7,12 +7,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 	"github.com/olahol/melody"
-	"golang.org/x/time/rate"
 
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
+	"github.com/chatforge/chat/apps/gateway/internal/limits"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
@@ -28,6 +27,7 @@ type client struct {
 	g       *Gateway
 	conn    *hub.Conn
 	claims  authn.Claims
+	connID  string // chosen before the upgrade: it names the socket's lease
 	sess    *melody.Session
 	out     outbox
 	raw     atomic.Pointer[net.Conn] // the hijacked connection (see hijackCapture)
@@ -43,17 +43,17 @@ type client struct {
 	handedOff bool // onConnect sent on handoff (reader goroutine only)
 
 	holding     bool // the implicit global join is held until the first frame
-	limiter     *rate.Limiter
+	frames      *limits.FrameRate
 	strikes     int
 	strikeStart time.Time
 	typing      map[string]time.Time // room -> when typing-start was last published
 }
 
-func newClient(g *Gateway, claims authn.Claims) *client {
+func newClient(g *Gateway, claims authn.Claims, connID string) *client {
 	return &client{
-		g: g, claims: claims,
+		g: g, claims: claims, connID: connID,
 		handoff: make(chan error, 1), settled: make(chan struct{}),
-		limiter: rate.NewLimiter(rate.Limit(g.cfg.RatePerSec), g.cfg.RateBurst),
+		frames: limits.NewFrameRate(g.cfg.RatePerSec, g.cfg.RateBurst, g.cfg.RateAbuseWindow),
 	}
 }
 
@@ -109,7 +109,7 @@ func (g *Gateway) onConnect(s *melody.Session) {
 	s.Request = nil
 	cl.sess = s
 	cl.out.s = s
-	cl.conn = hub.NewConn(uuid.NewString(), cl.claims.UserID, cl.claims.SessionID, cl)
+	cl.conn = hub.NewConn(cl.connID, cl.claims.UserID, cl.claims.SessionID, cl)
 	g.Metrics.Connections.Inc()
 	// ready is queued before the connection is registered: until Add, no
 	// fan-out (presence, revocation, room frames) can find it, so nothing

@@ -41,8 +41,14 @@ func (g *Gateway) onMessage(s *melody.Session, frame []byte) {
 		cl.fail(env.Ref, perr, true)
 		return
 	}
-	if !cl.limiter.Allow() {
-		cl.fail(env.Ref, protocol.NewError(protocol.CodeRateLimited, "too many frames; slow down"), true)
+	if v := cl.frames.Allow(g.Now()); !v.Allowed {
+		// Over the rate: refused with a hint, not a strike; only
+		// sustained sending far over it is abuse (limits.FrameRate).
+		cl.fail(env.Ref, protocol.RateLimited("too many frames; slow down", v.RetryAfter), false)
+		if v.Abuse {
+			cl.g.Metrics.RateAbuse.Inc()
+			cl.Close(protocol.ClosePolicyViolation, "sending far over the rate limit")
+		}
 		return
 	}
 	switch env.Event {
@@ -73,9 +79,9 @@ func (g *Gateway) onBinary(s *melody.Session, _ []byte) {
 func (cl *client) allowCommand(ref json.RawMessage) bool {
 	ctx, cancel := context.WithTimeout(cl.g.life, time.Second)
 	defer cancel()
-	ok, _, _ := cl.g.Limiter.AllowBatched(ctx, "ws:user:"+cl.claims.UserID, cl.g.cfg.UserRate)
+	ok, retry, _ := cl.g.Limiter.AllowBatched(ctx, "ws:user:"+cl.claims.UserID, cl.g.cfg.UserRate)
 	if !ok {
-		cl.fail(ref, protocol.NewError(protocol.CodeRateLimited, "too many requests for this user; slow down"), true)
+		cl.fail(ref, protocol.RateLimited("too many requests for this user; slow down", retry), false)
 	}
 	return ok
 }

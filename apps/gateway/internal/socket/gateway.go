@@ -25,6 +25,7 @@ import (
 
 	"github.com/chatforge/chat/apps/gateway/internal/gwmetrics"
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
+	"github.com/chatforge/chat/apps/gateway/internal/limits"
 	"github.com/chatforge/chat/apps/gateway/internal/streams"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
@@ -34,19 +35,22 @@ import (
 // Config is the gateway's tuning (see apps/gateway config for the
 // variables and defaults).
 type Config struct {
-	GatewayID      string          // random per process; names the reply stream
-	MaxFrameBytes  int             // larger frames get too_large
-	SendBuffer     int             // frames queued per connection before it is dropped as slow
-	RatePerSec     float64         // per-connection frame rate
-	RateBurst      int             // per-connection burst
-	UserRate       ratelimit.Limit // per-user rate of commands (send, join, mark-read), all gateways
-	BadFrameLimit  int             // strikes tolerated per minute before 4008
-	PingInterval   time.Duration   // ping period; a connection silent for 2x is closed
-	TypingTTL      time.Duration   // typing ends by itself after this without refresh
-	ReplayMax      int             // most messages replayed by join-room
-	CommandTimeout time.Duration   // longest wait for the api's reply
-	Partitions     int             // event stream partitions (EVENT_STREAM_PARTITIONS)
-	WriteWait      time.Duration   // longest write of one frame; default 10s
+	GatewayID     string  // random per process; names the reply stream
+	MaxFrameBytes int     // larger frames get too_large
+	SendBuffer    int     // frames queued per connection before it is dropped as slow
+	RatePerSec    float64 // per-connection frame rate
+	RateBurst     int     // per-connection burst
+	// RateAbuseWindow: sending over twice RatePerSec for about this long
+	// closes the connection with 4008 (see limits.FrameRate).
+	RateAbuseWindow time.Duration
+	UserRate        ratelimit.Limit // per-user rate of commands (send, join, mark-read), all gateways
+	BadFrameLimit   int             // strikes tolerated per minute before 4008
+	PingInterval    time.Duration   // ping period; a connection silent for 2x is closed
+	TypingTTL       time.Duration   // typing ends by itself after this without refresh
+	ReplayMax       int             // most messages replayed by join-room
+	CommandTimeout  time.Duration   // longest wait for the api's reply
+	Partitions      int             // event stream partitions (EVENT_STREAM_PARTITIONS)
+	WriteWait       time.Duration   // longest write of one frame; default 10s
 	// GlobalHold is how long the implicit global join holds the room's
 	// live frames waiting for the client's first frame (a join-room of it
 	// with lastSeq is answered history first); default 2s.
@@ -59,11 +63,14 @@ type Deps struct {
 	Verifier    *authn.Verifier
 	Revocations *authn.Revocations
 	Limiter     *ratelimit.Limiter
-	Presence    *presence.Module
-	Metrics     *gwmetrics.Metrics
-	Log         *slog.Logger
-	Config      Config
-	Now         func() time.Time
+	// Sockets limits each user's open sockets across gateways; nil: no
+	// limit.
+	Sockets  *limits.Sockets
+	Presence *presence.Module
+	Metrics  *gwmetrics.Metrics
+	Log      *slog.Logger
+	Config   Config
+	Now      func() time.Time
 }
 
 // Gateway holds the sockets of one gateway process.
@@ -117,7 +124,7 @@ func New(d Deps) (*Gateway, error) {
 	}
 	g := &Gateway{Deps: d, cfg: cfg, typing: presence.NewTypingTracker(cfg.TypingTTL), prooms: presence.NewRoomTracker(), seen: newRecentIDs(8192)}
 	g.life, g.stop = context.WithCancel(context.Background())
-	g.rel = &presenceReleases{pres: d.Presence, log: d.Log, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	g.rel = &presenceReleases{pres: d.Presence, sockets: d.Sockets, log: d.Log, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	g.hub = hub.New(hub.Config{SendLimit: cfg.SendBuffer, OnJoined: g.onJoined}, d.Metrics)
 	g.cmds = streams.NewCommander(d.Redis, cfg.GatewayID, d.Log)
 	g.events = streams.NewEventReader(d.Redis, cfg.Partitions, g.onEvent, d.Log)
@@ -264,10 +271,11 @@ const (
 // timeouts run out. A single close is released at once (the queue is
 // empty); under a burst, closes queue up while a batch is in flight.
 type presenceReleases struct {
-	pres *presence.Module
-	log  *slog.Logger
-	wake chan struct{} // capacity 1: something was queued, or stop
-	done chan struct{} // closed when run has flushed and returned
+	pres    *presence.Module
+	sockets *limits.Sockets // the socket-limit leases go in the same batch
+	log     *slog.Logger
+	wake    chan struct{} // capacity 1: something was queued, or stop
+	done    chan struct{} // closed when run has flushed and returned
 
 	mu      sync.Mutex
 	pending []presence.Conn
@@ -341,7 +349,21 @@ func (r *presenceReleases) release(conns []presence.Conn) {
 		if err := r.pres.DisconnectMany(ctx, conns[:n]); err != nil {
 			r.log.Warn("presence disconnect failed", "connections", n, "err", err)
 		}
+		if r.sockets != nil {
+			if err := r.sockets.Release(ctx, leases(conns[:n])); err != nil {
+				r.log.Warn("socket lease release failed", "connections", n, "err", err)
+			}
+		}
 		cancel()
 		conns = conns[n:]
 	}
+}
+
+// leases names the socket-limit leases of conns (same ids as presence).
+func leases(conns []presence.Conn) []limits.Lease {
+	out := make([]limits.Lease, len(conns))
+	for i, c := range conns {
+		out[i] = limits.Lease{UserID: c.UserID, ConnID: c.ConnID}
+	}
+	return out
 }

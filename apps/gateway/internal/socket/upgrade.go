@@ -60,7 +60,11 @@ func (g *Gateway) serveWS(c *gin.Context) {
 		unauthorized(c, "session revoked")
 		return
 	}
-	cl := newClient(g, claims)
+	connID, ok := g.AdmitSocket(c, claims.UserID)
+	if !ok {
+		return
+	}
+	cl := newClient(g, claims, connID)
 	// The socket lives on a goroutine of its own, not on this handler's:
 	// once the upgrade is done the handler returns, and net/http and gin
 	// free what they hold per request (connection state, bufio buffers,
@@ -70,6 +74,7 @@ func (g *Gateway) serveWS(c *gin.Context) {
 	// ResponseWriter, which is only valid until the handler returns.
 	go g.runSocket(cl, &hijackCapture{ResponseWriter: c.Writer, cl: cl}, c.Request)
 	if err := <-cl.handoff; err != nil {
+		g.releaseSocket(claims.UserID, connID)
 		if errors.Is(err, melody.ErrClosed) {
 			// Melody stopped (drain) after the check above; it wrote nothing.
 			web.WriteProblem(c, http.StatusServiceUnavailable, "the gateway is shutting down; connect to another one")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/chatforge/chat/modules/identity/identitytest"
 	"github.com/chatforge/chat/modules/identity/internal/app"
 	"github.com/chatforge/chat/modules/identity/internal/domain"
 )
@@ -70,14 +71,17 @@ func TestForgotAndResetPassword(t *testing.T) {
 	u, tok := f.signup(t, "a@example.com")
 	tok2, _, _ := f.Login(ctx, app.LoginInput{Email: "a@example.com", Password: pw})
 
-	if err := f.ForgotPassword(ctx, "nobody@example.com"); err != nil {
-		t.Fatalf("unknown account must look like success: %v", err)
+	for _, email := range []string{"nobody@example.com", "A@example.com", "a@example.com"} {
+		if err := f.ForgotPassword(ctx, app.ForgotPasswordInput{Email: email, IP: "192.0.2.1"}); err != nil {
+			t.Fatalf("%s: %v", email, err)
+		}
 	}
-	if err := f.ForgotPassword(ctx, "A@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.ForgotPassword(ctx, "a@example.com"); err != nil {
-		t.Fatal(err)
+	// The worker's half: an unknown address gets nothing.
+	resolver := app.NewResetResolver(f.store, f.mail, time.Hour, f.clock, nil)
+	for _, r := range f.mail.ResetRequests() {
+		if err := resolver.Resolve(ctx, r); err != nil {
+			t.Fatal(err)
+		}
 	}
 	_, reset := f.mail.Sent()
 	if len(reset) != 2 || reset[0].UserID != u.ID {
@@ -180,5 +184,57 @@ func TestSessions(t *testing.T) {
 	}
 	if !f.revoker.IsRevoked(other.SessionID) || f.revoker.IsRevoked(mtok.SessionID) {
 		t.Fatal("revocations")
+	}
+}
+
+// countingStore counts the store calls made through it.
+type countingStore struct {
+	app.Store
+	calls int
+}
+
+func (s *countingStore) UserByEmail(ctx context.Context, e domain.Email) (domain.User, error) {
+	s.calls++
+	return s.Store.UserByEmail(ctx, e)
+}
+
+func (s *countingStore) CreateEmailToken(ctx context.Context, t domain.EmailToken) error {
+	s.calls++
+	return s.Store.CreateEmailToken(ctx, t)
+}
+
+// TestForgotPasswordSameWorkForAnyAddress: the api's half of a forgot
+// password does the same for a registered and an unregistered address (one
+// request handed to the worker, no store access), so its timing cannot tell
+// them apart.
+func TestForgotPasswordSameWorkForAnyAddress(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	f.signup(t, "known@example.com")
+	h, _ := domain.NewHasher(domain.HashParams{Memory: 1024, Iterations: 1, Parallelism: 1})
+	store := &countingStore{Store: f.store}
+	mail := &identitytest.Mailer{}
+	a, err := app.New(app.Deps{
+		Store: store, Mailer: mail, Resets: mail, Tokens: &identitytest.Tokens{}, Revoker: f.revoker, Hasher: h,
+		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"known@example.com", "unknown@example.com"} {
+		if err := a.ForgotPassword(ctx, app.ForgotPasswordInput{Email: email, IP: "192.0.2.1", UserAgent: "ua", RequestID: "r"}); err != nil {
+			t.Fatalf("%s: %v", email, err)
+		}
+	}
+	reqs := mail.ResetRequests()
+	verify, reset := mail.Sent()
+	if store.calls != 0 || len(verify) != 0 || len(reset) != 0 || len(reqs) != 2 {
+		t.Fatalf("store calls %d, mails %d+%d, requests %d: want only 2 requests", store.calls, len(verify), len(reset), len(reqs))
+	}
+	known, unknown := reqs[0], reqs[1]
+	unknown.Email = known.Email
+	if known != unknown {
+		t.Errorf("requests differ beyond the address: %+v vs %+v", reqs[0], reqs[1])
 	}
 }

@@ -29,6 +29,7 @@ type Store interface {
 	ResetPasswordStore
 	ProfileStore
 	ChangePasswordStore
+	RevokedSessionStore
 }
 
 // AccessTokens signs access tokens (a JWT in production: *authn.Signer).
@@ -47,13 +48,14 @@ type Revoker interface {
 type Config struct {
 	RefreshTTL time.Duration // session lifetime, fixed at login
 	VerifyTTL  time.Duration // e-mail verification token
-	ResetTTL   time.Duration // password reset token
+	// (Reset tokens are made by the worker: ResetResolver has their TTL.)
 }
 
 // Deps are what New needs. Log and Now may be nil.
 type Deps struct {
 	Store   Store
 	Mailer  Mailer
+	Resets  ResetRequests
 	Tokens  AccessTokens
 	Revoker Revoker
 	Hasher  *domain.Hasher
@@ -66,6 +68,7 @@ type Deps struct {
 type App struct {
 	store   Store
 	mail    Mailer
+	resets  ResetRequests
 	tokens  AccessTokens
 	revoker Revoker
 	hasher  *domain.Hasher
@@ -82,11 +85,11 @@ type App struct {
 // New checks d and builds the App. It hashes the dummy password once, which
 // costs one argon2id run at start-up.
 func New(d Deps) (*App, error) {
-	if d.Store == nil || d.Mailer == nil || d.Tokens == nil || d.Revoker == nil || d.Hasher == nil {
-		return nil, errors.New("identity app: Store, Mailer, Tokens, Revoker and Hasher are required")
+	if d.Store == nil || d.Mailer == nil || d.Resets == nil || d.Tokens == nil || d.Revoker == nil || d.Hasher == nil {
+		return nil, errors.New("identity app: Store, Mailer, Resets, Tokens, Revoker and Hasher are required")
 	}
-	if d.Config.RefreshTTL <= 0 || d.Config.VerifyTTL <= 0 || d.Config.ResetTTL <= 0 {
-		return nil, errors.New("identity app: RefreshTTL, VerifyTTL and ResetTTL must be positive")
+	if d.Config.RefreshTTL <= 0 || d.Config.VerifyTTL <= 0 {
+		return nil, errors.New("identity app: RefreshTTL and VerifyTTL must be positive")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -95,7 +98,7 @@ func New(d Deps) (*App, error) {
 		d.Now = time.Now
 	}
 	return &App{
-		store: d.Store, mail: d.Mailer, tokens: d.Tokens, revoker: d.Revoker, hasher: d.Hasher,
+		store: d.Store, mail: d.Mailer, resets: d.Resets, tokens: d.Tokens, revoker: d.Revoker, hasher: d.Hasher,
 		cfg: d.Config, log: d.Log, clock: d.Now,
 		dummyHash: d.Hasher.Hash("dummy password, never matches a login"),
 	}, nil

@@ -34,18 +34,20 @@ func newFixture(t *testing.T) *fixture {
 		now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
 	}
 	f.App, err = app.New(app.Deps{
-		Store: f.store, Mailer: f.mail, Tokens: &identitytest.Tokens{}, Revoker: f.revoker, Hasher: h,
-		Config: app.Config{RefreshTTL: 30 * 24 * time.Hour, VerifyTTL: 24 * time.Hour, ResetTTL: time.Hour},
-		Now: func() time.Time {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			return f.now
-		},
+		Store: f.store, Mailer: f.mail, Resets: f.mail, Tokens: &identitytest.Tokens{}, Revoker: f.revoker, Hasher: h,
+		Config: app.Config{RefreshTTL: 30 * 24 * time.Hour, VerifyTTL: 24 * time.Hour},
+		Now:    f.clock,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
 }
 
 func (f *fixture) advance(d time.Duration) {

@@ -23,6 +23,9 @@ import (
 const (
 	TaskVerifyEmail   = "email:verify"
 	TaskPasswordReset = "email:password_reset"
+	// TaskPasswordForgot asks the worker to resolve a forgot-password
+	// request: find the account and queue TaskPasswordReset, or nothing.
+	TaskPasswordForgot = "identity:password_forgot"
 	// Queue is asynq's "critical" queue: a user is waiting for this mail.
 	Queue = "critical"
 )
@@ -45,13 +48,24 @@ type Payload struct {
 	Link        string `json:"link"`
 }
 
-// Queuer implements app.Mailer with asynq. Safe for concurrent use.
+// ForgotPayload is the JSON payload of TaskPasswordForgot.
+type ForgotPayload struct {
+	Email     string `json:"email"`
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"userAgent,omitempty"`
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// Queuer implements app.Mailer and app.ResetRequests with asynq. Safe for concurrent use.
 type Queuer struct {
 	client  *asynq.Client
 	baseURL string
 }
 
-var _ app.Mailer = (*Queuer)(nil)
+var (
+	_ app.Mailer        = (*Queuer)(nil)
+	_ app.ResetRequests = (*Queuer)(nil)
+)
 
 // New returns a Queuer enqueueing with client and building links on
 // publicBaseURL (scheme://host[/prefix], trailing slash ignored).
@@ -71,6 +85,20 @@ func (q *Queuer) SendVerification(ctx context.Context, m app.Mail) error {
 // SendPasswordReset implements app.Mailer.
 func (q *Queuer) SendPasswordReset(ctx context.Context, m app.Mail) error {
 	return q.enqueue(ctx, TaskPasswordReset, "/reset-password", m)
+}
+
+// RequestPasswordReset implements app.ResetRequests: one task, whatever
+// the address.
+func (q *Queuer) RequestPasswordReset(ctx context.Context, r app.ResetRequest) error {
+	b, err := json.Marshal(ForgotPayload{Email: r.Email.String(), IP: r.IP, UserAgent: r.UserAgent, RequestID: r.RequestID})
+	if err != nil {
+		return fmt.Errorf("mailqueue: encode %s: %w", TaskPasswordForgot, err)
+	}
+	task := asynq.NewTask(TaskPasswordForgot, b, asynq.Queue(Queue), asynq.MaxRetry(maxRetry), asynq.Timeout(timeout))
+	if _, err := q.client.EnqueueContext(ctx, task); err != nil {
+		return fmt.Errorf("mailqueue: enqueue %s: %w", TaskPasswordForgot, err)
+	}
+	return nil
 }
 
 // enqueue queues one e-mail. The task ID is derived from the token hash, so

@@ -64,8 +64,8 @@ func newBenchEnv(b *testing.B, hp domain.HashParams) *benchEnv {
 		b.Fatal(err)
 	}
 	env.app, err = app.New(app.Deps{
-		Store: postgres.New(db), Mailer: &identitytest.Mailer{}, Tokens: signer, Revoker: env.revoked, Hasher: h,
-		Config: app.Config{RefreshTTL: 30 * 24 * time.Hour, VerifyTTL: time.Hour, ResetTTL: time.Hour},
+		Store: postgres.New(db), Mailer: &identitytest.Mailer{}, Resets: &identitytest.Mailer{}, Tokens: signer, Revoker: env.revoked, Hasher: h,
+		Config: app.Config{RefreshTTL: 30 * 24 * time.Hour, VerifyTTL: time.Hour},
 	})
 	if err != nil {
 		b.Fatal(err)

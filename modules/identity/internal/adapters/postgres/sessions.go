@@ -100,3 +100,22 @@ func revokeUserSessions(tx *gorm.DB, userID, keep uuid.UUID, now time.Time) ([]u
 	}
 	return ids, nil
 }
+
+// RevokedSince implements app.RevokedSessionStore: the sessions revoked
+// after since, with when. Served by sessions_revoked_at_idx.
+func (s *Store) RevokedSince(ctx context.Context, since time.Time) (map[uuid.UUID]time.Time, error) {
+	var rows []struct {
+		ID        uuid.UUID
+		RevokedAt time.Time
+	}
+	err := s.db.WithContext(ctx).Table("sessions").Select("id, revoked_at").
+		Where("revoked_at > ?", since).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("list revoked sessions: %w", err)
+	}
+	out := make(map[uuid.UUID]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.RevokedAt.UTC()
+	}
+	return out, nil
+}

@@ -67,8 +67,8 @@ func newApp(t testing.TB, db *gorm.DB) (*app.App, *identitytest.Revoker) {
 	}
 	rev := &identitytest.Revoker{}
 	a, err := app.New(app.Deps{
-		Store: postgres.New(db), Mailer: &identitytest.Mailer{}, Tokens: &identitytest.Tokens{}, Revoker: rev, Hasher: h,
-		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour, ResetTTL: time.Hour},
+		Store: postgres.New(db), Mailer: &identitytest.Mailer{}, Resets: &identitytest.Mailer{}, Tokens: &identitytest.Tokens{}, Revoker: rev, Hasher: h,
+		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/chatforge/chat/modules/identity/internal/app"
+	"github.com/chatforge/chat/modules/identity/internal/domain"
 	"github.com/chatforge/chat/platform/web"
 )
 
@@ -28,13 +30,16 @@ func (h *Handler) register(c *gin.Context) {
 // login: POST /api/auth/login -> 200 tokens and user.
 func (h *Handler) login(c *gin.Context) {
 	var req loginRequest
-	if !web.Bind(c, &req) || !h.allowAccount(c, req.Email) {
+	if !web.Bind(c, &req) || !h.allowLogin(c, req.Email) {
 		return
 	}
 	t, u, err := h.app.Login(c.Request.Context(), app.LoginInput{
 		Email: req.Email, Password: req.Password, UserAgent: c.Request.UserAgent(), IP: c.ClientIP(),
 	})
 	if err != nil {
+		if errors.Is(err, domain.ErrInvalidCredentials) {
+			h.loginFailed(c, req.Email)
+		}
 		h.writeError(c, err)
 		return
 	}

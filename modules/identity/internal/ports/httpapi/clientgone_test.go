@@ -60,9 +60,9 @@ func TestClientGoneIsNot500(t *testing.T) {
 	verifier := authn.NewVerifier(map[string]*rsa.PublicKey{signer.KeyID(): &rsaKey().PublicKey}, "test", "test")
 	hasher, _ := domain.NewHasher(domain.HashParams{Memory: 1024, Iterations: 1, Parallelism: 1})
 	a, err := app.New(app.Deps{
-		Store: ctxStore{identitytest.NewStore()}, Mailer: &identitytest.Mailer{}, Tokens: signer,
+		Store: ctxStore{identitytest.NewStore()}, Mailer: &identitytest.Mailer{}, Resets: &identitytest.Mailer{}, Tokens: signer,
 		Revoker: &identitytest.Revoker{}, Hasher: hasher,
-		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour, ResetTTL: time.Hour},
+		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour},
 	})
 	if err != nil {
 		t.Fatal(err)

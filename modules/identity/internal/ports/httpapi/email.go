@@ -5,6 +5,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/chatforge/chat/modules/identity/internal/app"
+	"github.com/chatforge/chat/platform/logging"
 	"github.com/chatforge/chat/platform/web"
 )
 
@@ -36,14 +38,18 @@ func (h *Handler) resendVerification(c *gin.Context) {
 }
 
 // forgotPassword: POST /api/auth/password/forgot {email} -> 202, whether or
-// not the account exists. A malformed address still gets 422: that says
+// not the account exists: the worker looks the address up, so this does
+// the same work either way. A malformed address still gets 422: that says
 // nothing about accounts.
 func (h *Handler) forgotPassword(c *gin.Context) {
 	var req forgotPasswordRequest
 	if !web.Bind(c, &req) || !h.allowAccount(c, req.Email) {
 		return
 	}
-	if err := h.app.ForgotPassword(c.Request.Context(), req.Email); err != nil {
+	ctx := c.Request.Context()
+	if err := h.app.ForgotPassword(ctx, app.ForgotPasswordInput{
+		Email: req.Email, IP: c.ClientIP(), UserAgent: c.Request.UserAgent(), RequestID: logging.RequestID(ctx),
+	}); err != nil {
 		h.writeError(c, err)
 		return
 	}

@@ -14,9 +14,16 @@ import (
 )
 
 // Limits are the /api/auth/* rate limits. A zero Limit disables its check.
+// PerAccount counts register and password/forgot attempts; logins are
+// bounded by their failures only (ratelimit.Failures):
+// LoginFailuresPerAddress per (account, client address) and
+// LoginFailuresPerAccount per account, the latter applying only to
+// addresses that failed for that account.
 type Limits struct {
-	PerIP      ratelimit.Limit
-	PerAccount ratelimit.Limit
+	PerIP                   ratelimit.Limit
+	PerAccount              ratelimit.Limit
+	LoginFailuresPerAddress ratelimit.Limit
+	LoginFailuresPerAccount ratelimit.Limit
 }
 
 // Handler serves the identity routes. Safe for concurrent use.
@@ -24,12 +31,17 @@ type Handler struct {
 	app     *app.App
 	limiter *ratelimit.Limiter // nil: no rate limiting (tests)
 	limits  Limits
+	fails   *ratelimit.Failures // nil when limiter is
 	log     *slog.Logger
 }
 
 // New returns a Handler over a. limiter may be nil.
 func New(a *app.App, limiter *ratelimit.Limiter, limits Limits, log *slog.Logger) *Handler {
-	return &Handler{app: a, limiter: limiter, limits: limits, log: log}
+	h := &Handler{app: a, limiter: limiter, limits: limits, log: log}
+	if limiter != nil {
+		h.fails = ratelimit.NewFailures(limiter, limits.LoginFailuresPerAddress, limits.LoginFailuresPerAccount)
+	}
+	return h
 }
 
 // Routes mounts /api/auth/* and /api/user/* on r. auth authenticates the

@@ -70,8 +70,8 @@ func newServer(t *testing.T, limiter *ratelimit.Limiter, limits httpapi.Limits, 
 		store = s.store
 	}
 	a, err := app.New(app.Deps{
-		Store: store, Mailer: s.mail, Tokens: signer, Revoker: &identitytest.Revoker{}, Hasher: hasher,
-		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour, ResetTTL: time.Hour},
+		Store: store, Mailer: s.mail, Resets: s.mail, Tokens: signer, Revoker: &identitytest.Revoker{}, Hasher: hasher,
+		Config: app.Config{RefreshTTL: time.Hour, VerifyTTL: time.Hour},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +107,13 @@ func (r response) problem() web.Problem {
 
 func (s *server) do(method, path string, body any, token string) response {
 	s.t.Helper()
+	return s.doFrom("", method, path, body, token)
+}
+
+// doFrom is do from the client address addr ("ip:port"; "" keeps
+// httptest's).
+func (s *server) doFrom(addr, method, path string, body any, token string) response {
+	s.t.Helper()
 	var buf bytes.Buffer
 	if body != nil {
 		if err := json.NewEncoder(&buf).Encode(body); err != nil {
@@ -121,6 +128,9 @@ func (s *server) do(method, path string, body any, token string) response {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set("User-Agent", "httpapi-test")
+	if addr != "" {
+		req.RemoteAddr = addr
+	}
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, req)
 	return response{rec, s.t}
@@ -156,3 +166,15 @@ func (s *server) account(email string) loginBody {
 }
 
 const pw = "s3cret-passw0rd"
+
+// resolveResets runs the worker's half of the forgot-password requests
+// made so far (app.ResetResolver over the same fakes).
+func (s *server) resolveResets() {
+	s.t.Helper()
+	r := app.NewResetResolver(s.store, s.mail, time.Hour, nil, nil)
+	for _, req := range s.mail.ResetRequests() {
+		if err := r.Resolve(context.Background(), req); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}

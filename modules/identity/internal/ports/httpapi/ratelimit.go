@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -44,4 +46,33 @@ func (h *Handler) allowAccount(c *gin.Context, email string) bool {
 		return false
 	}
 	return true
+}
+
+// allowLogin refuses (429) a login from a client address that has failed
+// too often for this account (see Limits): successes cost nothing, so the
+// owner is never locked out by someone else's failures from elsewhere.
+func (h *Handler) allowLogin(c *gin.Context, email string) bool {
+	key := domain.NormalizeEmail(email)
+	if h.fails == nil || key == "" || len(key) > domain.MaxEmailLen {
+		return true
+	}
+	ok, retryAfter := h.fails.Check(c.Request.Context(), key, c.ClientIP())
+	if !ok {
+		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(retryAfter.Seconds())))))
+		web.WriteProblem(c, http.StatusTooManyRequests, "too many failed logins for this account from this address, retry later")
+	}
+	return ok
+}
+
+// loginFailed counts a wrong password (or unknown account) for allowLogin.
+// The request's cancellation is dropped: a client hanging up after its
+// guess must not escape the count.
+func (h *Handler) loginFailed(c *gin.Context, email string) {
+	key := domain.NormalizeEmail(email)
+	if h.fails == nil || key == "" || len(key) > domain.MaxEmailLen {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 2*time.Second)
+	defer cancel()
+	h.fails.Fail(ctx, key, c.ClientIP())
 }

@@ -92,13 +92,57 @@ func TestPerAccountLimit(t *testing.T) {
 	s := newServer(t, ratelimit.New(rdb, nil), limits, nil)
 
 	for _, email := range []string{"a@example.com", " A@EXAMPLE.com"} {
-		s.want(s.do("POST", "/api/auth/login", map[string]string{"email": email, "password": "wrong-password"}, ""), 401)
+		s.want(s.do("POST", "/api/auth/password/forgot", map[string]string{"email": email}, ""), 202)
 	}
-	r := s.do("POST", "/api/auth/login", map[string]string{"email": "a@example.COM", "password": "wrong-password"}, "")
+	r := s.do("POST", "/api/auth/password/forgot", map[string]string{"email": "a@example.COM"}, "")
 	s.want(r, 429)
 	if sec, err := strconv.Atoi(r.Header().Get("Retry-After")); err != nil || sec < 1 {
 		t.Fatalf("Retry-After %q", r.Header().Get("Retry-After"))
 	}
 	// Another account is not affected.
-	s.want(s.do("POST", "/api/auth/login", map[string]string{"email": "b@example.com", "password": "wrong-password"}, ""), 401)
+	s.want(s.do("POST", "/api/auth/password/forgot", map[string]string{"email": "b@example.com"}, ""), 202)
+}
+
+// TestLoginFailuresCannotLockTheOwnerOut: an address guessing an account's
+// password is refused after a few failures, and once the account-wide
+// failure budget is spent too, the owner logging in with the right
+// password from another address still gets in; successes spend nothing.
+func TestLoginFailuresCannotLockTheOwnerOut(t *testing.T) {
+	t.Parallel()
+	rdb, err := redisconn.Open(context.Background(), config.Redis{URL: testenv.Redis(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	limits := httpapi.Limits{
+		PerAccount:              ratelimit.Limit{Rate: 100, Period: time.Hour, Burst: 100},
+		LoginFailuresPerAddress: ratelimit.Limit{Rate: 3, Period: time.Minute, Burst: 3},
+		LoginFailuresPerAccount: ratelimit.Limit{Rate: 5, Period: time.Hour, Burst: 5},
+	}
+	s := newServer(t, ratelimit.New(rdb, nil), limits, nil)
+	s.account("owner@example.com")
+	wrong := map[string]string{"email": "owner@example.com", "password": "not-the-password"}
+	right := map[string]string{"email": "OWNER@example.com", "password": pw}
+	const attacker, other, owner = "198.51.100.7:4000", "198.51.100.8:4000", "203.0.113.5:5000"
+
+	for range 3 {
+		s.want(s.doFrom(attacker, "POST", "/api/auth/login", wrong, ""), 401)
+	}
+	r := s.doFrom(attacker, "POST", "/api/auth/login", wrong, "")
+	s.want(r, 429)
+	if sec, err := strconv.Atoi(r.Header().Get("Retry-After")); err != nil || sec < 1 || sec > 60 {
+		t.Fatalf("Retry-After %q, want 1..60", r.Header().Get("Retry-After"))
+	}
+	// Even the right password from the guessing address waits.
+	s.want(s.doFrom(attacker, "POST", "/api/auth/login", right, ""), 429)
+	// A second address spends the rest of the account-wide budget (5)...
+	for range 2 {
+		s.want(s.doFrom(other, "POST", "/api/auth/login", wrong, ""), 401)
+	}
+	s.want(s.doFrom(other, "POST", "/api/auth/login", wrong, ""), 429)
+	// ...and the owner, from an address that has not failed, gets in, as
+	// many times as they like.
+	for range 10 {
+		s.want(s.doFrom(owner, "POST", "/api/auth/login", right, ""), 200)
+	}
 }
