@@ -23,6 +23,7 @@ type receiver struct {
 	got        []int64 // seqs in arrival order
 	last       int64   // highest seq seen
 	joins      int
+	drops      int // sockets the receiver dropped itself
 	unrecov    int // acks with recovered:false
 	restPaged  int // messages fetched over REST
 	joinErrors map[string]int
@@ -112,10 +113,18 @@ func (r *receiver) join(ctx context.Context, c *gatewaytest.Client, apis func() 
 	}
 }
 
-// follow records live messages until the socket ends.
+// follow records live messages until the socket ends, or until the
+// client drops it itself (after 2 to 10 s: a phone losing its network), so
+// resumes happen under load and not only when a gateway dies.
 func (r *receiver) follow(ctx context.Context, c *gatewaytest.Client) {
+	drop := time.After(time.Duration(2000+r.rng.IntN(8000)) * time.Millisecond)
 	for ctx.Err() == nil {
 		select {
+		case <-drop:
+			r.mu.Lock()
+			r.drops++
+			r.mu.Unlock()
+			return
 		case f, ok := <-c.Frames:
 			if !ok {
 				return

@@ -61,8 +61,8 @@ func verify(t *testing.T, in *injector, ss []*sender, rs []*receiver, stored []s
 	for _, r := range rs {
 		o := r.outcome(int64(len(stored)))
 		r.mu.Lock()
-		report(t, "receiver %s: %d messages in %d joins (%d acks recovered:false, %d messages over REST, join errors %s): %d lost, %d duplicated, %d reordered, %d gaps",
-			r.name, len(r.got), r.joins, r.unrecov, r.restPaged, counts(r.joinErrors), o.lost, o.duplicated, o.reordered, o.gaps)
+		report(t, "receiver %s: %d messages in %d joins (%d own drops, %d acks recovered:false, %d messages over REST, join errors %s): %d lost, %d duplicated, %d reordered, %d gaps",
+			r.name, len(r.got), r.joins, r.drops, r.unrecov, r.restPaged, counts(r.joinErrors), o.lost, o.duplicated, o.reordered, o.gaps)
 		r.mu.Unlock()
 		if o != (outcome{}) {
 			t.Errorf("receiver %s: %+v", r.name, o)
