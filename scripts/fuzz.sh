@@ -15,7 +15,7 @@ read -r -a roots <<<"${FUZZ_PACKAGES:-.}"
 
 mapfile -t hits < <(grep -rHo --include='*_test.go' \
   --exclude-dir=.dev --exclude-dir=bin --exclude-dir=node_modules --exclude-dir=testdata \
-  -E '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' "${roots[@]}" | sort -u)
+  -E '^func Fuzz[A-Za-z0-9_]*\([A-Za-z_][A-Za-z0-9_]* \*testing\.F\)' "${roots[@]}" | sort -u)
 if [ ${#hits[@]} -eq 0 ]; then
   echo "fuzz: no fuzz targets found"
   exit 0
