@@ -29,12 +29,21 @@ import (
 // acknowledge: PostgreSQL with fsync on, Redis with appendonly and
 // appendfsync always.
 
-// PostgresBinDir holds initdb and pg_ctl (PG_BIN_DIR overrides).
+// PostgresBinDir holds initdb and pg_ctl: PG_BIN_DIR, else the newest
+// /usr/lib/postgresql/<major>/bin (Debian's layout), else that of 15.
 func PostgresBinDir() string {
 	if d := os.Getenv("PG_BIN_DIR"); d != "" {
 		return d
 	}
-	return "/usr/lib/postgresql/15/bin"
+	best, bestMajor := "/usr/lib/postgresql/15/bin", 0
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	for _, d := range dirs {
+		major, err := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(d))))
+		if err == nil && major > bestMajor {
+			best, bestMajor = filepath.Dir(d), major
+		}
+	}
+	return best
 }
 
 // PrivatePostgres is a PostgreSQL server of one test.
