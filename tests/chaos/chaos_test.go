@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,15 @@ func TestChaos(t *testing.T) {
 		var err error
 		if faultTime, err = time.ParseDuration(v); err != nil {
 			t.Fatalf("CHAOS_DURATION: %v", err)
+		}
+	}
+	kinds := allKinds
+	if v := os.Getenv("CHAOS_FAULTS"); v != "" {
+		kinds = strings.Split(v, ",")
+		for _, k := range kinds {
+			if !slices.Contains(allKinds, k) {
+				t.Fatalf("CHAOS_FAULTS: unknown kind %q (known: %s)", k, strings.Join(allKinds, ","))
+			}
 		}
 	}
 	report(t, "seed %d (CHAOS_SEED=%d reproduces the fault schedule), faults for %s", seed, seed, faultTime)
@@ -99,7 +109,7 @@ func TestChaos(t *testing.T) {
 		rwg.Go(func() { r.run(rctx, gwURLs, apiURLs) })
 	}
 
-	in := &injector{c: &c.cluster, rng: rng, count: map[string]int{}}
+	in := &injector{kinds: kinds, c: &c.cluster, rng: rng, count: map[string]int{}}
 	in.run(t, faultTime)
 	for _, l := range in.log {
 		report(t, "fault %s", l)

@@ -21,21 +21,22 @@ type cluster struct {
 	worker   *harness.Proc
 }
 
-// Fault kinds.
+// Fault kinds (CHAOS_FAULTS=gateway,redis limits a run to some).
 const (
-	killGateway     = "kill -9 gateway"
-	killAPI         = "kill -9 api"
-	killWorker      = "kill -9 worker"
-	restartRedis    = "restart redis"
-	restartPostgres = "restart postgres"
+	killGateway     = "gateway"  // kill -9 a gateway, start it again
+	killAPI         = "api"      // kill -9 an api, start it again
+	killWorker      = "worker"   // kill -9 the worker, start it again
+	restartRedis    = "redis"    // kill -9 Redis, start it again (append-only file)
+	restartPostgres = "postgres" // pg_ctl stop -m immediate, start again
 )
 
-var kinds = []string{killGateway, killAPI, killWorker, restartRedis, restartPostgres}
+var allKinds = []string{killGateway, killAPI, killWorker, restartRedis, restartPostgres}
 
 // injector injects one fault at a time, each fully recovered from (the
 // process or server back and ready) before the next: overlapping faults
 // would mostly test start-up timeouts.
 type injector struct {
+	kinds []string
 	c     *cluster
 	rng   *rand.Rand
 	count map[string]int
@@ -46,6 +47,7 @@ type injector struct {
 // in the first five, in random order.
 func (in *injector) run(t *testing.T, d time.Duration) {
 	t.Helper()
+	kinds := in.kinds
 	first := append([]string(nil), kinds...)
 	in.rng.Shuffle(len(first), func(i, j int) { first[i], first[j] = first[j], first[i] })
 	start := time.Now()
