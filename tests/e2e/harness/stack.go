@@ -20,9 +20,10 @@ import (
 type Options struct {
 	APIs int               // api processes; default 1
 	Env  map[string]string // extra environment for every api, overriding the harness's
-	// DatabaseURL is the stack's database, already migrated (e.g. a
-	// StartPostgres server's URL); default a fresh one on the shared server.
-	DatabaseURL string
+	// DatabaseURL and RedisURL point the stack at servers of the test's
+	// own (e.g. StartPrivatePostgres); "" gets a fresh database of
+	// TEST_DATABASE_URL and a Redis DB of TEST_REDIS_URL.
+	DatabaseURL, RedisURL string
 }
 
 // Stack is a set of processes sharing one database and one Redis database.
@@ -49,9 +50,12 @@ func NewStack(t testing.TB, o Options) *Stack {
 		o.APIs = 1
 	}
 	bin := Binary(t, "./apps/api")
-	s := &Stack{DatabaseURL: o.DatabaseURL, RedisURL: testenv.Redis(t)}
+	s := &Stack{DatabaseURL: o.DatabaseURL, RedisURL: o.RedisURL}
 	if s.DatabaseURL == "" {
 		s.DatabaseURL = testenv.Postgres(t, migrations.FS)
+	}
+	if s.RedisURL == "" {
+		s.RedisURL = testenv.Redis(t)
 	}
 	keyFile := writeSigningKey(t)
 

@@ -97,10 +97,10 @@ func TestDecodeDataUnknownFields(t *testing.T) {
 	}
 }
 
-// FuzzDecode: no frame makes the decoders panic; every refusal is an
+// FuzzDecodeStrict: no frame makes the decoders panic; every refusal is an
 // error frame that is valid JSON and valid UTF-8; what is accepted as
 // send-message content is exactly what the frame spelled.
-func FuzzDecode(f *testing.F) {
+func FuzzDecodeStrict(f *testing.F) {
 	for _, seed := range []string{
 		`{"event":"send-message","ref":"1742","data":{"roomId":"0b6a1c2e-3d4f-4a5b-8c7d-9e0f1a2b3c4d","content":"hello","clientMsgId":"c-1742"}}`,
 		`{"event":"join-room","ref":1,"data":{"roomId":"0b6a1c2e-3d4f-4a5b-8c7d-9e0f1a2b3c4d","lastSeq":5}}`,
