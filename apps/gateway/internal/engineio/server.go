@@ -38,14 +38,11 @@ type Config struct {
 	// AllowOrigin says whether a browser page from origin may use the
 	// polling transport (CORS); nil allows every origin.
 	AllowOrigin func(origin string) bool
-	// Accept, if set, may refuse a new session (the handshake request):
-	// it writes the answer itself and returns false.
-	Accept func(w http.ResponseWriter, r *http.Request) bool
 	// Forward, if set, may serve a request whose session is not here (it
 	// belongs to another server): it returns false to let the request be
 	// refused as an unknown session.
 	Forward func(w http.ResponseWriter, r *http.Request, sid string) bool
-	Log    *slog.Logger
+	Log     *slog.Logger
 }
 
 // Server serves Engine.IO v4 at one path (both transports).
@@ -207,9 +204,6 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport string) {
 	if transport == "polling" && r.Method != http.MethodGet {
 		writeError(w, http.StatusBadRequest, errBadHandshake)
-		return
-	}
-	if s.cfg.Accept != nil && !s.cfg.Accept(w, r) {
 		return
 	}
 	sess := newSession(s, s.cfg.NewID(), r)

@@ -120,6 +120,7 @@ func TestPingTimeout(t *testing.T) {
 	if srv.Has(sid) {
 		t.Fatal("a session that never polls outlived the ping timeout")
 	}
+	time.Sleep(50 * time.Millisecond) // OnClose runs on a goroutine of its own
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if len(e.closed) != 1 || e.closed[0] != "ping timeout" {

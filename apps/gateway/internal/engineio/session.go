@@ -11,8 +11,8 @@ import (
 // Session is one Engine.IO connection, whichever transport carries it.
 //
 // Concurrency: mu guards the transport state and the polling queue;
-// inMu serializes the handler's OnMessage calls (a POST and the websocket
-// reader can overlap during an upgrade).
+// inMu serializes the handler's OnMessage and OnClose calls (a POST and
+// the websocket reader can overlap during an upgrade).
 type Session struct {
 	ID string
 	// BearerHeader and BearerQuery are the access token of the opening
@@ -162,7 +162,13 @@ func (sess *Session) end(reason string, polite bool) {
 	} else {
 		sess.srv.remove(sess)
 	}
-	sess.srv.h.OnClose(sess, reason)
+	// After the message being handled, if any (end may be called from
+	// inside OnMessage): OnClose never overlaps OnMessage.
+	go func() {
+		sess.inMu.Lock()
+		defer sess.inMu.Unlock()
+		sess.srv.h.OnClose(sess, reason)
+	}()
 }
 
 // handle is one packet from the client, on any transport.
