@@ -13,6 +13,7 @@ func TestChatAcrossTransports(t *testing.T) {
 	t.Parallel()
 	s, gws := newStack(t, 2)
 	alice, bob := user(t, s), user(t, s)
+	room := createRoom(t, s, alice, bob.ID)
 	d := newDriver(t)
 
 	a := d.connect("alice", gws[0].URL(), map[string]any{"transports": []string{"websocket"}, "auth": map[string]any{"token": alice.AccessToken}})
@@ -26,8 +27,8 @@ func TestChatAcrossTransports(t *testing.T) {
 	join := decode[struct {
 		RoomID  string `json:"roomId"`
 		LastSeq int64  `json:"lastSeq"`
-	}](t, a.call("join-room", map[string]any{"roomId": globalRoomID}))
-	if join.RoomID != globalRoomID {
+	}](t, a.call("join-room", map[string]any{"roomId": room}))
+	if join.RoomID != room {
 		t.Fatalf("join ack %+v", join)
 	}
 
@@ -36,15 +37,15 @@ func TestChatAcrossTransports(t *testing.T) {
 		t.Fatalf("bob transport %q", e.Transport)
 	}
 	b.waitEvent("ready", nil)
-	b.call("join-room", map[string]any{"roomId": globalRoomID})
+	b.call("join-room", map[string]any{"roomId": room})
 	// Alice sees Bob come online.
 	a.waitEvent("presence", func(raw json.RawMessage) bool {
 		p := decode[struct{ UserID, Status string }](t, raw)
 		return p.UserID == bob.ID && p.Status == "online"
 	})
 
-	sent := decode[message](t, a.call("send-message", map[string]any{"roomId": globalRoomID, "content": "hello over socket.io", "clientMsgId": "c-1"}))
-	if sent.ID == "" || sent.Seq <= 0 || sent.RoomID != globalRoomID {
+	sent := decode[message](t, a.call("send-message", map[string]any{"roomId": room, "content": "hello over socket.io", "clientMsgId": "c-1"}))
+	if sent.ID == "" || sent.Seq <= 0 || sent.RoomID != room {
 		t.Fatalf("send ack %+v", sent)
 	}
 	got := decode[message](t, b.waitEvent("receive-message", func(raw json.RawMessage) bool {
@@ -54,7 +55,7 @@ func TestChatAcrossTransports(t *testing.T) {
 		t.Fatalf("bob received %+v", got)
 	}
 
-	b.emit("typing-start", map[string]any{"roomId": globalRoomID})
+	b.emit("typing-start", map[string]any{"roomId": room})
 	a.waitEvent("typing-start", func(raw json.RawMessage) bool {
 		return decode[struct{ UserID string }](t, raw).UserID == bob.ID
 	})
@@ -62,7 +63,7 @@ func TestChatAcrossTransports(t *testing.T) {
 	read := decode[struct {
 		RoomID string `json:"roomId"`
 		Seq    int64  `json:"seq"`
-	}](t, b.call("mark-read", map[string]any{"roomId": globalRoomID, "seq": sent.Seq}))
+	}](t, b.call("mark-read", map[string]any{"roomId": room, "seq": sent.Seq}))
 	if read.Seq != sent.Seq {
 		t.Fatalf("mark-read ack %+v", read)
 	}
@@ -75,7 +76,7 @@ func TestChatAcrossTransports(t *testing.T) {
 	})
 
 	// Errors reach the callback as {error: {code, message}}.
-	e := decode[ackError](t, a.call("send-message", map[string]any{"roomId": globalRoomID}))
+	e := decode[ackError](t, a.call("send-message", map[string]any{"roomId": room}))
 	if e.Error == nil || e.Error.Code != "bad_request" {
 		t.Fatalf("send without content: %+v", e)
 	}

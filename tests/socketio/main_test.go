@@ -104,3 +104,17 @@ func logout(t *testing.T, s *harness.Stack, a harness.Account) {
 		t.Fatalf("logout: %s", res)
 	}
 }
+
+// createRoom creates a private room of owner with members and returns its id.
+func createRoom(t *testing.T, s *harness.Stack, owner harness.Account, members ...string) string {
+	t.Helper()
+	res := s.Client(t).Do(http.MethodPost, "/api/chat/rooms", map[string]any{"name": "sio", "kind": "private", "memberIds": members}, owner.AccessToken)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create room: %s", res)
+	}
+	var r struct {
+		ID string `json:"id"`
+	}
+	res.JSON(t, &r)
+	return r.ID
+}
