@@ -41,11 +41,13 @@ func (sess *Session) poll(w http.ResponseWriter, r *http.Request) {
 	sess.polling = false
 	closed := sess.closed
 	sess.mu.Unlock()
-	if closed {
+	if closed && len(batch) == 0 {
+		// The close packet goes alone, after what was queued: the
+		// reference client handles the packets of a payload on a later
+		// tick but a close packet at once, so in one payload the close
+		// would overtake them (e.g. an error event and a DISCONNECT).
 		sess.srv.remove(sess)
-		if len(batch) == 0 {
-			batch = [][]byte{Packet{Type: Close}.Text()}
-		}
+		batch = [][]byte{Packet{Type: Close}.Text()}
 	}
 
 	body := AppendPayload(make([]byte, 0, 256), batch)

@@ -136,8 +136,15 @@ func TestServerCloseReachesThePoll(t *testing.T) {
 	sid, _ := handshake(t, ts.URL)
 	_ = sess.Send([]byte("bye"))
 	sess.Close()
-	if _, body := get(t, ts.URL+"?EIO=4&transport=polling&sid="+sid); body != "4bye\x1e1" {
+	u := ts.URL + "?EIO=4&transport=polling&sid=" + sid
+	if _, body := get(t, u); body != "4bye" {
 		t.Fatalf("poll: %q", body)
+	}
+	if _, body := get(t, u); body != "1" {
+		t.Fatalf("poll after the close: %q, want the close packet alone", body)
+	}
+	if code, _ := get(t, u); code != 400 {
+		t.Fatalf("poll of a closed session: %d", code)
 	}
 }
 

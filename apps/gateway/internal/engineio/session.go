@@ -146,18 +146,15 @@ func (sess *Session) end(reason string, polite bool) {
 		sess.timer.Stop()
 	}
 	ws := sess.ws
-	if ws == nil && polite {
-		sess.enqueue(Packet{Type: Close}.Text(), false)
-	}
 	close(sess.done)
 	sess.mu.Unlock()
 	if ws != nil {
 		_ = ws.Close() // after the frames queued before (melody keeps order)
 	}
 	if ws == nil && polite {
-		// The next GET takes the queued packets and the close packet, and
-		// removes the session; a client that never polls again is
-		// forgotten after the ping timeout.
+		// The next GETs take the queued packets, then the close packet,
+		// and remove the session (see poll); a client that never polls
+		// again is forgotten after the ping timeout.
 		time.AfterFunc(sess.srv.cfg.PingTimeout, func() { sess.srv.remove(sess) })
 	} else {
 		sess.srv.remove(sess)
