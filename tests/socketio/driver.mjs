@@ -19,7 +19,7 @@ function connect(c) {
   const id = c.id;
   s.on("connect", () => {
     const engine = s.io.engine;
-    out({ id, type: "connect", transport: engine.transport.name });
+    out({ id, type: "connect", transport: engine.transport.name, sid: engine.id });
     engine.once("upgrade", (tr) => out({ id, type: "upgrade", transport: tr.name }));
   });
   s.on("connect_error", (err) => out({ id, type: "connect_error", message: err.message, data: err.data ?? null }));

@@ -30,6 +30,7 @@ type sioEvent struct {
 	ID        string          `json:"id"`
 	Type      string          `json:"type"` // connect, upgrade, connect_error, disconnect, event, ack, driver_error
 	Transport string          `json:"transport"`
+	SID       string          `json:"sid"` // the Engine.IO session id (connect)
 	Event     string          `json:"event"`
 	Reason    string          `json:"reason"`
 	Message   string          `json:"message"`
