@@ -16,7 +16,8 @@ import (
 
 // nginx is Debian's nginx started by the test as a plain round-robin load
 // balancer (no ip_hash, no sticky cookie) in front of the gateways, with
-// the websocket upgrade headers every deployment needs.
+// the websocket upgrade headers every deployment needs. max_fails=0: a
+// gateway restarted by a test is tried again at once, not after 10 s.
 type nginx struct {
 	addr, accessLog string
 }
@@ -75,7 +76,7 @@ func startNginx(t *testing.T, gws ...*gateway) *nginx {
 	dir := t.TempDir()
 	var servers strings.Builder
 	for _, g := range gws {
-		fmt.Fprintf(&servers, "    server %s;\n", g.addr)
+		fmt.Fprintf(&servers, "    server %s max_fails=0;\n", g.addr)
 	}
 	addr := harness.FreeAddr(t)
 	conf := filepath.Join(dir, "nginx.conf")
