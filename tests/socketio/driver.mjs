@@ -4,8 +4,7 @@
 //
 //   {"op":"connect","id":"a","url":"http://...","opts":{...}}
 //   {"op":"emit","id":"a","event":"join-room","data":{...},"tag":"j1"}  (tag: with ack)
-//   {"op":"auth","id":"a","auth":{"token":"..."}}   (used by the next reconnection)
-//   {"op":"connectAgain","id":"a"}                   (socket.connect() after connect_error)
+//   {"op":"emitBinary","id":"a","event":"send-message","tag":"b1"}  (a Buffer argument, with ack)
 //   {"op":"close","id":"a"}
 import { io } from "socket.io-client";
 import readline from "node:readline";
@@ -41,11 +40,9 @@ function handle(c) {
         s.emit(c.event, c.data);
       }
       break;
-    case "auth":
-      s.auth = c.auth;
-      break;
-    case "connectAgain":
-      s.connect();
+    case "emitBinary":
+      s.timeout(10000).emit(c.event, { blob: Buffer.from("binary") }, (err, res) =>
+        out({ id: c.id, type: "ack", tag: c.tag, timeout: err ? String(err.message) : null, data: res ?? null }));
       break;
     case "close":
       s.disconnect();

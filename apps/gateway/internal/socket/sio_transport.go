@@ -69,17 +69,7 @@ func dataOrNull(d json.RawMessage) []byte {
 // {code, message} and a server DISCONNECT, after which the client does not
 // reconnect.
 func (t *sioTransport) Close(code int, reason string) {
-	var c string
-	switch code {
-	case protocol.CloseUnauthorized:
-		c = "session_revoked"
-		if reason == "token expired" {
-			c = "token_expired"
-		}
-	case protocol.ClosePolicyViolation:
-		c = "policy_violation"
-	}
-	if c != "" {
+	if c := sioCloseCode(code, reason); c != "" {
 		data, _ := json.Marshal(struct {
 			Code    string `json:"code"`
 			Message string `json:"message"`
@@ -88,6 +78,21 @@ func (t *sioTransport) Close(code int, reason string) {
 		_ = t.sess.Send(socketio.Packet{Type: socketio.Disconnect, ID: -1}.Append(nil))
 	}
 	t.sess.Close()
+}
+
+// sioCloseCode is the error event's code for a v1 close code, or "" when
+// the transport is just closed (the client reconnects).
+func sioCloseCode(code int, reason string) string {
+	switch code {
+	case protocol.CloseUnauthorized:
+		if reason == "token expired" {
+			return "token_expired"
+		}
+		return "session_revoked"
+	case protocol.ClosePolicyViolation:
+		return "policy_violation"
+	}
+	return ""
 }
 
 // Kill drops the session at once.
