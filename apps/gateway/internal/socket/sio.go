@@ -5,12 +5,14 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/chatforge/chat/apps/gateway/internal/engineio"
+	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/apps/gateway/internal/socketio"
 	"github.com/chatforge/chat/platform/authn"
@@ -36,6 +38,22 @@ type sioConn struct {
 	sess  *engineio.Session
 	cl    *client // nil until the CONNECT is accepted
 	timer *time.Timer
+	// direct counts the packets sent past the hub (CONNECT answers, the
+	// error event and DISCONNECT of a close) not yet reported by OnSent:
+	// only the others were counted in the hub connection's queue depth.
+	direct atomic.Int64
+	// conn is cl.conn for OnSent, which runs on any goroutine.
+	conn atomic.Pointer[hub.Conn]
+}
+
+func (sc *sioConn) connOf() *hub.Conn { return sc.conn.Load() }
+
+// sendDirect sends a packet that the hub did not count.
+func (sc *sioConn) sendDirect(p socketio.Packet) {
+	sc.direct.Add(1)
+	if sc.sess.Send(p.Append(nil)) != nil {
+		sc.direct.Add(-1)
+	}
 }
 
 // sioHandler is the gateway's engineio.Handler.
@@ -92,9 +110,16 @@ func (h sioHandler) OnMessage(s *engineio.Session, data []byte, binary bool) {
 }
 
 func (h sioHandler) OnSent(s *engineio.Session, n int) {
-	if sc, _ := s.Value.(*sioConn); sc != nil && sc.cl != nil && sc.cl.conn != nil {
-		for range n {
-			sc.cl.conn.Sent()
+	sc, _ := s.Value.(*sioConn)
+	if sc == nil {
+		return
+	}
+	for ; n > 0; n-- {
+		if d := sc.direct.Load(); d > 0 && sc.direct.CompareAndSwap(d, d-1) {
+			continue
+		}
+		if conn := sc.connOf(); conn != nil {
+			conn.Sent()
 		}
 	}
 }
@@ -197,14 +222,15 @@ func (sc *sioConn) connect(auth json.RawMessage) {
 	}
 	sc.timer.Stop()
 	cl := newClient(g, claims)
-	cl.tr = &sioTransport{sess: sc.sess}
+	cl.tr = &sioTransport{sc: sc}
 	sc.cl = cl
 	id := uuid.NewString()
 	ack, _ := json.Marshal(struct {
 		SID string `json:"sid"`
 	}{id})
-	_ = sc.sess.Send(socketio.Packet{Type: socketio.Connect, ID: -1, Data: ack}.Append(nil))
+	sc.sendDirect(socketio.Packet{Type: socketio.Connect, ID: -1, Data: ack})
 	g.register(cl, id)
+	sc.conn.Store(cl.conn)
 	g.finishConnect(cl)
 }
 
@@ -212,7 +238,7 @@ func (sc *sioConn) connect(auth json.RawMessage) {
 // may try again with another token) until its ping timeout.
 func (sc *sioConn) connectError(ns, msg, code string) {
 	b, _ := json.Marshal(connectErrorData{Message: msg, Data: errorCode{Code: code}})
-	_ = sc.sess.Send(socketio.Packet{Type: socketio.ConnectError, Namespace: ns, ID: -1, Data: b}.Append(nil))
+	sc.sendDirect(socketio.Packet{Type: socketio.ConnectError, Namespace: ns, ID: -1, Data: b})
 }
 
 type connectErrorData struct {

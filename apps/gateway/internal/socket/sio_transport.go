@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/chatforge/chat/apps/gateway/internal/engineio"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/apps/gateway/internal/socketio"
 )
@@ -12,7 +11,7 @@ import (
 // sioTransport is a Socket.IO client's transport: v1 frames out become
 // Socket.IO packets on its Engine.IO session.
 type sioTransport struct {
-	sess *engineio.Session
+	sc *sioConn
 }
 
 // Write translates one v1 frame: {"event":"ack","ref":N,"data":D} is the
@@ -20,7 +19,7 @@ type sioTransport struct {
 // [{"error":E}]; any other frame (an error without ref included) the
 // EVENT [event, data].
 func (t *sioTransport) Write(frame []byte) error {
-	return t.sess.Send(sioPacket(frame))
+	return t.sc.sess.Send(sioPacket(frame))
 }
 
 func sioPacket(frame []byte) []byte {
@@ -55,6 +54,13 @@ func sioPacket(frame []byte) []byte {
 	return append(b, ']')
 }
 
+// errorEventArgs is the payload of the error event ["error", data].
+func errorEventArgs(data []byte) []byte {
+	b := append(make([]byte, 0, len(data)+12), `["error",`...)
+	b = append(b, data...)
+	return append(b, ']')
+}
+
 func dataOrNull(d json.RawMessage) []byte {
 	if len(d) == 0 {
 		return []byte("null")
@@ -74,10 +80,10 @@ func (t *sioTransport) Close(code int, reason string) {
 			Code    string `json:"code"`
 			Message string `json:"message"`
 		}{c, reason})
-		_ = t.sess.Send(sioPacket(protocol.Frame(protocol.EventError, nil, data)))
-		_ = t.sess.Send(socketio.Packet{Type: socketio.Disconnect, ID: -1}.Append(nil))
+		t.sc.sendDirect(socketio.Packet{Type: socketio.Event, ID: -1, Data: errorEventArgs(data)})
+		t.sc.sendDirect(socketio.Packet{Type: socketio.Disconnect, ID: -1})
 	}
-	t.sess.Close()
+	t.sc.sess.Close()
 }
 
 // sioCloseCode is the error event's code for a v1 close code, or "" when
@@ -96,4 +102,4 @@ func sioCloseCode(code int, reason string) string {
 }
 
 // Kill drops the session at once.
-func (t *sioTransport) Kill() { t.sess.Kill() }
+func (t *sioTransport) Kill() { t.sc.sess.Kill() }
