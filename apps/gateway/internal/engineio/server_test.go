@@ -215,3 +215,33 @@ func TestBadRequests(t *testing.T) {
 		t.Errorf("handshake by POST: %d", code)
 	}
 }
+
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(Config{PingInterval: time.Second, PingTimeout: time.Second, MaxPayload: 1000,
+		AllowOrigin: func(o string) bool { return o == "https://app.example" }}, &echo{})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	do := func(method, origin string) *http.Response {
+		req, _ := http.NewRequest(method, ts.URL+"?EIO=4&transport=polling", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Headers", "authorization")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	res := do(http.MethodOptions, "https://app.example")
+	if res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example" ||
+		res.Header.Get("Access-Control-Allow-Headers") != "authorization" || res.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Fatalf("preflight: %d %v", res.StatusCode, res.Header)
+	}
+	if res := do(http.MethodGet, "https://app.example"); res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
+		t.Fatalf("handshake from an allowed origin: %d %v", res.StatusCode, res.Header)
+	}
+	if res := do(http.MethodGet, "https://evil.example"); res.StatusCode != http.StatusForbidden || res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("handshake from another origin: %d %v", res.StatusCode, res.Header)
+	}
+}
