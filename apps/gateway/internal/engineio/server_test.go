@@ -245,3 +245,27 @@ func TestCORS(t *testing.T) {
 		t.Fatalf("handshake from another origin: %d %v", res.StatusCode, res.Header)
 	}
 }
+
+// TestSlowWebsocketIsCut: a websocket client that reads nothing fills the
+// send buffer; the session is cut (a melody Close would queue into the
+// full buffer and report it again).
+func TestSlowWebsocketIsCut(t *testing.T) {
+	t.Parallel()
+	opened := make(chan *Session, 1)
+	h := &hookOpen{echo: &echo{}, open: func(s *Session) { opened <- s }}
+	ts, _ := newTestServer(t, h)
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	sess := <-opened
+	big := []byte(strings.Repeat("x", 64<<10))
+	deadline := time.Now().Add(10 * time.Second)
+	for !sess.Closed() && time.Now().Before(deadline) {
+		_ = sess.Send(big)
+	}
+	if !sess.Closed() {
+		t.Fatal("a client that reads nothing was never cut")
+	}
+}

@@ -24,6 +24,10 @@ type Session struct {
 	srv  *Server
 	inMu sync.Mutex
 
+	// wmu orders the writes to the websocket (taken after mu, and held
+	// without it while writing).
+	wmu sync.Mutex
+
 	mu        sync.Mutex
 	queue     [][]byte // text packets waiting for a GET
 	queued    int      // message packets in queue
@@ -31,6 +35,7 @@ type Session struct {
 	polling   bool            // a GET is waiting
 	posting   bool            // a POST is being handled
 	ws        *melody.Session // the websocket transport once active
+	wsc       *wsConn         // its connection (Kill cuts it)
 	upgrading bool            // a websocket answered the probe: polling ends
 	pingSent  bool
 	timer     *time.Timer
@@ -86,13 +91,20 @@ func (sess *Session) Send(data []byte) error {
 func (sess *Session) send(p Packet) error {
 	text := p.Text()
 	sess.mu.Lock()
-	defer sess.mu.Unlock()
 	if sess.closed {
+		sess.mu.Unlock()
 		return ErrClosed
 	}
-	if sess.ws != nil {
-		return sess.ws.Write(text)
+	if ws := sess.ws; ws != nil {
+		// Not under mu: melody reports a full buffer by calling the error
+		// handler from Write, and that ends the session (mu). wmu keeps
+		// the order of writes.
+		sess.wmu.Lock()
+		sess.mu.Unlock()
+		defer sess.wmu.Unlock()
+		return ws.Write(text)
 	}
+	defer sess.mu.Unlock()
 	sess.enqueue(text, p.Type == Message)
 	return nil
 }
@@ -124,13 +136,13 @@ func (sess *Session) Closed() bool {
 // Kill cuts the session at once, dropping what is queued.
 func (sess *Session) Kill() {
 	sess.mu.Lock()
-	ws := sess.ws
+	wsc := sess.wsc
 	sess.queue, sess.queued = nil, 0
 	sess.mu.Unlock()
-	sess.end("forced close", false)
-	if ws != nil {
-		_ = ws.Close()
+	if wsc != nil {
+		wsc.cut()
 	}
+	sess.end("forced close", false)
 }
 
 // end closes the session once: politely (close packet or websocket close
@@ -145,11 +157,13 @@ func (sess *Session) end(reason string, polite bool) {
 	if sess.timer != nil {
 		sess.timer.Stop()
 	}
-	ws := sess.ws
+	ws, wsc := sess.ws, sess.wsc
 	close(sess.done)
 	sess.mu.Unlock()
-	if ws != nil {
+	if ws != nil && polite {
 		_ = ws.Close() // after the frames queued before (melody keeps order)
+	} else if ws != nil {
+		wsc.cut()
 	}
 	if ws == nil && polite {
 		// The next GETs take the queued packets, then the close packet,

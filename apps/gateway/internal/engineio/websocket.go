@@ -1,10 +1,13 @@
 package engineio
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/olahol/melody"
 )
@@ -17,6 +20,36 @@ type wsConn struct {
 	sess    *Session
 	fresh   bool // the session was opened on this websocket (no polling)
 	probing bool // reader goroutine only
+	// raw is the hijacked connection: melody cannot close a session
+	// without queueing a close frame, which a full buffer refuses (and
+	// reports as an error again), so a slow client is cut here.
+	raw atomic.Pointer[net.Conn]
+}
+
+// cut closes the websocket's connection at once; melody's reader then
+// fails and the session ends as usual.
+func (c *wsConn) cut() {
+	if raw := c.raw.Load(); raw != nil {
+		_ = (*raw).Close()
+	}
+}
+
+// hijackCapture keeps the connection the websocket upgrade hijacks.
+type hijackCapture struct {
+	http.ResponseWriter
+	c *wsConn
+}
+
+func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("engineio: response writer cannot hijack")
+	}
+	conn, rw, err := hj.Hijack()
+	if err == nil {
+		h.c.raw.Store(&conn)
+	}
+	return conn, rw, err
 }
 
 var probe = []byte("probe")
@@ -44,7 +77,7 @@ func (s *Server) newMelody() *melody.Melody {
 		}
 		ms.Request = nil
 		c.sess.mu.Lock()
-		c.sess.ws = ms
+		c.sess.ws, c.sess.wsc = ms, c
 		c.sess.mu.Unlock()
 		s.register(c.sess, false)
 		_ = ms.Write(c.sess.openPacket(false))
@@ -90,7 +123,10 @@ func (s *Server) newMelody() *melody.Melody {
 	})
 	m.HandleError(func(ms *melody.Session, err error) {
 		if c := connOf(ms); c != nil && errors.Is(err, melody.ErrMessageBufferFull) {
-			c.sess.Kill() // too slow: the handler's queue bound came second
+			// Too slow (the handler's queue bound came second): cut, not
+			// Close, which would queue a frame into the full buffer.
+			c.cut()
+			c.sess.end("slow client", false)
 		}
 	})
 	return m
@@ -116,7 +152,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sess *Se
 		}
 		c.probing = true
 	}
-	if err := s.m.HandleRequestWithKeys(w, r, map[string]any{wsKey: c}); err != nil {
+	if err := s.m.HandleRequestWithKeys(&hijackCapture{ResponseWriter: w, c: c}, r, map[string]any{wsKey: c}); err != nil {
 		s.cfg.Log.Debug("engine.io websocket failed", "err", err)
 	}
 }
@@ -144,15 +180,20 @@ func (c *wsConn) upgradeStep(ms *melody.Session, p Packet) {
 		}
 		ms.Request = nil
 		c.probing = false
+		backlog := sess.queue
+		sess.queue, sess.queued = nil, 0
+		sess.ws, sess.wsc = ms, c
+		// The backlog goes first: later sends wait for wmu. Not under mu
+		// (see send).
+		sess.wmu.Lock()
+		sess.mu.Unlock()
 		// Message packets are counted as melody writes them (HandleSentMessage).
-		for _, text := range sess.queue {
+		for _, text := range backlog {
 			if Type(text[0]) != Noop {
 				_ = ms.Write(text)
 			}
 		}
-		sess.queue, sess.queued = nil, 0
-		sess.ws = ms
-		sess.mu.Unlock()
+		sess.wmu.Unlock()
 	default:
 		_ = ms.Close()
 	}
