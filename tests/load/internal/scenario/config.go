@@ -41,8 +41,8 @@ type Config struct {
 	QueryToken   bool          `json:"queryToken"`
 	// SocketIO: URLs are /socket.io/ websocket URLs and the clients speak
 	// Socket.IO (wsclient.Dialer.SocketIO).
-	SocketIO bool `json:"socketIO"`
-	RunID        string        `json:"runId"` // marks this run's messages
+	SocketIO bool   `json:"socketIO"`
+	RunID    string `json:"runId"` // marks this run's messages
 	// ConnectTimeout bounds the setup of a shard (dial and join everyone).
 	ConnectTimeout time.Duration `json:"connectTimeout"`
 }
