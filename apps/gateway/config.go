@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/chatforge/chat/platform/config"
@@ -50,6 +52,17 @@ type Config struct {
 	// RateLimitSyncInterval: the per-user command limit is counted in
 	// memory and reconciled with Redis this often.
 	RateLimitSyncInterval time.Duration `env:"RATE_LIMIT_SYNC_INTERVAL" envDefault:"100ms"`
+	// Socket.IO at /socket.io/ (ARCHITECTURE.md section 7). The Engine.IO
+	// ping interval is PING_INTERVAL; a client silent for the ping timeout
+	// after a ping is closed.
+	SIOPingTimeout time.Duration `env:"SOCKETIO_PING_TIMEOUT" envDefault:"20s"`
+	// SIOCORSOrigins: browser origins allowed to long-poll ("*": any; no
+	// cookies are ever used, clients send a bearer token).
+	SIOCORSOrigins []string `env:"SOCKETIO_CORS_ORIGINS" envDefault:"*" envSeparator:","`
+	// AdvertiseAddr: host:port where the other gateways reach this one, for
+	// long-polling requests that a load balancer sends to the wrong
+	// gateway; default: GATEWAY_ADDR with 127.0.0.1 for an empty host.
+	AdvertiseAddr string `env:"GATEWAY_ADVERTISE_ADDR"`
 	// AuthTokenCacheSize: verified access tokens remembered (per
 	// generation; at most twice as many entries); 0 disables.
 	AuthTokenCacheSize int `env:"AUTH_TOKEN_CACHE_SIZE" envDefault:"100000"`
@@ -108,9 +121,47 @@ func (c Config) Validate() error {
 		}
 	}
 	atLeast("PING_INTERVAL", c.PingInterval, time.Second)
+	atLeast("SOCKETIO_PING_TIMEOUT", c.SIOPingTimeout, 500*time.Millisecond)
+	for _, o := range c.SIOCORSOrigins {
+		if o == "*" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
+			bad("SOCKETIO_CORS_ORIGINS: entry %q: want an origin such as https://app.example.com, or *", o)
+		}
+	}
+	if c.AdvertiseAddr != "" {
+		if host, _, err := net.SplitHostPort(c.AdvertiseAddr); err != nil || host == "" {
+			bad("GATEWAY_ADVERTISE_ADDR: want host:port (got %q)", c.AdvertiseAddr)
+		}
+	}
 	atLeast("PRESENCE_TTL", c.PresenceTTL, time.Second)
 	atLeast("TYPING_TTL", c.TypingTTL, 500*time.Millisecond)
 	atLeast("COMMAND_TIMEOUT", c.CommandTimeout, 100*time.Millisecond)
 	atLeast("SHUTDOWN_TIMEOUT", c.ShutdownTimeout, time.Second)
 	return errors.Join(errs...)
+}
+
+// advertiseAddr is GATEWAY_ADVERTISE_ADDR, else GATEWAY_ADDR with
+// 127.0.0.1 for a missing or wildcard host (a local run).
+func (c Config) advertiseAddr() string {
+	if c.AdvertiseAddr != "" {
+		return c.AdvertiseAddr
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// allowOrigin is the CORS check of Socket.IO's long-polling.
+func (c Config) allowOrigin() func(string) bool {
+	if slices.Contains(c.SIOCORSOrigins, "*") {
+		return nil
+	}
+	return func(origin string) bool { return slices.Contains(c.SIOCORSOrigins, origin) }
 }

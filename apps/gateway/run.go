@@ -31,7 +31,7 @@ import (
 )
 
 const usage = `usage:
-  gateway        serve WebSockets on GATEWAY_ADDR (GET /ws), plus /healthz, /readyz, /metrics
+  gateway        serve WebSockets on GATEWAY_ADDR (GET /ws), Socket.IO (/socket.io/), plus /healthz, /readyz, /metrics
 Configuration comes from the environment; see .env.example.
 `
 
@@ -107,6 +107,9 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 			ReplayMax:       cfg.ReplayMax,
 			CommandTimeout:  cfg.CommandTimeout,
 			Partitions:      cfg.Partitions,
+			SIOPingTimeout:  cfg.SIOPingTimeout,
+			SIOAllowOrigin:  cfg.allowOrigin(),
+			AdvertiseAddr:   cfg.advertiseAddr(),
 		},
 	})
 	if err != nil {

@@ -23,6 +23,10 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 			[]string{"REDIS_URL=redis://127.0.0.1:6379/0", "JWKS_URL=http://x/jwks", "WS_SEND_BUFFER=2", "PING_INTERVAL=1ms", "REPLAY_MAX=0", "LOG_LEVEL=loud"},
 			[]string{"WS_SEND_BUFFER", "PING_INTERVAL", "REPLAY_MAX", "LOG_LEVEL"},
 		},
+		"bad Socket.IO settings": {
+			[]string{"REDIS_URL=redis://127.0.0.1:6379/0", "JWKS_URL=http://x/jwks", "SOCKETIO_PING_TIMEOUT=1ms", "SOCKETIO_CORS_ORIGINS=app.example", "GATEWAY_ADVERTISE_ADDR=nohost"},
+			[]string{"SOCKETIO_PING_TIMEOUT", "SOCKETIO_CORS_ORIGINS", "GATEWAY_ADVERTISE_ADDR"},
+		},
 		"plain JWKS in production": {
 			[]string{"REDIS_URL=redis://127.0.0.1:6379/0", "JWKS_URL=http://api/jwks", "APP_ENV=production"},
 			[]string{"JWKS_URL: must be https"},
@@ -44,5 +48,24 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"serve", "now"}, nil, io.Discard); err == nil {
 		t.Error("unexpected arguments accepted")
+	}
+}
+
+func TestAdvertiseAddrAndOrigins(t *testing.T) {
+	t.Parallel()
+	for addr, want := range map[string]string{":8081": "127.0.0.1:8081", "0.0.0.0:9000": "127.0.0.1:9000", "10.0.0.5:8081": "10.0.0.5:8081"} {
+		if got := (Config{Addr: addr}).advertiseAddr(); got != want {
+			t.Errorf("GATEWAY_ADDR %s: advertised %s, want %s", addr, got, want)
+		}
+	}
+	if got := (Config{Addr: ":8081", AdvertiseAddr: "gw-3.internal:8081"}).advertiseAddr(); got != "gw-3.internal:8081" {
+		t.Errorf("GATEWAY_ADVERTISE_ADDR ignored: %s", got)
+	}
+	if (Config{SIOCORSOrigins: []string{"*"}}).allowOrigin() != nil {
+		t.Error("* should allow every origin")
+	}
+	allow := (Config{SIOCORSOrigins: []string{"https://a.example"}}).allowOrigin()
+	if !allow("https://a.example") || allow("https://b.example") {
+		t.Error("origin list not applied")
 	}
 }

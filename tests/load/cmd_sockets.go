@@ -29,6 +29,7 @@ func runSockets(ctx context.Context, workload string, args []string) error {
 	fs.IntVar(&cfg.SourceIPs, "source-ips", 200, "spread sockets over this many 127.0.x.y source addresses")
 	fs.IntVar(&cfg.DialParallel, "dial-parallel", 32, "concurrent handshakes per load process")
 	fs.BoolVar(&cfg.QueryToken, "query-token", false, "send the token as ?access_token= instead of a header")
+	fs.BoolVar(&cfg.SocketIO, "socketio", false, "speak Socket.IO over websocket at /socket.io/ instead of /ws (the token in the CONNECT's auth)")
 	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", 5*time.Minute, "longest setup (connect and join)")
 	fs.IntVar(&o.Procs, "procs", 0, "load processes (0: enough for -per-proc each; 1: this one only)")
 	fs.IntVar(&o.PerProc, "per-proc", 15000, "most sockets per load process (the open-file limit is 20k)")
@@ -52,7 +53,11 @@ func runSockets(ctx context.Context, workload string, args []string) error {
 		if u.Scheme == "" {
 			u.Scheme = "ws"
 		}
-		cfg.URLs = append(cfg.URLs, u.String()+"/ws")
+		path := "/ws"
+		if cfg.SocketIO {
+			path = "/socket.io/"
+		}
+		cfg.URLs = append(cfg.URLs, u.String()+path)
 	}
 	steps, err := parseSteps(workload, *rate, *duration, *kneeRates, *kneeDuration)
 	if err != nil {

@@ -33,7 +33,11 @@ type client struct {
 	raw     atomic.Pointer[net.Conn] // the hijacked connection (see hijackCapture)
 	closing atomic.Bool
 	expiry  *time.Timer // set by finishConnect, before onConnect returns
-	hold    *time.Timer // ends the hold of the implicit global join
+	// tr carries the frames of a socket that is not a /ws websocket (a
+	// Socket.IO session, see sio.go); nil for /ws, whose frames go to
+	// melody through out.
+	tr   transport
+	hold *time.Timer // ends the hold of the implicit global join
 
 	// The handshake between serveWS and onConnect (see serveWS): handoff
 	// gets nil once the socket is registered, or the handshake's error;
@@ -63,8 +67,22 @@ func clientOf(s *melody.Session) *client {
 	return cl
 }
 
+// transport is a socket's carrier other than /ws: it takes v1 frames and
+// translates them (Socket.IO). Write never blocks; Close sends what is
+// queued, then ends the socket as code asks; Kill ends it at once.
+type transport interface {
+	Write(frame []byte) error
+	Close(code int, reason string)
+	Kill()
+}
+
 // Write queues a frame (hub.Sink).
-func (cl *client) Write(frame []byte) error { return cl.out.write(frame) }
+func (cl *client) Write(frame []byte) error {
+	if cl.tr != nil {
+		return cl.tr.Write(frame)
+	}
+	return cl.out.write(frame)
+}
 
 // Close sends a close frame after the queued frames; a client that does not
 // take them within closeGrace is cut (hub.Sink).
@@ -73,6 +91,10 @@ func (cl *client) Close(code int, reason string) {
 		return
 	}
 	cl.g.Metrics.Closed(code)
+	if cl.tr != nil {
+		cl.tr.Close(code, reason)
+		return
+	}
 	if err := cl.out.close(melody.FormatCloseMessage(code, reason)); err != nil {
 		cl.Kill()
 		return
@@ -87,6 +109,10 @@ func (cl *client) Close(code int, reason string) {
 // Kill cuts the socket at once (hub.Sink): melody's reader then fails and
 // the session ends normally (disconnect handler included).
 func (cl *client) Kill() {
+	if cl.tr != nil {
+		cl.tr.Kill()
+		return
+	}
 	if c := cl.raw.Load(); c != nil {
 		_ = (*c).Close()
 	}
@@ -109,7 +135,17 @@ func (g *Gateway) onConnect(s *melody.Session) {
 	s.Request = nil
 	cl.sess = s
 	cl.out.s = s
-	cl.conn = hub.NewConn(cl.connID, cl.claims.UserID, cl.claims.SessionID, cl)
+	g.register(cl, cl.connID)
+	cl.handedOff = true
+	cl.handoff <- nil
+	<-cl.settled
+	cl.handoff, cl.settled = nil, nil // ~200 B per socket, for its whole life
+}
+
+// register makes cl the hub connection id, whatever its transport: ready
+// first, then the implicit (held) join of the global room.
+func (g *Gateway) register(cl *client, id string) {
+	cl.conn = hub.NewConn(id, cl.claims.UserID, cl.claims.SessionID, cl)
 	g.Metrics.Connections.Inc()
 	// ready is queued before the connection is registered: until Add, no
 	// fan-out (presence, revocation, room frames) can find it, so nothing
@@ -124,10 +160,6 @@ func (g *Gateway) onConnect(s *melody.Session) {
 		conn := cl.conn
 		cl.hold = time.AfterFunc(g.cfg.GlobalHold, func() { g.hub.ReleaseHeld(conn, protocol.GlobalRoomID) })
 	}
-	cl.handedOff = true
-	cl.handoff <- nil
-	<-cl.settled
-	cl.handoff, cl.settled = nil, nil // ~200 B per socket, for its whole life
 }
 
 // finishConnect is the part of the connect that waits on Redis: the
@@ -155,8 +187,11 @@ func (g *Gateway) finishConnect(cl *client) {
 
 // onDisconnect unregisters the socket and releases what it held: typing
 // indicators it started and its presence lease.
-func (g *Gateway) onDisconnect(s *melody.Session) {
-	cl := clientOf(s)
+func (g *Gateway) onDisconnect(s *melody.Session) { g.unregister(clientOf(s)) }
+
+// unregister is the end of a socket, whatever its transport; it runs after
+// the socket's last frame was handled.
+func (g *Gateway) unregister(cl *client) {
 	if cl == nil || cl.conn == nil {
 		return
 	}

@@ -19,8 +19,11 @@ import (
 // join-room, leave-room, send-message and mark-read are always answered
 // (ack or error, with the client's ref when it sent one); typing frames
 // only when they carry a ref; bad frames always get an error.
-func (g *Gateway) onMessage(s *melody.Session, frame []byte) {
-	cl := clientOf(s)
+func (g *Gateway) onMessage(s *melody.Session, frame []byte) { g.handleFrame(clientOf(s), frame) }
+
+// handleFrame handles one v1 frame of cl, whatever its transport; a
+// socket's frames are handled one at a time.
+func (g *Gateway) handleFrame(cl *client, frame []byte) {
 	if cl == nil || cl.conn == nil || cl.closing.Load() {
 		return
 	}

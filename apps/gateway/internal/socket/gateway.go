@@ -15,6 +15,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httputil"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/olahol/melody"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/chatforge/chat/apps/gateway/internal/engineio"
 	"github.com/chatforge/chat/apps/gateway/internal/gwmetrics"
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/limits"
@@ -51,6 +53,12 @@ type Config struct {
 	CommandTimeout  time.Duration   // longest wait for the api's reply
 	Partitions      int             // event stream partitions (EVENT_STREAM_PARTITIONS)
 	WriteWait       time.Duration   // longest write of one frame; default 10s
+	// Socket.IO (Engine.IO) settings: the ping timeout (the ping interval
+	// is PingInterval), who may poll from a browser, and how a polling
+	// request reaching the wrong gateway finds its session (sio_forward.go).
+	SIOPingTimeout time.Duration
+	SIOAllowOrigin func(origin string) bool
+	AdvertiseAddr  string // host:port other gateways reach this one at; "" = no forwarding
 	// GlobalHold is how long the implicit global join holds the room's
 	// live frames waiting for the client's first frame (a join-room of it
 	// with lastSeq is answered history first); default 2s.
@@ -78,6 +86,9 @@ type Gateway struct {
 	Deps
 	cfg    Config
 	m      *melody.Melody
+	eio    *engineio.Server // Socket.IO's Engine.IO sessions (sio.go)
+	proxy  *httputil.ReverseProxy
+	peers  peers
 	hub    *hub.Hub
 	cmds   *streams.Commander
 	events *streams.EventReader
@@ -129,6 +140,8 @@ func New(d Deps) (*Gateway, error) {
 	g.cmds = streams.NewCommander(d.Redis, cfg.GatewayID, d.Log)
 	g.events = streams.NewEventReader(d.Redis, cfg.Partitions, g.onEvent, d.Log)
 	g.m = g.newMelody()
+	g.eio = g.newEngineIO()
+	g.proxy = g.newProxy()
 	return g, nil
 }
 
@@ -191,8 +204,13 @@ func (g *Gateway) newMelody() *melody.Melody {
 	return m
 }
 
-// Routes mounts GET /ws.
-func (g *Gateway) Routes(r gin.IRoutes) { r.GET("/ws", g.serveWS) }
+// Routes mounts GET /ws and Socket.IO at /socket.io/.
+func (g *Gateway) Routes(r gin.IRoutes) {
+	r.GET("/ws", g.serveWS)
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodOptions} {
+		r.Handle(method, "/socket.io/", g.serveSIO)
+	}
+}
 
 // Run runs the background work (reply reader, event reader, pub/sub,
 // heartbeats, presence sweeper, typing expiry) until ctx is done, then
@@ -201,7 +219,7 @@ func (g *Gateway) Routes(r gin.IRoutes) { r.GET("/ws", g.serveWS) }
 func (g *Gateway) Run(ctx context.Context, drainTimeout time.Duration) error {
 	var wg sync.WaitGroup
 	loops := []func(context.Context) error{
-		g.cmds.Run, g.events.Run, g.runPubSub, g.runHeartbeats, g.Presence.RunSweeper, g.runTypingExpiry,
+		g.cmds.Run, g.events.Run, g.runPubSub, g.runHeartbeats, g.Presence.RunSweeper, g.runTypingExpiry, g.runPeerAnnounce,
 	}
 	for _, loop := range loops {
 		wg.Go(func() {
@@ -255,6 +273,7 @@ func (g *Gateway) drain(timeout time.Duration) {
 		g.hub.Each(func(c *hub.Conn) { c.Drop() })
 	}
 	_ = g.m.Close()
+	g.eio.Close()
 }
 
 // releaseChunk bounds the connections released by one presence call, each

@@ -39,7 +39,10 @@ type Config struct {
 	SourceIPs    int           `json:"sourceIPs"`
 	DialParallel int           `json:"dialParallel"` // concurrent handshakes per shard
 	QueryToken   bool          `json:"queryToken"`
-	RunID        string        `json:"runId"` // marks this run's messages
+	// SocketIO: URLs are /socket.io/ websocket URLs and the clients speak
+	// Socket.IO (wsclient.Dialer.SocketIO).
+	SocketIO bool   `json:"socketIO"`
+	RunID    string `json:"runId"` // marks this run's messages
 	// ConnectTimeout bounds the setup of a shard (dial and join everyone).
 	ConnectTimeout time.Duration `json:"connectTimeout"`
 }

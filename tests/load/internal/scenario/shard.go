@@ -41,7 +41,7 @@ type client struct {
 func NewShard(cfg Config, s seed.File, from, to int) *Shard {
 	sh := &Shard{cfg: cfg, seed: s, from: from, to: to}
 	for _, u := range cfg.URLs {
-		sh.dialers = append(sh.dialers, &wsclient.Dialer{URL: u, SourceIPs: cfg.SourceIPs, QueryToken: cfg.QueryToken,
+		sh.dialers = append(sh.dialers, &wsclient.Dialer{URL: u, SourceIPs: cfg.SourceIPs, QueryToken: cfg.QueryToken, SocketIO: cfg.SocketIO,
 			HandshakeTimeout: 15 * time.Second})
 	}
 	sh.cur.Store(newStepState(cfg, Step{N: -1}))

@@ -34,6 +34,10 @@ type Dialer struct {
 	SourceIPs        int    // spread over 127.0.0.2..127.0.0.(1+SourceIPs); 0: the kernel's choice
 	QueryToken       bool   // ?access_token= instead of the Authorization header
 	HandshakeTimeout time.Duration
+	// SocketIO: URL is the gateway's /socket.io/ websocket URL and the
+	// frames travel as Socket.IO packets (socketio.go); the token goes in
+	// the CONNECT's auth unless QueryToken.
+	SocketIO bool
 }
 
 var writePool sync.Pool // shared by every connection: gorilla takes a buffer per write
@@ -50,6 +54,7 @@ type Conn struct {
 	code   int // close code, set before done is closed; -1: dropped without one
 	Ready  []byte
 	closed sync.Once
+	sio    *sioState // Socket.IO mode only
 }
 
 // Dial connects client id with token and waits for the `ready` frame; h
@@ -58,9 +63,15 @@ type Conn struct {
 func (d *Dialer) Dial(ctx context.Context, id int, token string, h Handler) (*Conn, error) {
 	u := d.URL
 	hdr := http.Header{}
-	if d.QueryToken {
-		u += "?access_token=" + url.QueryEscape(token)
-	} else {
+	sep := "?"
+	if d.SocketIO {
+		u += "?EIO=4&transport=websocket"
+		sep = "&"
+	}
+	switch {
+	case d.QueryToken:
+		u += sep + "access_token=" + url.QueryEscape(token)
+	case !d.SocketIO:
 		hdr.Set("Authorization", "Bearer "+token)
 	}
 	nd := &net.Dialer{Timeout: d.timeout()}
@@ -84,7 +95,13 @@ func (d *Dialer) Dial(ctx context.Context, id int, token string, h Handler) (*Co
 	}
 	c := &Conn{ID: id, ws: ws, done: make(chan struct{})}
 	_ = ws.SetReadDeadline(time.Now().Add(d.timeout()))
-	_, first, err := ws.ReadMessage()
+	var first []byte
+	if d.SocketIO {
+		c.sio = &sioState{refs: map[int64]string{}}
+		first, err = c.sioHandshake(token, !d.QueryToken, d.timeout())
+	} else {
+		_, first, err = ws.ReadMessage()
+	}
 	if err != nil || !bytes.HasPrefix(first, []byte(`{"event":"ready"`)) {
 		ws.Close()
 		if err == nil {
@@ -111,6 +128,9 @@ func (c *Conn) read(h Handler) {
 	for {
 		_, r, err := c.ws.NextReader()
 		if err != nil {
+			if c.code != 0 {
+				return // a Socket.IO DISCONNECT set it (sioFrame)
+			}
 			c.code = -1
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) {
@@ -124,8 +144,12 @@ func (c *Conn) read(h Handler) {
 			framePool.Put(buf)
 			continue // the next NextReader reports the broken connection
 		}
-		if h != nil {
-			h(c, buf.Bytes(), time.Now())
+		f := buf.Bytes()
+		if c.sio != nil {
+			f = c.sioFrame(f)
+		}
+		if h != nil && f != nil {
+			h(c, f, time.Now())
 		}
 		framePool.Put(buf)
 	}
@@ -134,6 +158,13 @@ func (c *Conn) read(h Handler) {
 // Send writes {"event":event,"ref":"ref","data":data}; ref "" is omitted.
 // data must be a JSON object (or nil).
 func (c *Conn) Send(event, ref string, data []byte) error {
+	if c.sio != nil {
+		b := c.sioPacket(event, ref, data)
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
+		_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		return c.ws.WriteMessage(websocket.TextMessage, b)
+	}
 	b := make([]byte, 0, 48+len(ref)+len(data))
 	b = append(b, `{"event":"`...)
 	b = append(b, event...)

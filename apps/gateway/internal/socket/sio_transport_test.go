@@ -1,0 +1,48 @@
+package socket
+
+import (
+	"testing"
+
+	"github.com/chatforge/chat/apps/gateway/internal/protocol"
+)
+
+func TestSIOPacket(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ frame, want string }{
+		{`{"event":"ack","ref":17,"data":{"roomId":"r"}}`, `317[{"roomId":"r"}]`},
+		{`{"event":"ack","ref":0}`, `30[null]`},
+		{`{"event":"error","ref":3,"data":{"code":"not_found","message":"no room"}}`, `33[{"error":{"code":"not_found","message":"no room"}}]`},
+		{`{"event":"error","data":{"code":"bad_request","message":"x"}}`, `2["error",{"code":"bad_request","message":"x"}]`},
+		{`{"event":"receive-message","data":{"id":"m","seq":1}}`, `2["receive-message",{"id":"m","seq":1}]`},
+		{`{"event":"ready","data":{"userId":"u"}}`, `2["ready",{"userId":"u"}]`},
+	}
+	for _, c := range cases {
+		if got := string(sioPacket([]byte(c.frame))); got != c.want {
+			t.Errorf("%s\n got %s\nwant %s", c.frame, got, c.want)
+		}
+	}
+	// The frames the gateway builds translate the same way.
+	if got := string(sioPacket(protocol.Ack([]byte("5"), []byte(`{"a":1}`)))); got != `35[{"a":1}]` {
+		t.Errorf("protocol.Ack: %s", got)
+	}
+}
+
+func TestSIOCloseCode(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		code   int
+		reason string
+		want   string
+	}{
+		{protocol.CloseUnauthorized, "session revoked", "session_revoked"},
+		{protocol.CloseUnauthorized, "token expired", "token_expired"},
+		{protocol.ClosePolicyViolation, "too many bad frames", "policy_violation"},
+		{protocol.CloseGoingAway, "server going away", ""},
+		{1011, "internal error", ""},
+	}
+	for _, c := range cases {
+		if got := sioCloseCode(c.code, c.reason); got != c.want {
+			t.Errorf("%d %q: %q, want %q", c.code, c.reason, got, c.want)
+		}
+	}
+}
