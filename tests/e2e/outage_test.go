@@ -20,7 +20,7 @@ import (
 // it works again without restarting anything.
 func TestPostgresOutage(t *testing.T) {
 	t.Parallel()
-	pg := harness.StartPostgres(t)
+	pg := harness.StartPrivatePostgres(t)
 	s := harness.NewStack(t, harness.Options{Env: apiEnv(), DatabaseURL: pg.URL})
 	gw := startGateway(t, s, "gateway", nil)
 	c := s.Client(t)
@@ -30,7 +30,7 @@ func TestPostgresOutage(t *testing.T) {
 	sock := connect(t, gw.WS(), a.AccessToken)
 	sock.join(t, globalRoomID, -1)
 
-	pg.Stop(t, "immediate")
+	pg.Stop(t)
 
 	requests := []struct {
 		name, method, path string

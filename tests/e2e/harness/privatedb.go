@@ -58,11 +58,14 @@ type PrivatePostgres struct {
 // migration applied, and stops the server (immediate) and removes the
 // directory in t.Cleanup. As root it runs the server as the user postgres
 // (initdb and postgres refuse root). It skips the test when initdb is
-// missing.
+// missing, except under CI (CI=true), where it fails.
 func StartPrivatePostgres(t testing.TB) *PrivatePostgres {
 	t.Helper()
 	bin := PostgresBinDir()
 	if _, err := os.Stat(filepath.Join(bin, "initdb")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("harness: no initdb in %s (set PG_BIN_DIR): %v", bin, err)
+		}
 		t.Skipf("harness: no initdb in %s (set PG_BIN_DIR): %v", bin, err)
 	}
 	// Not t.TempDir: its parents are private to root, and the server may
