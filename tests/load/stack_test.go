@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,46 +25,53 @@ func TestMain(m *testing.M) { harness.Main(m) }
 // TestSocketModesAgainstRealStack runs a tiny bounded rooms and
 // connections workload against the real api and gateway binaries in each
 // socket mode the tool has: native /ws, Socket.IO over websocket and
-// Socket.IO over long-polling. Every socket must connect and join, and
+// Socket.IO over long-polling, the last also with each session's requests
+// alternating between the two gateways (forwarded: no sticky sessions).
+// Clients are spread over both gateways. Every socket must connect and join, and
 // every acked message must reach every member once, in order. No timing
 // is asserted.
 func TestSocketModesAgainstRealStack(t *testing.T) {
 	keyFile, key := writeKey(t)
 	s := harness.NewStack(t, harness.Options{Env: map[string]string{"JWT_PRIVATE_KEY_FILE": keyFile}})
-	gwAddr := harness.FreeAddr(t)
-	harness.StartProc(t, "gateway", harness.Binary(t, "./apps/gateway"), "http://"+gwAddr+"/readyz", nil, harness.Env(map[string]string{
-		"APP_ENV":          "test",
-		"LOG_LEVEL":        "info",
-		"REDIS_URL":        s.RedisURL,
-		"GATEWAY_ADDR":     gwAddr,
-		"JWKS_URL":         s.APIs[0].URL() + "/.well-known/jwks.json",
-		"PING_INTERVAL":    "2s", // pings and pongs happen during the run
-		"SHUTDOWN_TIMEOUT": "5s",
-	}))
+	var gws []string
+	for i := range 2 {
+		addr := harness.FreeAddr(t)
+		harness.StartProc(t, fmt.Sprintf("gateway-%d", i), harness.Binary(t, "./apps/gateway"), "http://"+addr+"/readyz", nil, harness.Env(map[string]string{
+			"APP_ENV":          "test",
+			"LOG_LEVEL":        "info",
+			"REDIS_URL":        s.RedisURL,
+			"GATEWAY_ADDR":     addr,
+			"JWKS_URL":         s.APIs[0].URL() + "/.well-known/jwks.json",
+			"PING_INTERVAL":    "2s", // pings and pongs happen during the run
+			"SHUTDOWN_TIMEOUT": "5s",
+		}))
+		gws = append(gws, addr)
+	}
 
 	const users = 20
 	seedPath := seedStack(t, s.DatabaseURL, key, seed.Layout{Users: users, RoomSize: 10})
 	modes := []struct {
-		name              string
-		socketIO, polling bool
-		path              string
+		name                      string
+		socketIO, polling, spread bool
+		path                      string
 	}{
-		{"native", false, false, "/ws"},
-		{"socketio-websocket", true, false, "/socket.io/"},
-		{"socketio-polling", true, true, "/socket.io/"},
+		{"native", false, false, false, "/ws"},
+		{"socketio-websocket", true, false, false, "/socket.io/"},
+		{"socketio-polling", true, true, false, "/socket.io/"},
+		{"socketio-polling-forwarded", true, true, true, "/socket.io/"},
 	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			for _, workload := range []string{scenario.Connections, scenario.Rooms} {
-				cfg := scenario.Config{Workload: workload, SeedPath: seedPath, URLs: []string{"ws://" + gwAddr + m.path},
+				cfg := scenario.Config{Workload: workload, SeedPath: seedPath, URLs: []string{"ws://" + gws[0] + m.path, "ws://" + gws[1] + m.path},
 					Clients: users, ContentBytes: 64, Drain: 10 * time.Second, SourceIPs: 4, DialParallel: 8,
-					SocketIO: m.socketIO, Polling: m.polling, RunID: m.name, ConnectTimeout: 30 * time.Second}
+					SocketIO: m.socketIO, Polling: m.polling, PollSpread: m.spread, RunID: m.name, ConnectTimeout: 30 * time.Second}
 				steps := []scenario.Step{{Duration: 3 * time.Second}} // held across a ping (PING_INTERVAL 2s)
 				if workload == scenario.Rooms {
 					steps = []scenario.Step{{Rate: 2, Duration: 2 * time.Second}, {Rate: 4, Duration: time.Second}}
 				}
 				rep, err := scenario.Run(t.Context(), cfg, scenario.Options{Procs: 1, Steps: steps,
-					Metrics: []string{"http://" + gwAddr + "/metrics"}, Log: testLog{t}})
+					Metrics: []string{"http://" + gws[0] + "/metrics", "http://" + gws[1] + "/metrics"}, Log: testLog{t}})
 				if err != nil {
 					t.Fatalf("%s: %v", workload, err)
 				}

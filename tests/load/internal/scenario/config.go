@@ -43,8 +43,11 @@ type Config struct {
 	// Socket.IO (wsclient.Dialer.SocketIO).
 	SocketIO bool `json:"socketIO"`
 	// Polling (with SocketIO): Engine.IO's HTTP long-polling transport.
-	Polling bool   `json:"polling,omitempty"`
-	RunID   string `json:"runId"` // marks this run's messages
+	Polling bool `json:"polling,omitempty"`
+	// PollSpread (with Polling): each session's requests rotate over every
+	// URL after its handshake (no sticky sessions: the gateways forward).
+	PollSpread bool   `json:"pollSpread,omitempty"`
+	RunID      string `json:"runId"` // marks this run's messages
 	// ConnectTimeout bounds the setup of a shard (dial and join everyone).
 	ConnectTimeout time.Duration `json:"connectTimeout"`
 }
@@ -85,6 +88,9 @@ func (c Config) Validate(s seed.File) error {
 	}
 	if c.Polling && !c.SocketIO {
 		bad("polling needs socketio")
+	}
+	if c.PollSpread && !c.Polling {
+		bad("poll-spread needs polling")
 	}
 	if c.ContentBytes < 40 || c.ContentBytes > 4000 {
 		bad("content bytes must be 40..4000")

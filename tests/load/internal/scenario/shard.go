@@ -43,9 +43,13 @@ func NewShard(cfg Config, s seed.File, from, to int) *Shard {
 	// A polling client holds one connection (its pending GET) and one more
 	// while it POSTs; the pool is bounded a little above that.
 	perURL := (to-from)/max(len(cfg.URLs), 1) + 1
+	var spread []string
+	if cfg.PollSpread {
+		spread = cfg.URLs
+	}
 	for _, u := range cfg.URLs {
 		sh.dialers = append(sh.dialers, &wsclient.Dialer{URL: u, SourceIPs: cfg.SourceIPs, QueryToken: cfg.QueryToken, SocketIO: cfg.SocketIO,
-			Polling: cfg.Polling, MaxConns: perURL + perURL/2 + 64, HandshakeTimeout: 15 * time.Second})
+			Polling: cfg.Polling, MaxConns: perURL + perURL/2 + 64, SpreadURLs: spread, HandshakeTimeout: 15 * time.Second})
 	}
 	sh.cur.Store(newStepState(cfg, Step{N: -1}))
 	return sh

@@ -44,6 +44,10 @@ type Dialer struct {
 	// connections (default 1024; give at least one per client).
 	Polling  bool
 	MaxConns int
+	// SpreadURLs (polling): after the handshake at URL, the session's
+	// requests rotate over these gateways' /socket.io/ URLs too, as behind
+	// a round-robin balancer with no sticky sessions.
+	SpreadURLs []string
 
 	once sync.Once
 	hc   *http.Client

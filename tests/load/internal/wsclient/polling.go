@@ -30,7 +30,8 @@ const recordSep = 0x1e
 // pollLink is the polling transport of one Conn.
 type pollLink struct {
 	hc     *http.Client
-	url    string // base URL with EIO, transport and sid
+	urls   []string // base URLs with EIO, transport and sid; requests rotate over them
+	next   atomic.Uint32
 	ctx    context.Context
 	cancel context.CancelFunc
 	wait   time.Duration // longest GET: ping interval + ping timeout + slack
@@ -71,10 +72,7 @@ func (d *Dialer) httpClient() *http.Client {
 // dialPolling opens a Socket.IO session over long-polling and waits for
 // the ready frame; the poll loop then hands every later frame to h.
 func (d *Dialer) dialPolling(ctx context.Context, id int, token string, h Handler) (*Conn, error) {
-	base := d.URL + "?EIO=4&transport=polling"
-	if rest, ok := strings.CutPrefix(base, "ws"); ok { // ws:// -> http://, wss:// -> https://
-		base = "http" + rest
-	}
+	base := pollURL(d.URL)
 	if d.QueryToken {
 		base += "&access_token=" + url.QueryEscape(token)
 	}
@@ -97,8 +95,15 @@ func (d *Dialer) dialPolling(ctx context.Context, id int, token string, h Handle
 		return nil, fmt.Errorf("dial: bad open packet %.80q", body)
 	}
 	lctx, lcancel := context.WithCancel(context.Background())
+	sid := "&sid=" + url.QueryEscape(open.SID)
+	urls := []string{base + sid}
+	for _, u := range d.SpreadURLs {
+		if u != d.URL {
+			urls = append(urls, pollURL(u)+sid)
+		}
+	}
 	c := &Conn{ID: id, done: make(chan struct{}), sio: &sioState{refs: map[int64]string{}}, poll: &pollLink{
-		hc: hc, url: base + "&sid=" + url.QueryEscape(open.SID), ctx: lctx, cancel: lcancel,
+		hc: hc, urls: urls, ctx: lctx, cancel: lcancel,
 		wait: time.Duration(open.PingInterval+open.PingTimeout)*time.Millisecond + 5*time.Second,
 	}}
 	connect := []byte("40")
@@ -148,7 +153,7 @@ func (c *Conn) pollLoop(h Handler, ready chan<- []byte) {
 	}()
 	for {
 		ctx, cancel := context.WithTimeout(p.ctx, p.wait)
-		body, err := pollRequest(ctx, p.hc, http.MethodGet, p.url, nil)
+		body, err := pollRequest(ctx, p.hc, http.MethodGet, p.url(), nil)
 		cancel()
 		if err != nil {
 			if p.ctx.Err() != nil && c.code == 0 {
@@ -193,8 +198,25 @@ func (c *Conn) pollLoop(h Handler, ready chan<- []byte) {
 func (p *pollLink) post(b []byte) error {
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
-	_, err := pollRequest(ctx, p.hc, http.MethodPost, p.url, b)
+	_, err := pollRequest(ctx, p.hc, http.MethodPost, p.url(), b)
 	return err
+}
+
+// url is the next request's URL: always the session's gateway, or each
+// gateway in turn with Dialer.SpreadURLs (a round-robin balancer).
+func (p *pollLink) url() string {
+	if len(p.urls) == 1 {
+		return p.urls[0]
+	}
+	return p.urls[int(p.next.Add(1))%len(p.urls)]
+}
+
+// pollURL is the polling URL of a /socket.io/ URL given as ws:// or http://.
+func pollURL(u string) string {
+	if rest, ok := strings.CutPrefix(u, "ws"); ok { // ws:// -> http://, wss:// -> https://
+		u = "http" + rest
+	}
+	return u + "?EIO=4&transport=polling"
 }
 
 // pollRequest does one Engine.IO HTTP request and returns the body of a
