@@ -16,7 +16,8 @@
 #
 # Settings: SIO_SOCKETS ("2000 10000"), SIO_ROOMS_CLIENTS (2000),
 # SIO_RATES (0.1,0.25,0.5,1), SIO_STEP (10s), SIO_HOLD (10s), SIO_MODES
-# ("native sio-ws sio-poll"), SIO_SPREAD (1: the forwarding comparison).
+# ("native sio-ws sio-poll"), SIO_ROOMS (1: the rooms runs), SIO_SPREAD (1:
+# the forwarding comparison).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
@@ -33,6 +34,7 @@ STEP=${SIO_STEP:-10s}
 HOLD=${SIO_HOLD:-10s}
 MODES=${SIO_MODES:-native sio-ws sio-poll}
 SPREAD=${SIO_SPREAD:-1}
+ROOMS=${SIO_ROOMS:-1}
 USERS=10000
 
 DIR=$DEV_DIR/siobench
@@ -119,6 +121,7 @@ for n in $SOCKETS; do
   done
 done
 for m in $MODES; do
+  [ "$ROOMS" = 1 ] || break
   loadavg "rooms $m start"
   # shellcheck disable=SC2046
   "$BIN/load" rooms -gateways "$GW0" $(flags "$m") -clients "$ROOMS_CLIENTS" -rate "${RATES%%,*}" -duration "$STEP" \
