@@ -30,6 +30,8 @@ func runSockets(ctx context.Context, workload string, args []string) error {
 	fs.IntVar(&cfg.DialParallel, "dial-parallel", 32, "concurrent handshakes per load process")
 	fs.BoolVar(&cfg.QueryToken, "query-token", false, "send the token as ?access_token= instead of a header")
 	fs.BoolVar(&cfg.SocketIO, "socketio", false, "speak Socket.IO over websocket at /socket.io/ instead of /ws (the token in the CONNECT's auth)")
+	fs.BoolVar(&cfg.Polling, "polling", false, "with -socketio: Engine.IO's HTTP long-polling transport instead of websocket (one pending GET per client, POSTs to send)")
+	fs.BoolVar(&cfg.PollSpread, "poll-spread", false, "with -polling: each session's requests rotate over every gateway after its handshake, as behind a round-robin balancer without sticky sessions (the gateways forward)")
 	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", 5*time.Minute, "longest setup (connect and join)")
 	fs.IntVar(&o.Procs, "procs", 0, "load processes (0: enough for -per-proc each; 1: this one only)")
 	fs.IntVar(&o.PerProc, "per-proc", 15000, "most sockets per load process (the open-file limit is 20k)")

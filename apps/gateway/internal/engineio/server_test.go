@@ -269,3 +269,38 @@ func TestSlowWebsocketIsCut(t *testing.T) {
 		t.Fatal("a client that reads nothing was never cut")
 	}
 }
+
+// TestWebsocketHandlerReturns: once a websocket is upgraded, ServeHTTP
+// returns (the socket runs on its own goroutine), so net/http's per-request
+// buffers and the handler's stack are not held for the socket's life; the
+// socket keeps working afterwards.
+func TestWebsocketHandlerReturns(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(Config{PingInterval: time.Minute, PingTimeout: time.Minute, MaxPayload: 1000, SendBuffer: 16}, &echo{})
+	returned := make(chan struct{}, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r)
+		returned <- struct{}{}
+	}))
+	t.Cleanup(ts.Close)
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if _, p, err := ws.ReadMessage(); err != nil || p[0] != '0' {
+		t.Fatalf("open packet %q, %v", p, err)
+	}
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ServeHTTP still holds the upgraded websocket's request")
+	}
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("4hi")); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, p, err := ws.ReadMessage(); err != nil || string(p) != "4echo:hi" {
+		t.Fatalf("after the handler returned: %q, %v", p, err)
+	}
+}

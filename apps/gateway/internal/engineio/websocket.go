@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -24,6 +26,9 @@ type wsConn struct {
 	// without queueing a close frame, which a full buffer refuses (and
 	// reports as an error again), so a slow client is cut here.
 	raw atomic.Pointer[net.Conn]
+	// handoff gets nil once the upgrade is done (HandleConnect), or the
+	// handshake's error: serveWebsocket returns then (see there).
+	handoff chan error
 }
 
 // cut closes the websocket's connection at once; melody's reader then
@@ -72,7 +77,11 @@ func (s *Server) newMelody() *melody.Melody {
 
 	m.HandleConnect(func(ms *melody.Session) {
 		c := connOf(ms)
-		if c == nil || !c.fresh {
+		if c == nil {
+			return
+		}
+		defer func() { c.handoff <- nil }()
+		if !c.fresh {
 			return
 		}
 		ms.Request = nil
@@ -152,7 +161,26 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sess *Se
 		}
 		c.probing = true
 	}
-	if err := s.m.HandleRequestWithKeys(&hijackCapture{ResponseWriter: w, c: c}, r, map[string]any{wsKey: c}); err != nil {
+	// The websocket lives on a goroutine of its own, as /ws sockets do:
+	// once upgraded, this handler returns and net/http and gin free what
+	// they hold per request (bufio buffers, headers, a deep stack: about
+	// 30 KB a socket) instead of keeping it for the socket's whole life.
+	// It waits for the upgrade either way: the hijack and melody's answer
+	// to a failed handshake use w, valid only until the handler returns.
+	c.handoff = make(chan error, 2) // the connect's nil, then the end's
+	go func() {
+		defer func() {
+			// The handler's recovery no longer covers this goroutine; a
+			// panic must not take every socket of the process down.
+			if rec := recover(); rec != nil {
+				s.cfg.Log.Error("panic recovered in an engine.io websocket", "panic", rec, "stack", string(debug.Stack()))
+				c.cut()
+				c.handoff <- fmt.Errorf("engineio: panic in a websocket: %v", rec)
+			}
+		}()
+		c.handoff <- s.m.HandleRequestWithKeys(&hijackCapture{ResponseWriter: w, c: c}, r, map[string]any{wsKey: c})
+	}()
+	if err := <-c.handoff; err != nil {
 		s.cfg.Log.Debug("engine.io websocket failed", "err", err)
 	}
 }

@@ -41,8 +41,13 @@ type Config struct {
 	QueryToken   bool          `json:"queryToken"`
 	// SocketIO: URLs are /socket.io/ websocket URLs and the clients speak
 	// Socket.IO (wsclient.Dialer.SocketIO).
-	SocketIO bool   `json:"socketIO"`
-	RunID    string `json:"runId"` // marks this run's messages
+	SocketIO bool `json:"socketIO"`
+	// Polling (with SocketIO): Engine.IO's HTTP long-polling transport.
+	Polling bool `json:"polling,omitempty"`
+	// PollSpread (with Polling): each session's requests rotate over every
+	// URL after its handshake (no sticky sessions: the gateways forward).
+	PollSpread bool   `json:"pollSpread,omitempty"`
+	RunID      string `json:"runId"` // marks this run's messages
 	// ConnectTimeout bounds the setup of a shard (dial and join everyone).
 	ConnectTimeout time.Duration `json:"connectTimeout"`
 }
@@ -80,6 +85,12 @@ func (c Config) Validate(s seed.File) error {
 	}
 	if c.Senders < 0 || c.Senders > c.Clients {
 		bad("senders must be 0..clients")
+	}
+	if c.Polling && !c.SocketIO {
+		bad("polling needs socketio")
+	}
+	if c.PollSpread && !c.Polling {
+		bad("poll-spread needs polling")
 	}
 	if c.ContentBytes < 40 || c.ContentBytes > 4000 {
 		bad("content bytes must be 40..4000")

@@ -40,9 +40,16 @@ type client struct {
 // NewShard prepares clients from..to-1.
 func NewShard(cfg Config, s seed.File, from, to int) *Shard {
 	sh := &Shard{cfg: cfg, seed: s, from: from, to: to}
+	// A polling client holds one connection (its pending GET) and one more
+	// while it POSTs; the pool is bounded a little above that.
+	perURL := (to-from)/max(len(cfg.URLs), 1) + 1
+	var spread []string
+	if cfg.PollSpread {
+		spread = cfg.URLs
+	}
 	for _, u := range cfg.URLs {
 		sh.dialers = append(sh.dialers, &wsclient.Dialer{URL: u, SourceIPs: cfg.SourceIPs, QueryToken: cfg.QueryToken, SocketIO: cfg.SocketIO,
-			HandshakeTimeout: 15 * time.Second})
+			Polling: cfg.Polling, MaxConns: perURL + perURL/2 + 64, SpreadURLs: spread, HandshakeTimeout: 15 * time.Second})
 	}
 	sh.cur.Store(newStepState(cfg, Step{N: -1}))
 	return sh

@@ -38,6 +38,19 @@ type Dialer struct {
 	// frames travel as Socket.IO packets (socketio.go); the token goes in
 	// the CONNECT's auth unless QueryToken.
 	SocketIO bool
+	// Polling (with SocketIO): Engine.IO's HTTP long-polling transport
+	// instead of websocket (polling.go); URL stays the ws:// or http://
+	// /socket.io/ URL. MaxConns bounds the Dialer's pool of HTTP
+	// connections (default 1024; give at least one per client).
+	Polling  bool
+	MaxConns int
+	// SpreadURLs (polling): after the handshake at URL, the session's
+	// requests rotate over these gateways' /socket.io/ URLs too, as behind
+	// a round-robin balancer with no sticky sessions.
+	SpreadURLs []string
+
+	once sync.Once
+	hc   *http.Client
 }
 
 var writePool sync.Pool // shared by every connection: gorilla takes a buffer per write
@@ -55,12 +68,16 @@ type Conn struct {
 	Ready  []byte
 	closed sync.Once
 	sio    *sioState // Socket.IO mode only
+	poll   *pollLink // Socket.IO over long-polling only (ws is nil)
 }
 
 // Dial connects client id with token and waits for the `ready` frame; h
 // then gets every later frame. The HTTP status of a refused upgrade is in
 // the error.
 func (d *Dialer) Dial(ctx context.Context, id int, token string, h Handler) (*Conn, error) {
+	if d.SocketIO && d.Polling {
+		return d.dialPolling(ctx, id, token, h)
+	}
 	u := d.URL
 	hdr := http.Header{}
 	sep := "?"
@@ -159,11 +176,7 @@ func (c *Conn) read(h Handler) {
 // data must be a JSON object (or nil).
 func (c *Conn) Send(event, ref string, data []byte) error {
 	if c.sio != nil {
-		b := c.sioPacket(event, ref, data)
-		c.wmu.Lock()
-		defer c.wmu.Unlock()
-		_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		return c.ws.WriteMessage(websocket.TextMessage, b)
+		return c.writeRaw(c.sioPacket(event, ref, data))
 	}
 	b := make([]byte, 0, 48+len(ref)+len(data))
 	b = append(b, `{"event":"`...)
@@ -185,6 +198,17 @@ func (c *Conn) Send(event, ref string, data []byte) error {
 	return c.ws.WriteMessage(websocket.TextMessage, b)
 }
 
+// writeRaw writes one message (a Socket.IO packet) on the transport.
+func (c *Conn) writeRaw(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.poll != nil {
+		return c.poll.post(b)
+	}
+	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
 // Done is closed when the connection has ended.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
@@ -198,6 +222,13 @@ func (c *Conn) CloseCode() int {
 // Close says goodbye (1000) and closes the socket.
 func (c *Conn) Close() {
 	c.closed.Do(func() {
+		if c.poll != nil {
+			// Engine.IO close, so the gateway frees the session now
+			// rather than at the ping timeout; then stop the GET loop.
+			_ = c.writeRaw([]byte("1"))
+			c.poll.cancel()
+			return
+		}
 		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
 			time.Now().Add(time.Second))
 		_ = c.ws.Close()

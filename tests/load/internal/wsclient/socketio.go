@@ -99,9 +99,7 @@ func (c *Conn) sioPacket(event, ref string, data []byte) []byte {
 func (c *Conn) sioFrame(p []byte) []byte {
 	switch {
 	case len(p) == 1 && p[0] == '2':
-		c.wmu.Lock()
-		_ = c.ws.WriteMessage(websocket.TextMessage, []byte("3"))
-		c.wmu.Unlock()
+		_ = c.writeRaw([]byte("3"))
 		return nil
 	case bytes.HasPrefix(p, []byte(`42["`)):
 		// 42["event",data]
@@ -133,7 +131,9 @@ func (c *Conn) sioFrame(p []byte) []byte {
 		return frame("ack", ref, data)
 	case bytes.HasPrefix(p, []byte("41")), len(p) == 1 && p[0] == '1':
 		c.code = 4001 // a server DISCONNECT: the workloads count it as a close
-		_ = c.ws.Close()
+		if c.ws != nil {
+			_ = c.ws.Close()
+		}
 	}
 	return nil
 }
