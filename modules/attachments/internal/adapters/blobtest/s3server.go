@@ -1,0 +1,99 @@
+package blobtest
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// VersityVersion is the S3-compatible server the tests run.
+const VersityVersion = "v1.8.0"
+
+var versity struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// S3Server is a running Versity Gateway over a posix directory.
+type S3Server struct {
+	Endpoint, AccessKey, SecretKey, Region string
+}
+
+// StartS3 starts a Versity Gateway (posix backend in a temp dir) on a free
+// port and stops it when t ends. The binary is VERSITYGW_BIN, else built
+// with go install into the user cache dir once per version.
+func StartS3(t *testing.T) S3Server {
+	t.Helper()
+	bin := versityBinary(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	s := S3Server{Endpoint: "http://" + addr, AccessKey: "chatforgetest", SecretKey: "chatforgetestsecret", Region: "us-east-1"}
+	root := t.TempDir()
+	cmd := exec.Command(bin, "--access", s.AccessKey, "--secret", s.SecretKey, "--region", s.Region,
+		"--port", addr, "posix", root)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start versitygw: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.Endpoint + "/")
+		if err == nil {
+			resp.Body.Close()
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("versitygw did not answer on %s: %v\n%s", addr, err, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func versityBinary(t *testing.T) string {
+	t.Helper()
+	versity.once.Do(func() {
+		if p := os.Getenv("VERSITYGW_BIN"); p != "" {
+			versity.path = p
+			return
+		}
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			cache = os.TempDir()
+		}
+		dir := filepath.Join(cache, "chatforge-e2e", "versitygw-"+VersityVersion)
+		p := filepath.Join(dir, "versitygw")
+		if _, err := os.Stat(p); err == nil {
+			versity.path = p
+			return
+		}
+		cmd := exec.Command("go", "install", "github.com/versity/versitygw/cmd/versitygw@"+VersityVersion)
+		cmd.Dir = os.TempDir() // outside our module: its own go.mod rules
+		cmd.Env = append(os.Environ(), "GOBIN="+dir)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			versity.err = fmt.Errorf("go install versitygw: %v\n%s", err, b)
+			return
+		}
+		versity.path = p
+	})
+	if versity.err != nil {
+		t.Fatalf("versitygw binary: %v", versity.err)
+	}
+	return versity.path
+}
