@@ -1,0 +1,21 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/chatforge/chat/modules/attachments"
+	"github.com/chatforge/chat/modules/messaging"
+)
+
+// roomAccess answers the attachments module's room question with the
+// messaging module's read rule, translating its not-found.
+type roomAccess struct{ chat *messaging.Module }
+
+func (r *roomAccess) CanRead(ctx context.Context, userID, roomID string) error {
+	err := r.chat.CanRead(ctx, userID, roomID)
+	if errors.Is(err, messaging.ErrNotFound) || errors.Is(err, messaging.ErrInvalid) {
+		return attachments.ErrNotFound
+	}
+	return err
+}
