@@ -40,9 +40,9 @@ type Rooms interface {
 	CanRead(ctx context.Context, userID, roomID string) error
 }
 
-// Deps are the module's collaborators. DB and Rooms are required (Rooms
-// only for the HTTP routes: the worker may pass nil). URLKey keys the
-// download links when Config.URLSecret is empty.
+// Deps are the module's collaborators. DB is required. The api passes
+// Rooms and URLKey (which keys the download links when Config.URLSecret is
+// empty); the worker, which only purges orphans, passes neither.
 type Deps struct {
 	DB     *gorm.DB
 	Rooms  Rooms
@@ -71,6 +71,10 @@ func New(d Deps) (*Module, error) {
 	key := []byte(cfg.URLSecret)
 	if len(key) == 0 {
 		key = d.URLKey
+	}
+	if len(key) == 0 && d.Rooms == nil {
+		// The worker: it serves no routes and signs no links.
+		key = []byte("unused: this instance signs no links")
 	}
 	if len(key) < 16 {
 		return nil, errors.New("attachments: ATTACHMENT_URL_SECRET must be at least 16 bytes (or pass a derived key)")
