@@ -229,9 +229,6 @@ func (c Config) Validate() error {
 	if err := c.Attachments.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.production() && c.Attachments.StorageBackend == "local" && c.Attachments.StorageDir == ".dev/storage" {
-		bad("STORAGE_DIR: set a real directory (or STORAGE_BACKEND=s3) in production")
-	}
 	return errors.Join(errs...)
 }
 
