@@ -136,7 +136,8 @@ func (h *Handler) redirect(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.Redirect(http.StatusFound, v.URL)
+	c.Header("Location", v.URL)
+	c.Status(http.StatusFound) // no HTML body: API clients follow Location
 }
 
 // content serves a blob a signed link names. The type is the sniffed one;
