@@ -207,6 +207,29 @@ func (a *App) Views(ctx context.Context, messageIDs []string) (map[string][]View
 	return out, nil
 }
 
+// DropMessage deletes the attachments messageID carries, blobs first.
+func (a *App) DropMessage(ctx context.Context, messageID string) error {
+	m, err := a.repo.ForMessages(ctx, []string{messageID})
+	if err != nil {
+		return err
+	}
+	for _, att := range m[messageID] {
+		if err := a.Drop(ctx, att); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ViewsOf signs fresh links for atts.
+func (a *App) ViewsOf(atts []domain.Attachment) []View {
+	out := make([]View, len(atts))
+	for i, att := range atts {
+		out[i] = a.view(att)
+	}
+	return out
+}
+
 // view signs links valid for LinkTTL, rounded up to the minute so that
 // links made close together are equal (and cacheable).
 func (a *App) view(att domain.Attachment) View {

@@ -3,6 +3,8 @@ package postgres
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -95,3 +97,40 @@ func (r *Repo) ForMessages(ctx context.Context, messageIDs []string) (map[string
 	}
 	return out, nil
 }
+
+// Claim links the uploads ids to messageID in tx (the sender's message
+// transaction), in the order given, when every one is userID's own upload
+// in roomID that no message carries yet. It returns the claimed rows in
+// that order, or domain.ErrInvalid (and links nothing: the caller's
+// transaction rolls back).
+func Claim(tx *gorm.DB, userID, roomID, messageID string, ids []string) ([]domain.Attachment, error) {
+	var rows []row
+	err := tx.Raw(`UPDATE attachments a SET message_id = ?, position = x.ord
+		FROM unnest(CAST(? AS uuid[])) WITH ORDINALITY AS x(id, ord)
+		WHERE a.id = x.id AND a.user_id = ? AND a.room_id = ? AND a.message_id IS NULL
+		RETURNING `+prefixed("a."), messageID, uuidArray(ids), userID, roomID).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) != len(ids) {
+		return nil, domain.ErrInvalid
+	}
+	out := make([]domain.Attachment, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	slices.SortFunc(out, func(a, b domain.Attachment) int { return slices.Index(ids, a.ID) - slices.Index(ids, b.ID) })
+	return out, nil
+}
+
+func prefixed(p string) string {
+	parts := strings.Split(columns, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// uuidArray renders ids as a PostgreSQL array literal (ids are checked
+// UUIDs: nothing to escape).
+func uuidArray(ids []string) string { return "{" + strings.Join(ids, ",") + "}" }
