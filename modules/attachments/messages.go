@@ -80,4 +80,3 @@ func toJSON(vs []app.View) []Attachment {
 	}
 	return out
 }
-

@@ -1,4 +1,6 @@
-package app_test
+// The app driven over this adapter and the local disk: the use cases on
+// real PostgreSQL.
+package postgres_test
 
 import (
 	"bytes"
