@@ -1,6 +1,4 @@
-// Package blobtest is the contract every Blobs adapter passes, and a helper
-// that starts a real S3-compatible server (Versity Gateway, built from its
-// Go module and cached per version) for the S3 adapter's tests.
+// Package blobtest is the contract every Blobs adapter passes.
 package blobtest
 
 import (

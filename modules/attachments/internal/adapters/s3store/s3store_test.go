@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chatforge/chat/modules/attachments/attachmentstest"
 	"github.com/chatforge/chat/modules/attachments/internal/adapters/blobtest"
 	"github.com/chatforge/chat/modules/attachments/internal/adapters/s3store"
 	"github.com/chatforge/chat/platform/outage"
@@ -13,7 +14,7 @@ import (
 
 // TestContract runs the Blobs contract against a real S3-compatible server.
 func TestContract(t *testing.T) {
-	srv := blobtest.StartS3(t)
+	srv := attachmentstest.StartS3(t)
 	s, err := s3store.New(s3store.Config{Endpoint: srv.Endpoint, Bucket: "attachments",
 		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Region: srv.Region})
 	if err != nil {

@@ -1,9 +1,14 @@
-package blobtest
+// Package attachmentstest starts a real S3-compatible server (Versity
+// Gateway, built from its Go module and cached per version) for the S3
+// adapter's tests and the end-to-end tests.
+package attachmentstest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +16,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // VersityVersion is the S3-compatible server the tests run.
@@ -30,8 +38,11 @@ type S3Server struct {
 // StartS3 starts a Versity Gateway (posix backend in a temp dir) on a free
 // port and stops it when t ends. The binary is VERSITYGW_BIN, else built
 // with go install into the user cache dir once per version.
-func StartS3(t *testing.T) S3Server {
+func StartS3(t testing.TB) S3Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs an S3-compatible server (built on first use)")
+	}
 	bin := versityBinary(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -66,7 +77,7 @@ func StartS3(t *testing.T) S3Server {
 	}
 }
 
-func versityBinary(t *testing.T) string {
+func versityBinary(t testing.TB) string {
 	t.Helper()
 	versity.once.Do(func() {
 		if p := os.Getenv("VERSITYGW_BIN"); p != "" {
@@ -96,4 +107,22 @@ func versityBinary(t *testing.T) string {
 		t.Fatalf("versitygw binary: %v", versity.err)
 	}
 	return versity.path
+}
+
+// Bucket creates a bucket on the server and returns its name.
+func (s S3Server) Bucket(t testing.TB, name string) string {
+	t.Helper()
+	u, err := url.Parse(s.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := minio.New(u.Host, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
+		Region: s.Region, BucketLookup: minio.BucketLookupPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.MakeBucket(context.Background(), name, minio.MakeBucketOptions{Region: s.Region}); err != nil {
+		t.Fatalf("make bucket %s: %v", name, err)
+	}
+	return name
 }
