@@ -13,9 +13,19 @@ import (
 type roomAccess struct{ chat *messaging.Module }
 
 func (r *roomAccess) CanRead(ctx context.Context, userID, roomID string) error {
-	err := r.chat.CanRead(ctx, userID, roomID)
-	if errors.Is(err, messaging.ErrNotFound) || errors.Is(err, messaging.ErrInvalid) {
+	return translate(r.chat.CanRead(ctx, userID, roomID))
+}
+
+func (r *roomAccess) CanPost(ctx context.Context, userID, roomID string) error {
+	return translate(r.chat.CanPost(ctx, userID, roomID))
+}
+
+func translate(err error) error {
+	switch {
+	case errors.Is(err, messaging.ErrNotFound) || errors.Is(err, messaging.ErrInvalid):
 		return attachments.ErrNotFound
+	case errors.Is(err, messaging.ErrForbidden):
+		return attachments.ErrForbidden
 	}
 	return err
 }

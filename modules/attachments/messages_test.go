@@ -25,6 +25,7 @@ const globalRoom = "00000000-0000-0000-0000-000000000001"
 type everyone struct{}
 
 func (everyone) CanRead(context.Context, string, string) error { return nil }
+func (everyone) CanPost(context.Context, string, string) error { return nil }
 
 func openDB(t *testing.T) *gorm.DB {
 	t.Helper()

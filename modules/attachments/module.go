@@ -25,6 +25,9 @@ var (
 	ErrNotFound = domain.ErrNotFound
 	// ErrTooLarge: the file is over ATTACHMENT_MAX_BYTES (413).
 	ErrTooLarge = domain.ErrTooLarge
+	// ErrForbidden: the caller sees the room but may not post in it (a
+	// public room not joined): 403.
+	ErrForbidden = domain.ErrForbidden
 	// ErrInvalid: the attachment ids a message names are not the sender's
 	// own unattached uploads in that room (422).
 	ErrInvalid = domain.ErrInvalid
@@ -34,10 +37,12 @@ var (
 // BodyLimit (the api's general limit is far smaller).
 const UploadPath = httpapi.UploadPath
 
-// Rooms tells whether a user may read a room: nil, ErrNotFound, or an
-// outage error.
+// Rooms tells whether a user may read a room (download links, redirects)
+// and post in it (uploads): nil, ErrNotFound, ErrForbidden (CanPost), or
+// an outage error.
 type Rooms interface {
 	CanRead(ctx context.Context, userID, roomID string) error
+	CanPost(ctx context.Context, userID, roomID string) error
 }
 
 // Deps are the module's collaborators. DB is required. The api passes
@@ -124,3 +129,4 @@ func (m *Module) PurgeOrphans(ctx context.Context) (int, error) {
 type noRooms struct{}
 
 func (noRooms) CanRead(context.Context, string, string) error { return ErrNotFound }
+func (noRooms) CanPost(context.Context, string, string) error { return ErrNotFound }

@@ -156,6 +156,9 @@ func TestAttachments(t *testing.T) {
 	wantProblem(t, b.do(http.MethodGet, "/api/chat/attachments/"+secret.ID, nil), http.StatusNotFound, "non-member redirect")
 	wantProblem(t, b.upload(priv.ID, "x.txt", []byte("x")), http.StatusNotFound, "non-member upload")
 	wantProblem(t, b.do(http.MethodGet, "/api/chat/attachments/00000000-0000-4000-8000-000000000000", nil), http.StatusNotFound, "unknown id")
+	// A public room b has not joined: readable, but uploads need membership.
+	pub := a.createRoom("public")
+	wantProblem(t, b.upload(pub.ID, "x.txt", []byte("x")), http.StatusForbidden, "upload to a public room not joined")
 
 	// Over ATTACHMENT_MAX_BYTES: 413, both when the body says so up front
 	// and when the file alone is over while the body is within the route's cap.

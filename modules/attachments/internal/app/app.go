@@ -33,10 +33,11 @@ type Repo interface {
 	ForMessages(ctx context.Context, messageIDs []string) (map[string][]domain.Attachment, error)
 }
 
-// Rooms says whether a user may see a room (nil) or not (an error that is
-// errors.Is the messaging module's not-found).
+// Rooms says whether a user may see a room, or post in it: nil, or
+// domain.ErrNotFound / domain.ErrForbidden, or an outage.
 type Rooms interface {
 	CanRead(ctx context.Context, userID, roomID string) error
+	CanPost(ctx context.Context, userID, roomID string) error
 }
 
 // Config are the app's limits.
@@ -73,7 +74,7 @@ type View struct {
 // MaxBytes (ErrTooLarge), sniffed, thumbnailed when an image, then put in
 // the blob store.
 func (a *App) Upload(ctx context.Context, userID, roomID, name string, r io.Reader) (View, error) {
-	if err := a.rooms.CanRead(ctx, userID, roomID); err != nil {
+	if err := a.rooms.CanPost(ctx, userID, roomID); err != nil {
 		return View{}, err
 	}
 	f, err := os.CreateTemp(a.cfg.TempDir, "attachment-*")

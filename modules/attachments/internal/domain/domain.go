@@ -14,9 +14,10 @@ import (
 
 // Errors of the module; the root package re-exports them.
 var (
-	ErrNotFound = errors.New("attachment not found")
-	ErrTooLarge = errors.New("file too large")
-	ErrInvalid  = errors.New("invalid attachment request")
+	ErrNotFound  = errors.New("attachment not found")
+	ErrTooLarge  = errors.New("file too large")
+	ErrInvalid   = errors.New("invalid attachment request")
+	ErrForbidden = errors.New("join the room first")
 )
 
 // Attachment is an uploaded file's metadata.

@@ -41,10 +41,20 @@ func (m members) CanRead(_ context.Context, userID, roomID string) error {
 	return domain.ErrNotFound
 }
 
+// CanPost: readers may post, except in the room "readonly" (a public room
+// not joined).
+func (m members) CanPost(ctx context.Context, userID, roomID string) error {
+	if m[userID]["readonly"] {
+		return domain.ErrForbidden
+	}
+	return m.CanRead(ctx, userID, roomID)
+}
+
 type fixture struct {
 	app   *app.App
 	db    *gorm.DB
 	blobs *localdisk.Store
+	rooms members
 	now   time.Time
 	alice string
 	bob   string
@@ -70,8 +80,8 @@ func newFixture(t *testing.T, maxBytes int64) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db, blobs: blobs, now: time.Now(), alice: addUser(t, db), bob: addUser(t, db)}
-	rooms := members{f.alice: {globalRoom: true}}
-	f.app = app.New(postgres.New(db), blobs, rooms, domain.NewSigner([]byte("0123456789abcdef")),
+	f.rooms = members{f.alice: {globalRoom: true}}
+	f.app = app.New(postgres.New(db), blobs, f.rooms, domain.NewSigner([]byte("0123456789abcdef")),
 		app.Config{MaxBytes: maxBytes, LinkTTL: time.Hour, TempDir: t.TempDir()}, func() time.Time { return f.now }, slog.New(slog.DiscardHandler))
 	return f
 }
@@ -169,6 +179,10 @@ func TestUploadSniffsAndRefuses(t *testing.T) {
 	}
 	if _, err := f.app.Upload(ctx, f.bob, globalRoom, "a.txt", strings.NewReader("x")); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("non-member upload: %v", err)
+	}
+	f.rooms[f.bob] = map[string]bool{globalRoom: true, "readonly": true}
+	if _, err := f.app.Upload(ctx, f.bob, globalRoom, "a.txt", strings.NewReader("x")); !errors.Is(err, domain.ErrForbidden) {
+		t.Errorf("upload by a reader who may not post: %v", err)
 	}
 }
 

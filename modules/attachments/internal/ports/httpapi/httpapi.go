@@ -181,6 +181,8 @@ func (h *Handler) writeError(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		web.WriteProblem(c, http.StatusNotFound, "attachment or room not found")
+	case errors.Is(err, domain.ErrForbidden):
+		web.WriteProblem(c, http.StatusForbidden, "join the room first")
 	case errors.Is(err, domain.ErrInvalid):
 		web.WriteProblem(c, http.StatusUnprocessableEntity, err.Error())
 	default:
