@@ -94,11 +94,27 @@ func versityBinary(t testing.TB) string {
 			versity.path = p
 			return
 		}
+		// Installed into a fresh directory, then renamed into place: test
+		// processes that build it at once never write over a running copy.
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			versity.err = err
+			return
+		}
+		tmp, err := os.MkdirTemp(filepath.Dir(dir), "versitygw-build-")
+		if err != nil {
+			versity.err = err
+			return
+		}
+		defer os.RemoveAll(tmp)
 		cmd := exec.Command("go", "install", "github.com/versity/versitygw/cmd/versitygw@"+VersityVersion)
 		cmd.Dir = os.TempDir() // outside our module: its own go.mod rules
-		cmd.Env = append(os.Environ(), "GOBIN="+dir)
+		cmd.Env = append(os.Environ(), "GOBIN="+tmp)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			versity.err = fmt.Errorf("go install versitygw: %v\n%s", err, b)
+			return
+		}
+		if err := os.Rename(filepath.Join(tmp, "versitygw"), p); err != nil {
+			versity.err = err
 			return
 		}
 		versity.path = p
