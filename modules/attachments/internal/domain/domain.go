@@ -5,6 +5,7 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"path/filepath"
@@ -97,4 +98,21 @@ func lastRune(s string) (rune, int) {
 		}
 	}
 	return 0, 1
+}
+
+// DispositionFilename encodes name for Content-Disposition's filename*
+// (RFC 8187: UTF-8, every byte outside attr-char percent-encoded).
+func DispositionFilename(name string) string {
+	const attrChar = "!#$&+-.^_`|~"
+	var b strings.Builder
+	b.WriteString("UTF-8''")
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(attrChar, c) >= 0) {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }

@@ -46,6 +46,14 @@ func TestCleanName(t *testing.T) {
 	}
 }
 
+func TestDispositionFilename(t *testing.T) {
+	for in, want := range map[string]string{"a b;c=d.txt": "UTF-8''a%20b%3Bc%3Dd.txt", "été.png": "UTF-8''%C3%A9t%C3%A9.png", "x'y": "UTF-8''x%27y"} {
+		if got := domain.DispositionFilename(in); got != want {
+			t.Errorf("DispositionFilename(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestSigner(t *testing.T) {
 	s := domain.NewSigner([]byte("k"))
 	now := time.Unix(1_000_000, 0)

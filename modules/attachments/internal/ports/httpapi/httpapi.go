@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -166,7 +165,7 @@ func (h *Handler) content(variant string) gin.HandlerFunc {
 		if variant == "thumb" || domain.Inline(ct) {
 			disposition = "inline"
 		}
-		hd.Set("Content-Disposition", disposition+"; filename*=UTF-8''"+url.PathEscape(att.Name))
+		hd.Set("Content-Disposition", disposition+"; filename*="+domain.DispositionFilename(att.Name))
 		c.Status(http.StatusOK)
 		if c.Request.Method == http.MethodHead {
 			return
