@@ -160,6 +160,28 @@ func TestAttachments(t *testing.T) {
 	pub := a.createRoom("public")
 	wantProblem(t, b.upload(pub.ID, "x.txt", []byte("x")), http.StatusForbidden, "upload to a public room not joined")
 
+	// Malformed uploads change nothing: not multipart (400), no file or the
+	// file before roomId (422).
+	wantProblem(t, a.do(http.MethodPost, "/api/chat/attachments", map[string]any{"roomId": globalRoomID}), http.StatusBadRequest, "JSON upload")
+	for name, parts := range map[string][][2]string{
+		"no file":          {{"roomId", globalRoomID}},
+		"file before room": {{"file", "x"}, {"roomId", globalRoomID}},
+	} {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		for _, p := range parts {
+			if p[0] == "file" {
+				fw, _ := w.CreateFormFile("file", "x.txt")
+				_, _ = fw.Write([]byte(p[1]))
+			} else {
+				_ = w.WriteField(p[0], p[1])
+			}
+		}
+		_ = w.Close()
+		wantProblem(t, a.c.Do(http.MethodPost, "/api/chat/attachments", body.Bytes(), a.a.AccessToken,
+			http.Header{"Content-Type": {w.FormDataContentType()}}), http.StatusUnprocessableEntity, name)
+	}
+
 	// Over ATTACHMENT_MAX_BYTES: 413, both when the body says so up front
 	// and when the file alone is over while the body is within the route's cap.
 	wantProblem(t, a.upload(globalRoomID, "big.bin", bytes.Repeat([]byte{1}, 300_001)), http.StatusRequestEntityTooLarge, "file over the limit")
