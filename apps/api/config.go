@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/chatforge/chat/modules/attachments"
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/platform/config"
 )
@@ -82,6 +83,8 @@ type Config struct {
 	// Messaging holds MESSAGE_MAX_LENGTH, EVENT_STREAM_* and OUTBOX_*; a
 	// named field so its Validate does not shadow Config's.
 	Messaging messaging.Config `envPrefix:""`
+	// Attachments holds STORAGE_*, S3_* and ATTACHMENT_*.
+	Attachments attachments.Config `envPrefix:""`
 
 	// The gateways' command stream (socket send-message, join-room,
 	// mark-read): join-room and mark-read commands handled at once, and
@@ -222,6 +225,9 @@ func (c Config) Validate() error {
 	if c.production() && c.PasswordHashMemoryKiB < 19456 {
 		// OWASP's floor for argon2id; lower costs are for tests only.
 		bad("PASSWORD_HASH_MEMORY_KIB: production needs at least 19456 (19 MiB; got %d)", c.PasswordHashMemoryKiB)
+	}
+	if err := c.Attachments.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +33,9 @@ type deps struct {
 	verifier    *authn.Verifier
 	revocations *authn.Revocations
 	limiter     *ratelimit.Limiter
+	// urlKey keys attachment links when ATTACHMENT_URL_SECRET is unset:
+	// derived from the signing key, so every instance agrees.
+	urlKey []byte
 
 	closers []func() error
 }
@@ -69,6 +74,7 @@ func openDeps(ctx context.Context, cfg Config, log *slog.Logger) (d *deps, err e
 	if err != nil {
 		return nil, err
 	}
+	d.urlKey = deriveURLKey(key)
 	d.signer = authn.NewSigner(key, cfg.JWTIssuer, cfg.JWTAudience, cfg.AccessTokenTTL)
 	d.verifier = authn.NewVerifier(map[string]*rsa.PublicKey{d.signer.KeyID(): &key.PublicKey}, cfg.JWTIssuer, cfg.JWTAudience,
 		authn.WithTokenCache(cfg.AuthTokenCacheSize))
@@ -94,6 +100,15 @@ func signingKey(cfg Config) (*rsa.PrivateKey, error) {
 		return nil, fmt.Errorf("JWT_PRIVATE_KEY_FILE: %w", err)
 	}
 	return key, nil
+}
+
+// deriveURLKey derives the attachment-link key from the token signing key
+// (a one-way hash with its own label: it reveals nothing of the RSA key).
+func deriveURLKey(key *rsa.PrivateKey) []byte {
+	h := sha256.New()
+	h.Write([]byte("chatforge attachment links\x00"))
+	h.Write(x509.MarshalPKCS1PrivateKey(key))
+	return h.Sum(nil)
 }
 
 // close releases everything opened so far, newest first, logging failures.

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/chatforge/chat/apps/api/openapi"
+	"github.com/chatforge/chat/modules/attachments"
 	"github.com/chatforge/chat/modules/identity"
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/modules/notify"
@@ -34,10 +35,19 @@ type runner func(ctx context.Context) error
 // newHandler builds the api's HTTP surface: operational endpoints first,
 // then every module's routes. It also returns the modules' background loops.
 func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
+	// Built before the engine, which needs its upload body limit; it asks
+	// messaging about rooms once that exists (rooms.chat below).
+	rooms := &roomAccess{}
+	files, err := attachments.New(attachments.Deps{DB: d.db, URLKey: d.urlKey, Log: d.log, Now: time.Now,
+		Config: cfg.Attachments, Rooms: rooms})
+	if err != nil {
+		return nil, nil, fmt.Errorf("attachments module: %w", err)
+	}
 	r := web.NewEngine(d.log, web.Options{
-		CORSOrigins: cfg.CORSAllowedOrigins,
-		BodyLimit:   cfg.HTTPBodyLimit,
-		Metrics:     metrics.NewHTTP(d.reg),
+		CORSOrigins:     cfg.CORSAllowedOrigins,
+		BodyLimit:       cfg.HTTPBodyLimit,
+		RouteBodyLimits: map[string]int64{attachments.UploadPath: max(files.BodyLimit(), cfg.HTTPBodyLimit)},
+		Metrics:         metrics.NewHTTP(d.reg),
 	})
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
@@ -100,6 +110,8 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 		return nil, nil, fmt.Errorf("messaging module: %w", err)
 	}
 	chat.Routes(r, auth, userLimit)
+	rooms.chat = chat
+	files.Routes(r, auth, userLimit)
 
 	vapid := cfg.VAPIDPublicKey
 	if vapid == "" {

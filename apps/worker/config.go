@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatforge/chat/modules/attachments"
 	"github.com/chatforge/chat/platform/config"
 )
 
@@ -63,6 +64,9 @@ type Config struct {
 	HousekeepingInterval time.Duration `env:"HOUSEKEEPING_INTERVAL" envDefault:"15m"`
 	StreamRetention      time.Duration `env:"STREAM_RETENTION" envDefault:"72h"`
 	EmailLedgerRetention time.Duration `env:"EMAIL_LEDGER_RETENTION" envDefault:"720h"`
+	// Attachments holds STORAGE_*, S3_* and ATTACHMENT_ORPHAN_GRACE (the
+	// worker deletes uploads never attached); same values as the api's.
+	Attachments attachments.Config `envPrefix:""`
 
 	// The asynqmon dashboard is mounted at /monitoring only when both are
 	// set, behind HTTP basic auth.
@@ -140,6 +144,9 @@ func (c Config) Validate() error {
 	}
 	if c.StreamRetention < time.Hour || c.EmailLedgerRetention < 24*time.Hour {
 		bad("STREAM_RETENTION >= 1h and EMAIL_LEDGER_RETENTION >= 24h")
+	}
+	if err := c.Attachments.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if (c.AdminUser == "") != (c.AdminPassword == "") {
 		bad("WORKER_ADMIN_USER and WORKER_ADMIN_PASSWORD go together")

@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/chatforge/chat/apps/worker/internal/housekeeping"
+	"github.com/chatforge/chat/modules/attachments"
 	"github.com/chatforge/chat/modules/identity"
 	"github.com/chatforge/chat/modules/notify"
 	"github.com/chatforge/chat/platform/config"
@@ -106,9 +107,14 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	files, err := attachments.New(attachments.Deps{DB: db, Log: log, Config: cfg.Attachments})
+	if err != nil {
+		return err
+	}
 	hk := housekeeping.New(db, rdb, log, reg, housekeeping.Config{
 		StreamRetention:      cfg.StreamRetention,
 		EmailLedgerRetention: cfg.EmailLedgerRetention, StreamPartitions: cfg.StreamPartitions,
+		Attachments: files,
 	})
 
 	// Forgot-password requests: the api enqueues one for every address, the

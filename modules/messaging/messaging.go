@@ -137,6 +137,12 @@ func (m *Module) CanRead(ctx context.Context, userID, roomID string) error {
 	return m.app.CanRead(ctx, userID, roomID)
 }
 
+// CanPost returns nil when userID may post in the room, ErrNotFound when
+// they may not see it, ErrForbidden for a public room not joined.
+func (m *Module) CanPost(ctx context.Context, userID, roomID string) error {
+	return m.app.CanPost(ctx, userID, roomID)
+}
+
 // RunRelay publishes outbox events to the Redis streams until ctx is done,
 // then returns nil. Run it in one goroutine per api process: an advisory
 // lock lets one relay at a time drain, the others stand by. Outages are

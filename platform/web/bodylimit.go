@@ -11,8 +11,16 @@ import (
 // larger Content-Length is answered 413 at once; a body that turns out larger
 // while being read (chunked, or a lying length) fails the read with
 // *http.MaxBytesError, which Bind answers with 413.
-func BodyLimit(limit int64) gin.HandlerFunc {
+func BodyLimit(limit int64) gin.HandlerFunc { return RouteBodyLimit(limit, nil) }
+
+// RouteBodyLimit is BodyLimit with per-route limits: perRoute maps a route
+// path (gin's FullPath) to its own limit; other routes get limit.
+func RouteBodyLimit(def int64, perRoute map[string]int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		limit := def
+		if l, ok := perRoute[c.FullPath()]; ok {
+			limit = l
+		}
 		if c.Request.ContentLength > limit {
 			WriteProblem(c, http.StatusRequestEntityTooLarge, tooLarge(limit))
 			return

@@ -25,6 +25,10 @@ type Options struct {
 	CORSOrigins []string
 	// BodyLimit caps request bodies in bytes; <= 0 means DefaultBodyLimit.
 	BodyLimit int64
+	// RouteBodyLimits raises (or lowers) the cap for single routes, keyed
+	// by route path as registered (e.g. "/api/chat/attachments"): uploads
+	// need far more than JSON bodies.
+	RouteBodyLimits map[string]int64
 	// Metrics, when not nil, records every request.
 	Metrics *metrics.HTTP
 }
@@ -63,7 +67,7 @@ func NewEngine(log *slog.Logger, o Options) *gin.Engine {
 		Recovery(log),
 		SecurityHeaders(),
 		CORS(o.CORSOrigins),
-		BodyLimit(limit),
+		RouteBodyLimit(limit, o.RouteBodyLimits),
 	)
 	e.Use(chain...)
 	e.NoRoute(NoRoute)

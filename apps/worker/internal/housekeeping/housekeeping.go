@@ -31,7 +31,14 @@ const (
 	TaskEmailTokens = "housekeeping:email_tokens"
 	TaskStreams     = "housekeeping:streams"
 	TaskEmailLedger = "housekeeping:email_ledger"
+	TaskAttachments = "housekeeping:attachments"
 )
+
+// OrphanPurger deletes uploads no message carried within their grace
+// period (the attachments module).
+type OrphanPurger interface {
+	PurgeOrphans(ctx context.Context) (int, error)
+}
 
 // Config holds the retention periods.
 type Config struct {
@@ -43,6 +50,8 @@ type Config struct {
 	EmailLedgerRetention time.Duration
 	// StreamPartitions is the number of chat:events:{p} streams.
 	StreamPartitions int
+	// Attachments, when set, runs TaskAttachments.
+	Attachments OrphanPurger
 }
 
 // Batch bounds the rows one DELETE touches, so a large backlog never holds
@@ -75,12 +84,22 @@ func New(db *gorm.DB, rdb *redis.Client, log *slog.Logger, reg prometheus.Regist
 
 // jobs maps each task type to its clean-up.
 func (h *Housekeeper) jobs() map[string]func(context.Context) (int64, error) {
-	return map[string]func(context.Context) (int64, error){
+	jobs := map[string]func(context.Context) (int64, error){
 		TaskSessions:    h.Sessions,
 		TaskEmailTokens: h.EmailTokens,
 		TaskStreams:     h.Streams,
 		TaskEmailLedger: h.EmailLedger,
 	}
+	if h.cfg.Attachments != nil {
+		jobs[TaskAttachments] = h.Attachments
+	}
+	return jobs
+}
+
+// Attachments deletes orphaned uploads (blobs, then rows).
+func (h *Housekeeper) Attachments(ctx context.Context) (int64, error) {
+	n, err := h.cfg.Attachments.PurgeOrphans(ctx)
+	return int64(n), err
 }
 
 // RegisterTasks mounts one handler per job on mux.

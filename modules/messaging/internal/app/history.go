@@ -62,3 +62,17 @@ func (a *App) CanRead(ctx context.Context, userID, roomID string) error {
 	}
 	return acc.CanRead()
 }
+
+// CanPost returns nil when userID may post in the room (a member), the
+// errors of CanRead when they may not see it, and ErrForbidden for a
+// public room they have not joined. Attachments use it for uploads.
+func (a *App) CanPost(ctx context.Context, userID, roomID string) error {
+	acc, err := a.access(ctx, "roomId", roomID, userID)
+	if err != nil {
+		if isInvalid(err) {
+			return domain.ErrNotFound
+		}
+		return err
+	}
+	return acc.CanPost()
+}

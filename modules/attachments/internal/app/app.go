@@ -1,0 +1,263 @@
+// Package app holds the attachment use cases: upload, metadata, signed
+// links and their checks, claiming by messages and orphan clean-up.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/chatforge/chat/modules/attachments/internal/domain"
+)
+
+// ErrBody wraps a failure to read the client's upload (a broken or cut
+// body, or one over the HTTP limit: *http.MaxBytesError stays visible).
+var ErrBody = errors.New("reading the upload")
+
+// Repo keeps attachment metadata.
+type Repo interface {
+	Create(ctx context.Context, a domain.Attachment) error
+	Get(ctx context.Context, id string) (domain.Attachment, error) // domain.ErrNotFound
+	// Orphans lists up to limit attachments created before t that no
+	// message carries.
+	Orphans(ctx context.Context, before time.Time, limit int) ([]domain.Attachment, error)
+	Delete(ctx context.Context, id string) error
+	ForMessages(ctx context.Context, messageIDs []string) (map[string][]domain.Attachment, error)
+}
+
+// Rooms says whether a user may see a room, or post in it: nil, or
+// domain.ErrNotFound / domain.ErrForbidden, or an outage.
+type Rooms interface {
+	CanRead(ctx context.Context, userID, roomID string) error
+	CanPost(ctx context.Context, userID, roomID string) error
+}
+
+// Config are the app's limits.
+type Config struct {
+	MaxBytes int64
+	LinkTTL  time.Duration
+	TempDir  string // "" is the OS temp dir
+}
+
+// App is the attachments use cases.
+type App struct {
+	repo   Repo
+	blobs  Blobs
+	rooms  Rooms
+	signer domain.Signer
+	cfg    Config
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// New wires the app.
+func New(repo Repo, blobs Blobs, rooms Rooms, signer domain.Signer, cfg Config, now func() time.Time, log *slog.Logger) *App {
+	return &App{repo: repo, blobs: blobs, rooms: rooms, signer: signer, cfg: cfg, now: now, log: log}
+}
+
+// View is an attachment with fresh signed links.
+type View struct {
+	domain.Attachment
+	URL, ThumbnailURL string
+}
+
+// Upload stores the file r holds for userID in roomID. The bytes are
+// spooled to a temporary file (never held whole in memory), bounded by
+// MaxBytes (ErrTooLarge), sniffed, thumbnailed when an image, then put in
+// the blob store.
+func (a *App) Upload(ctx context.Context, userID, roomID, name string, r io.Reader) (View, error) {
+	if err := a.rooms.CanPost(ctx, userID, roomID); err != nil {
+		return View{}, err
+	}
+	f, err := os.CreateTemp(a.cfg.TempDir, "attachment-*")
+	if err != nil {
+		return View{}, fmt.Errorf("attachments: spool: %w", err)
+	}
+	defer os.Remove(f.Name()) //nolint:errcheck // best effort
+	defer f.Close()
+	n, err := io.Copy(f, io.LimitReader(r, a.cfg.MaxBytes+1))
+	if err != nil {
+		return View{}, fmt.Errorf("%w: %w", ErrBody, err)
+	}
+	if n > a.cfg.MaxBytes {
+		return View{}, domain.ErrTooLarge
+	}
+	head := make([]byte, 512)
+	m, _ := f.ReadAt(head, 0)
+	att := domain.Attachment{
+		ID: uuid.NewString(), RoomID: roomID, UserID: userID, Name: domain.CleanName(name),
+		ContentType: domain.Sniff(head[:m], name), Size: n, CreatedAt: a.now().UTC(),
+	}
+	open := func() (io.ReadCloser, error) { return os.Open(f.Name()) }
+	if domain.ThumbnailTypes[att.ContentType] {
+		if thumb, err := domain.Thumbnail(open); err == nil {
+			if err := a.blobs.Put(ctx, att.ThumbKey(), bytesReader(thumb), int64(len(thumb)), "image/jpeg"); err != nil {
+				return View{}, err
+			}
+			att.HasThumb = true
+		}
+	}
+	body, err := open()
+	if err != nil {
+		return View{}, err
+	}
+	defer body.Close()
+	if err := a.blobs.Put(ctx, att.BlobKey(), body, n, att.ContentType); err != nil {
+		a.dropBlobs(att)
+		return View{}, err
+	}
+	if err := a.repo.Create(ctx, att); err != nil {
+		a.dropBlobs(att)
+		return View{}, err
+	}
+	return a.view(att), nil
+}
+
+// Get returns the attachment's metadata with fresh links, for a user who
+// may read its room; domain.ErrNotFound to anyone else.
+func (a *App) Get(ctx context.Context, userID, id string) (View, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return View{}, domain.ErrNotFound
+	}
+	att, err := a.repo.Get(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	if err := a.rooms.CanRead(ctx, userID, att.RoomID); err != nil {
+		return View{}, domain.ErrNotFound
+	}
+	return a.view(att), nil
+}
+
+// Content opens the blob a signed link names: variant "" or "thumb".
+// A bad, expired or tampered signature is domain.ErrNotFound.
+func (a *App) Content(ctx context.Context, id, variant, exp, sig string) (domain.Attachment, io.ReadCloser, int64, error) {
+	e, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil || (variant != "" && variant != "thumb") || !a.signer.Valid(id, variant, e, sig, a.now()) {
+		return domain.Attachment{}, nil, 0, domain.ErrNotFound
+	}
+	att, err := a.repo.Get(ctx, id)
+	if err != nil {
+		return att, nil, 0, err
+	}
+	key := att.BlobKey()
+	if variant == "thumb" {
+		if !att.HasThumb {
+			return att, nil, 0, domain.ErrNotFound
+		}
+		key = att.ThumbKey()
+	}
+	rc, size, err := a.blobs.Open(ctx, key)
+	if errors.Is(err, ErrBlobNotFound) {
+		return att, nil, 0, domain.ErrNotFound
+	}
+	return att, rc, size, err
+}
+
+// PurgeOrphans deletes attachments older than grace that no message
+// carries, blobs first; it returns how many went.
+func (a *App) PurgeOrphans(ctx context.Context, grace time.Duration) (int, error) {
+	n := 0
+	for {
+		batch, err := a.repo.Orphans(ctx, a.now().Add(-grace), 100)
+		if err != nil || len(batch) == 0 {
+			return n, err
+		}
+		for _, att := range batch {
+			if err := a.Drop(ctx, att); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}
+
+// Drop deletes an attachment's blobs, then its row.
+func (a *App) Drop(ctx context.Context, att domain.Attachment) error {
+	if err := a.blobs.Delete(ctx, att.BlobKey()); err != nil {
+		return err
+	}
+	if att.HasThumb {
+		if err := a.blobs.Delete(ctx, att.ThumbKey()); err != nil {
+			return err
+		}
+	}
+	return a.repo.Delete(ctx, att.ID)
+}
+
+// Views returns the attachments of each message, with fresh links.
+func (a *App) Views(ctx context.Context, messageIDs []string) (map[string][]View, error) {
+	m, err := a.repo.ForMessages(ctx, messageIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]View, len(m))
+	for id, atts := range m {
+		for _, att := range atts {
+			out[id] = append(out[id], a.view(att))
+		}
+	}
+	return out, nil
+}
+
+// DropMessage deletes the attachments messageID carries, blobs first.
+func (a *App) DropMessage(ctx context.Context, messageID string) error {
+	m, err := a.repo.ForMessages(ctx, []string{messageID})
+	if err != nil {
+		return err
+	}
+	for _, att := range m[messageID] {
+		if err := a.Drop(ctx, att); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ViewsOf signs fresh links for atts.
+func (a *App) ViewsOf(atts []domain.Attachment) []View {
+	out := make([]View, len(atts))
+	for i, att := range atts {
+		out[i] = a.view(att)
+	}
+	return out
+}
+
+// view signs links valid for LinkTTL, rounded up to the minute so that
+// links made close together are equal (and cacheable).
+func (a *App) view(att domain.Attachment) View {
+	exp := a.now().Add(a.cfg.LinkTTL).Truncate(time.Minute).Add(time.Minute)
+	v := View{Attachment: att, URL: a.link(att.ID, "", exp)}
+	if att.HasThumb {
+		v.ThumbnailURL = a.link(att.ID, "thumb", exp)
+	}
+	return v
+}
+
+func (a *App) link(id, variant string, exp time.Time) string {
+	q := url.Values{"exp": {strconv.FormatInt(exp.Unix(), 10)}, "sig": {a.signer.Sign(id, variant, exp)}}
+	path := "/api/chat/attachments/" + id + "/content"
+	if variant != "" {
+		path = "/api/chat/attachments/" + id + "/thumbnail"
+	}
+	return path + "?" + q.Encode()
+}
+
+// dropBlobs removes what a failed upload stored (best effort: the orphan
+// sweep does not see blobs without rows, so log what stays).
+func (a *App) dropBlobs(att domain.Attachment) {
+	ctx := context.Background()
+	for _, k := range []string{att.BlobKey(), att.ThumbKey()} {
+		if err := a.blobs.Delete(ctx, k); err != nil {
+			a.log.Warn("attachments: removing blob of failed upload", "key", k, "err", err)
+		}
+	}
+}
