@@ -79,7 +79,7 @@ func TestComposeRunsTheWholeSystem(t *testing.T) {
 	}
 	for name, s := range c.Services {
 		if s.Image == chatforgeImage && name != "migrate" {
-			if _, ok := s.DependsOn["migrate"]; !ok && !dependsOnAPI(s) && s.Command[0] != "web" {
+			if _, ok := s.DependsOn["migrate"]; !ok && !dependsOnAPI(s) && !slices.Contains(s.Command, "web") {
 				t.Errorf("%s starts without waiting for the migrations", name)
 			}
 		}
