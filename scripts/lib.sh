@@ -84,3 +84,76 @@ as_db_user() {
   if [ "$(id -u)" != 0 ]; then "$@"; return; fi
   if have runuser; then runuser -u postgres -- "$@"; else su postgres -s /bin/bash -c "$(printf '%q ' "$@")"; fi
 }
+
+# install_hint PKG... prints the command that installs PostgreSQL and Redis
+# with this machine's package manager (Debian package names in, the
+# manager's names out: postgresql, redis-server).
+install_hint() {
+  local sudo="sudo "
+  if [ "$(id -u)" = 0 ]; then sudo=""; fi
+  local pg=false redis=false p
+  for p in "$@"; do
+    case $p in postgresql) pg=true ;; redis-server) redis=true ;; esac
+  done
+  local -a want=()
+  if have apt-get; then
+    echo "${sudo}apt-get install -y $*"
+  elif have dnf; then
+    $pg && want+=(postgresql-server); $redis && want+=(redis)
+    echo "${sudo}dnf install -y ${want[*]}$($pg && echo ' && sudo postgresql-setup --initdb')"
+  elif have brew; then
+    $pg && want+=(postgresql@16); $redis && want+=(redis)
+    echo "brew install ${want[*]}"
+  elif have apk; then
+    $pg && want+=(postgresql); $redis && want+=(redis)
+    echo "${sudo}apk add ${want[*]}"
+  elif have pacman; then
+    $pg && want+=(postgresql); $redis && want+=(redis)
+    echo "${sudo}pacman -S --noconfirm ${want[*]}"
+  else
+    echo "install PostgreSQL 15+ and Redis 7 with your package manager"
+  fi
+}
+
+# install_packages PKG... installs Debian/Ubuntu packages when that can be
+# done unattended: apt-get present and running as root (as .ci/run does),
+# unless UP_INSTALL=0. Otherwise it prints the command to run and fails.
+install_packages() {
+  if [ "${UP_INSTALL:-1}" != 0 ] && have apt-get && [ "$(id -u)" = 0 ]; then
+    say "installing $* (apt-get; UP_INSTALL=0 to never install)"
+    if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; then
+      return 0
+    fi
+    say "apt-get install $* failed" >&2
+    return 1
+  fi
+  say "missing $*; install with: $(install_hint "$@")" >&2
+  return 1
+}
+
+# postgres_bindir prints the directory of the newest installed PostgreSQL
+# server binaries (Debian's /usr/lib/postgresql/<v>/bin, else pg_ctl on
+# PATH). POSTGRES_LIB moves Debian's directory (scripts/lib_test.go).
+postgres_bindir() {
+  local d
+  d=$(ls -d "${POSTGRES_LIB:-/usr/lib/postgresql}"/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+  if [ -n "$d" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
+  if have pg_ctl; then dirname "$(command -v pg_ctl)"; return 0; fi
+  return 1
+}
+
+# missing_packages prints the Debian packages of the servers that are needed
+# (no URL set, nothing answering) but not installed. The caller defines
+# pg_answers and redis_answers (host port).
+missing_packages() {
+  local private=false
+  [ "${UP_SERVICES:-}" = private ] && private=true
+  if [ -z "${DATABASE_URL:-}" ] && ! postgres_bindir >/dev/null &&
+    { $private || ! pg_answers 127.0.0.1 5432; }; then
+    echo postgresql
+  fi
+  if [ -z "${REDIS_URL:-}" ] && ! have redis-server &&
+    { $private || ! redis_answers 127.0.0.1 6379; }; then
+    echo redis-server
+  fi
+}

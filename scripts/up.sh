@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # up.sh starts the local development stack in the background:
 #   1. PostgreSQL and Redis: DATABASE_URL / REDIS_URL when set; else the ones
-#      answering on 127.0.0.1:5432 / :6379; else private instances under .dev/
+#      answering on 127.0.0.1:5432 / :6379 (PostgreSQL: if it lets user
+#      postgres in without a password); else private instances under .dev/
 #      started from the installed binaries (UP_SERVICES=private forces these).
+#      On a fresh machine the missing servers are installed first where that
+#      can be done unattended (Debian/Ubuntu as root: apt-get install
+#      postgresql redis-server; UP_INSTALL=0 never installs); elsewhere it
+#      prints the command to run.
 #   2. a development inbox (Mailpit, scripts/mailpit.sh) for the worker's
 #      emails, unless SMTP_ADDR is set or UP_MAILPIT=0;
 #   3. builds bin/*, applies the migrations, and starts every binary of
@@ -50,10 +55,15 @@ ensure_database() { # port
   fi
 }
 
+# pg_accepts succeeds when PostgreSQL on 127.0.0.1:port lets user postgres
+# in without a password (a distribution's fresh cluster asks for one on TCP).
+pg_accepts() { # port
+  PGCONNECT_TIMEOUT=5 psql -w -h 127.0.0.1 -p "$1" -U postgres -d postgres -tAqc 'SELECT 1' >/dev/null 2>&1
+}
+
 start_private_postgres() {
   local bindir
-  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
-  [ -n "$bindir" ] && [ -x "$bindir/pg_ctl" ] || return 1
+  bindir=$(postgres_bindir) || return 1
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then return 1; fi
   local data="$DEV_DIR/postgres"
   if pg_answers 127.0.0.1 "$PRIVATE_PG_PORT"; then return 0; fi
@@ -74,14 +84,23 @@ start_private_postgres() {
 
 resolve_postgres() {
   if [ -n "${DATABASE_URL:-}" ]; then return; fi
+  local shared=false
   if [ "${UP_SERVICES:-}" != private ] && pg_answers 127.0.0.1 5432; then
+    shared=true
+    # One that wants a password: a private one instead, when we can start it.
+    if have psql && ! pg_accepts 5432 && postgres_bindir >/dev/null; then
+      say "PostgreSQL on 127.0.0.1:5432 wants a password for user postgres: using a private one (or set DATABASE_URL)"
+      shared=false
+    fi
+  fi
+  if $shared; then
     ensure_database 5432
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/chatforge?sslmode=disable"
   elif start_private_postgres; then
     ensure_database "$PRIVATE_PG_PORT"
     DATABASE_URL="postgres://postgres@127.0.0.1:$PRIVATE_PG_PORT/chatforge?sslmode=disable"
   else
-    die "no PostgreSQL found: install PostgreSQL 15+ and Redis 7 (apt-get install postgresql redis-server), or set DATABASE_URL and REDIS_URL"
+    die "no PostgreSQL found: install PostgreSQL 15+ ($(install_hint postgresql)), or set DATABASE_URL"
   fi
 }
 
@@ -109,9 +128,15 @@ resolve_redis() {
   elif start_private_redis; then
     REDIS_URL="redis://127.0.0.1:$PRIVATE_REDIS_PORT/0"
   else
-    die "no Redis found: install PostgreSQL 15+ and Redis 7 (apt-get install postgresql redis-server), or set DATABASE_URL and REDIS_URL"
+    die "no Redis found: install Redis 7 ($(install_hint redis-server)), or set REDIS_URL"
   fi
 }
+
+# --- installing what is missing ------------------------------------------------
+
+# A failed install is not fatal here: resolve_* then name what is missing.
+mapfile -t need < <(missing_packages)
+if [ ${#need[@]} -gt 0 ]; then install_packages "${need[@]}" || true; fi
 
 # --- binaries ---------------------------------------------------------------
 
