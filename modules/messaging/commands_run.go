@@ -101,7 +101,7 @@ func (s commandService) SendMessages(ctx context.Context, sends []streamcmd.Send
 			continue
 		}
 		m := r.Message
-		out[i].Ack = streamcmd.SendAck{ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, Timestamp: m.CreatedAt.UTC().Format(TimeFormat)}
+		out[i].Ack = streamcmd.SendAck{ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, Timestamp: m.CreatedAt.UTC().Format(TimeFormat), Rev: m.Rev}
 	}
 	return out
 }

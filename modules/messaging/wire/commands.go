@@ -141,12 +141,13 @@ type MarkReadData struct {
 }
 
 // SendAck answers send-message: the stored message (the first one when the
-// clientMsgId was seen before).
+// clientMsgId was seen before) with its rev (section 8).
 type SendAck struct {
 	ID        string `json:"id"`
 	RoomID    string `json:"roomId"`
 	Seq       int64  `json:"seq"`
 	Timestamp string `json:"timestamp"`
+	Rev       int64  `json:"rev"`
 }
 
 // JoinAck answers join-room. LastSeq is the room's newest seq when the

@@ -14,8 +14,8 @@ import (
 
 // Append implements app.MessageAppender.
 //
-// The seq comes from "UPDATE rooms SET last_seq = last_seq + 1 ...
-// RETURNING last_seq": the row lock it takes serializes the senders of one
+// The seq and rev come from "UPDATE rooms SET last_seq = last_seq + 1,
+// rev = rev + 1 ... RETURNING last_seq, rev": the row lock it takes serializes the senders of one
 // room across every api process until commit, and a rollback undoes the
 // increment, so seqs have no gap and no duplicate. The next statement,
 // under that lock, re-checks that the sender may post (global room, or a
@@ -37,8 +37,8 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var global bool
-		err := database.ScanRow(tx.Raw(`UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ?
-			RETURNING last_seq, clock_timestamp(), kind = 'global'`, msg.RoomID), &msg.Seq, &msg.CreatedAt, &global)
+		err := database.ScanRow(tx.Raw(`UPDATE rooms SET last_seq = last_seq + 1, rev = rev + 1 WHERE id = ?
+			RETURNING last_seq, rev, clock_timestamp(), kind = 'global'`, msg.RoomID), &msg.Seq, &msg.Rev, &msg.CreatedAt, &global)
 		if errors.Is(err, sql.ErrNoRows) {
 			return domain.ErrNotFound
 		} else if err != nil {
@@ -69,8 +69,8 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 		// inserts, and the caller rolls back its seq.
 		var stored int
 		err = database.ScanRow(tx.Raw(`WITH m AS (
-				INSERT INTO messages (id, room_id, seq, user_id, content, client_msg_id, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)
+				INSERT INTO messages (id, room_id, seq, rev, user_id, content, client_msg_id, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (user_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
 				RETURNING room_id, user_id, seq, created_at
 			), r AS (
@@ -83,7 +83,7 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 				SELECT ?, room_id, ?, CAST(? AS jsonb), created_at FROM m
 			)
 			SELECT count(*) FROM m`,
-			msg.ID, msg.RoomID, msg.Seq, msg.UserID, msg.Content, nullable(msg.ClientMsgID), msg.CreatedAt,
+			msg.ID, msg.RoomID, msg.Seq, msg.Rev, msg.UserID, msg.Content, nullable(msg.ClientMsgID), msg.CreatedAt,
 			event.ID, string(event.Type), string(data)), &stored)
 		if err != nil {
 			return err
