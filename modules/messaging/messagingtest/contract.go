@@ -36,6 +36,7 @@ func RunContract(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"Search", contractSearch},
 		{"Events", contractEvents},
 		{"Batch", contractBatch},
+		{"Changes", contractChanges},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

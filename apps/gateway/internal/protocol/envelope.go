@@ -26,6 +26,7 @@ const (
 const (
 	EventReady          = "ready"
 	EventReceiveMessage = "receive-message"
+	EventMessageUpdated = "message-updated"
 	EventMessageRead    = "message-read"
 	EventPresence       = "presence"
 	EventAck            = "ack"

@@ -33,6 +33,7 @@ type Ports struct {
 	Lister   RoomLister
 	Members  MembershipChanger
 	Search   Searcher
+	Changes  MessageChanger
 }
 
 // Options tune the use cases.
@@ -42,12 +43,14 @@ type Options struct {
 	NewID            func() string    // nil: UUIDv7 (ordered by creation: good B-tree locality, rooms list in creation order)
 	SendSlots        int              // SendQueued batches running at once; 0: DefaultSendSlots
 	SendBatch        int              // most messages in one SendQueued batch; 0: DefaultSendBatch
+	EditWindow       time.Duration    // how long after sending its author may edit a message; 0: no limit
 }
 
 // App is the set of use cases. It is safe for concurrent use.
 type App struct {
 	p          Ports
 	maxContent int
+	editWindow time.Duration
 	now        func() time.Time
 	newID      func() string
 	// kick wakes the outbox relay of this process after a commit that wrote
@@ -60,7 +63,7 @@ type App struct {
 
 // New builds the use cases over the ports.
 func New(p Ports, o Options) *App {
-	a := &App{p: p, maxContent: o.MaxContentLength, now: o.Now, newID: o.NewID, kick: make(chan struct{}, 1)}
+	a := &App{p: p, maxContent: o.MaxContentLength, editWindow: o.EditWindow, now: o.Now, newID: o.NewID, kick: make(chan struct{}, 1)}
 	if a.maxContent <= 0 {
 		a.maxContent = domain.DefaultMaxContentLength
 	}

@@ -48,6 +48,8 @@ func (h *Handler) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) {
 	g.POST("/direct", h.openDirect)
 	g.GET("/messages", h.history)
 	g.POST("/messages", h.sendMessage)
+	g.PATCH("/messages/:id", h.editMessage)
+	g.DELETE("/messages/:id", h.deleteMessage)
 	g.GET("/search", h.search)
 }
 
