@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// TestChatMessageChanges: edits and deletions over REST (ARCHITECTURE.md
+// section 8) against the real api and gateway: author-only edit (403 for
+// others, 404 for non-members), 409 on a deleted message, delete by the
+// author and by the room owner (204, again 204), seq kept with no gap, rev
+// strictly increasing, and message-updated on a member's socket with the
+// whole message.
+func TestChatMessageChanges(t *testing.T) {
+	s, gws := newGatewayStack(t, 1, 1)
+	c := s.Client(t)
+	owner, author, other, outsider := newChat(t, s, c), newChat(t, s, c), newChat(t, s, c), newChat(t, s, c)
+	room := owner.createRoom("private", author.a.ID, other.a.ID).ID
+
+	sock := connect(t, gws[0].WS(), other.a.AccessToken)
+	sock.join(t, room, -1)
+
+	m := author.send(room, "helo")
+	next := author.send(room, "second")
+	if m.Rev == 0 || next.Rev <= m.Rev {
+		t.Fatalf("revs of sends: %d then %d", m.Rev, next.Rev)
+	}
+	path := "/api/chat/messages/" + m.ID
+
+	var edited chatMessage
+	author.want(http.StatusOK, &edited, http.MethodPatch, path, map[string]any{"content": "hello"})
+	if edited.Content != "hello" || edited.EditedAt == "" || edited.Seq != m.Seq || edited.Rev <= next.Rev {
+		t.Fatalf("edited = %+v", edited)
+	}
+	var same chatMessage
+	author.want(http.StatusOK, &same, http.MethodPatch, path, map[string]any{"content": "hello"})
+	if same.Rev != edited.Rev {
+		t.Errorf("editing to the same content moved rev %d -> %d", edited.Rev, same.Rev)
+	}
+	got := jsonOf[chatMessage](t, sock.expect(t, "message-updated").Data)
+	if got.ID != m.ID || got.Content != "hello" || got.Rev != edited.Rev || got.EditedAt == "" {
+		t.Errorf("message-updated after edit = %+v", got)
+	}
+
+	wantProblem(t, other.do(http.MethodPatch, path, map[string]any{"content": "x"}), http.StatusForbidden, "edit by another member")
+	wantProblem(t, owner.do(http.MethodPatch, path, map[string]any{"content": "x"}), http.StatusForbidden, "edit by the owner")
+	wantProblem(t, outsider.do(http.MethodPatch, path, map[string]any{"content": "x"}), http.StatusNotFound, "edit by a non-member")
+	wantProblem(t, outsider.do(http.MethodDelete, path, nil), http.StatusNotFound, "delete by a non-member")
+	wantProblem(t, other.do(http.MethodDelete, path, nil), http.StatusForbidden, "delete by another member")
+	wantProblem(t, author.do(http.MethodPatch, path, map[string]any{"content": " "}), http.StatusUnprocessableEntity, "blank edit", "content")
+	wantProblem(t, author.do(http.MethodPatch, "/api/chat/messages/nope", map[string]any{"content": "x"}), http.StatusBadRequest, "bad id", "id")
+
+	// The owner deletes the author's message, twice; the author deletes its own.
+	owner.want(http.StatusNoContent, nil, http.MethodDelete, path, nil)
+	owner.want(http.StatusNoContent, nil, http.MethodDelete, path, nil)
+	author.want(http.StatusNoContent, nil, http.MethodDelete, "/api/chat/messages/"+next.ID, nil)
+	wantProblem(t, author.do(http.MethodPatch, path, map[string]any{"content": "back"}), http.StatusConflict, "edit of a deleted message")
+	var revs []int64
+	for range 2 {
+		u := jsonOf[chatMessage](t, sock.expect(t, "message-updated").Data)
+		if u.Content != "" || u.DeletedAt == "" {
+			t.Errorf("message-updated after delete = %+v", u)
+		}
+		revs = append(revs, u.Rev)
+	}
+	sock.quiet(t, 300*time.Millisecond, "message-updated")
+
+	p := author.history(room, url.Values{"after": {"0"}})
+	if len(p.Items) != 2 || p.Items[0].Seq != 1 || p.Items[1].Seq != 2 {
+		t.Fatalf("history after deletes = %+v", p.Items)
+	}
+	for i, it := range p.Items {
+		if it.Content != "" || it.DeletedAt == "" || it.Rev != revs[i] {
+			t.Errorf("history item %d = %+v, want deleted at rev %d", i, it, revs[i])
+		}
+	}
+	if revs[1] <= revs[0] || revs[0] <= edited.Rev {
+		t.Errorf("revs not increasing: edit %d, deletes %v", edited.Rev, revs)
+	}
+}
