@@ -114,6 +114,24 @@ func (s commandService) MarkRead(ctx context.Context, userID string, d streamcmd
 	return streamcmd.MarkReadAck{RoomID: d.RoomID, Seq: seq}, nil
 }
 
+// EditMessage edits as the edit-message command asks.
+func (s commandService) EditMessage(ctx context.Context, userID string, d streamcmd.EditMessageData) (json.RawMessage, error) {
+	m, err := s.m.EditMessage(ctx, userID, d.ID, d.Content)
+	if err != nil {
+		return nil, commandError(err)
+	}
+	return json.Marshal(m)
+}
+
+// DeleteMessage deletes as the delete-message command asks.
+func (s commandService) DeleteMessage(ctx context.Context, userID string, d streamcmd.DeleteMessageData) (json.RawMessage, error) {
+	m, err := s.m.DeleteMessage(ctx, userID, d.ID)
+	if err != nil {
+		return nil, commandError(err)
+	}
+	return json.Marshal(m)
+}
+
 // JoinRoom checks the user may read the room and returns its lastSeq and,
 // when the client gave one, the messages after its lastSeq.
 //
@@ -195,6 +213,8 @@ func commandError(err error) error {
 	switch {
 	case errors.As(err, &inv):
 		return &streamcmd.Error{Code: CodeBadRequest, Message: inv.Field + " " + inv.Message}
+	case errors.Is(err, ErrMessageNotFound):
+		return &streamcmd.Error{Code: CodeNotFound, Message: "message not found"}
 	case errors.Is(err, ErrNotFound):
 		return &streamcmd.Error{Code: CodeNotFound, Message: "room not found"}
 	case errors.Is(err, ErrUserNotFound):

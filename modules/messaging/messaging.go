@@ -131,6 +131,21 @@ func (m *Module) MarkRead(ctx context.Context, userID, roomID string, seq int64)
 	return m.app.MarkRead(ctx, userID, roomID, seq)
 }
 
+// EditMessage replaces the content of message id (its author only, within
+// MESSAGE_EDIT_WINDOW) and returns it as it now is; the same content
+// changes nothing. ErrMessageNotFound, ErrForbidden, ErrConflict (deleted).
+func (m *Module) EditMessage(ctx context.Context, userID, id, content string) (Message, error) {
+	d, err := m.app.EditMessage(ctx, userID, id, content)
+	return messageFrom(d), err
+}
+
+// DeleteMessage deletes message id (its author or the room owner) and
+// returns it as it now is; deleting again changes nothing.
+func (m *Module) DeleteMessage(ctx context.Context, userID, id string) (Message, error) {
+	d, err := m.app.DeleteMessage(ctx, userID, id)
+	return messageFrom(d), err
+}
+
 // CanRead returns nil when userID may read the room (and receive its live
 // events), ErrNotFound otherwise.
 func (m *Module) CanRead(ctx context.Context, userID, roomID string) error {

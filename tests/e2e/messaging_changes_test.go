@@ -79,4 +79,34 @@ func TestChatMessageChanges(t *testing.T) {
 	if revs[1] <= revs[0] || revs[0] <= edited.Rev {
 		t.Errorf("revs not increasing: edit %d, deletes %v", edited.Rev, revs)
 	}
+
+	// Over the socket: edit-message and delete-message ack the message as
+	// it now is; the others get message-updated; a non-author is refused.
+	asock := connect(t, gws[0].WS(), author.a.AccessToken)
+	third := author.send(room, "thrid")
+	sock.expect(t, "receive-message")
+	asock.send("edit-message", "e1", map[string]any{"id": third.ID, "content": "third"})
+	ack := jsonOf[chatMessage](t, asock.ExpectRef(t, "e1", "ack", "error").Data)
+	if ack.ID != third.ID || ack.Content != "third" || ack.EditedAt == "" || ack.Rev <= revs[1] {
+		t.Fatalf("edit-message ack = %+v", ack)
+	}
+	if u := jsonOf[chatMessage](t, sock.expect(t, "message-updated").Data); u.Rev != ack.Rev || u.Content != "third" {
+		t.Errorf("message-updated after socket edit = %+v", u)
+	}
+	sock.send("edit-message", "e2", map[string]any{"id": third.ID, "content": "mine now"})
+	if f := sock.ExpectRef(t, "e2", "ack", "error"); f.Event != "error" || jsonOf[wsError](t, f.Data).Code != "forbidden" {
+		t.Errorf("edit-message by another member: %s %s", f.Event, f.Data)
+	}
+	sock.send("edit-message", "e3", map[string]any{"id": third.ID, "content": "x", "roomId": room})
+	if f := sock.ExpectRef(t, "e3", "ack", "error"); f.Event != "error" || jsonOf[wsError](t, f.Data).Code != "bad_request" {
+		t.Errorf("edit-message with an unknown field: %s %s", f.Event, f.Data)
+	}
+	asock.send("delete-message", "d1", map[string]any{"id": third.ID})
+	del := jsonOf[chatMessage](t, asock.ExpectRef(t, "d1", "ack", "error").Data)
+	if del.Content != "" || del.DeletedAt == "" || del.Rev <= ack.Rev || del.Seq != third.Seq {
+		t.Fatalf("delete-message ack = %+v", del)
+	}
+	if u := jsonOf[chatMessage](t, sock.expect(t, "message-updated").Data); u.Rev != del.Rev || u.DeletedAt == "" {
+		t.Errorf("message-updated after socket delete = %+v", u)
+	}
 }

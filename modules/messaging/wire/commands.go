@@ -36,6 +36,9 @@ const (
 	CmdSendMessage CommandType = "send-message"
 	CmdJoinRoom    CommandType = "join-room"
 	CmdMarkRead    CommandType = "mark-read"
+	// Message changes: the reply data is the Message as it now is.
+	CmdEditMessage   CommandType = "edit-message"
+	CmdDeleteMessage CommandType = "delete-message"
 )
 
 // Command is one entry of CommandStream.
@@ -138,6 +141,17 @@ type JoinRoomData struct {
 type MarkReadData struct {
 	RoomID string `json:"roomId"`
 	Seq    int64  `json:"seq"`
+}
+
+// EditMessageData is the data of an edit-message command.
+type EditMessageData struct {
+	ID      string `json:"id"`
+	Content string `json:"content"`
+}
+
+// DeleteMessageData is the data of a delete-message command.
+type DeleteMessageData struct {
+	ID string `json:"id"`
 }
 
 // SendAck answers send-message: the stored message (the first one when the

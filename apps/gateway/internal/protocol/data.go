@@ -45,6 +45,15 @@ type MarkRead struct {
 	Seq    int64
 }
 
+// EditMessage is the data of edit-message.
+type EditMessage struct {
+	ID      string
+	Content string
+}
+
+// DeleteMessage is the data of delete-message.
+type DeleteMessage struct{ ID string }
+
 // The wire structs use pointers to tell a missing field from a zero value.
 type roomData struct {
 	RoomID      *string `json:"roomId"`
@@ -52,6 +61,7 @@ type roomData struct {
 	Content     *string `json:"content"`
 	ClientMsgID *string `json:"clientMsgId"`
 	Seq         *int64  `json:"seq"`
+	ID          *string `json:"id"`
 }
 
 // The fields each event's data may carry; anything else is refused, as
@@ -65,6 +75,7 @@ const (
 	fContent
 	fClientMsgID
 	fSeq
+	fID
 )
 
 // knows reports whether key (as written, unescaped) names one of f's
@@ -73,7 +84,7 @@ func (f fields) knows(key []byte) bool {
 	for _, n := range [...]struct {
 		bit  fields
 		name string
-	}{{fRoomID, "roomId"}, {fLastSeq, "lastSeq"}, {fContent, "content"}, {fClientMsgID, "clientMsgId"}, {fSeq, "seq"}} {
+	}{{fRoomID, "roomId"}, {fLastSeq, "lastSeq"}, {fContent, "content"}, {fClientMsgID, "clientMsgId"}, {fSeq, "seq"}, {fID, "id"}} {
 		if f&n.bit != 0 && len(key) == len(n.name) && bytes.EqualFold(key, []byte(n.name)) {
 			return true
 		}
@@ -89,6 +100,8 @@ var (
 	sendMessageFields = (fRoomID | fContent | fClientMsgID).knows
 	typingFields      = fRoomID.knows
 	markReadFields    = (fRoomID | fSeq).knows
+	editFields        = (fID | fContent).knows
+	deleteFields      = fID.knows
 )
 
 func decodeData(data json.RawMessage, known func(key []byte) bool) (roomData, *Error) {
@@ -117,6 +130,18 @@ func decodeData(data json.RawMessage, known func(key []byte) bool) (roomData, *E
 		return d, badRequest("data refused: " + strictReason(err))
 	}
 	return d, nil
+}
+
+// messageID validates a required message id (a UUID), lowercased.
+func messageID(p *string) (string, *Error) {
+	if p == nil {
+		return "", badRequest("data.id is required")
+	}
+	id, err := uuid.Parse(*p)
+	if err != nil || len(*p) != 36 {
+		return "", badRequest("data.id must be a UUID")
+	}
+	return id.String(), nil
 }
 
 // roomID validates a room id (a UUID) and returns it in canonical lowercase
@@ -230,4 +255,31 @@ func DecodeMarkRead(data json.RawMessage) (MarkRead, *Error) {
 		return MarkRead{}, badRequest("data.seq must be >= 1")
 	}
 	return MarkRead{RoomID: room, Seq: *d.Seq}, nil
+}
+
+// DecodeEditMessage decodes and validates edit-message data; content rules
+// beyond "present and not empty" are the messaging module's.
+func DecodeEditMessage(data json.RawMessage) (EditMessage, *Error) {
+	d, perr := decodeData(data, editFields)
+	if perr != nil {
+		return EditMessage{}, perr
+	}
+	id, perr := messageID(d.ID)
+	if perr != nil {
+		return EditMessage{}, perr
+	}
+	if d.Content == nil || *d.Content == "" {
+		return EditMessage{}, badRequest("data.content is required")
+	}
+	return EditMessage{ID: id, Content: *d.Content}, nil
+}
+
+// DecodeDeleteMessage decodes and validates delete-message data.
+func DecodeDeleteMessage(data json.RawMessage) (DeleteMessage, *Error) {
+	d, perr := decodeData(data, deleteFields)
+	if perr != nil {
+		return DeleteMessage{}, perr
+	}
+	id, perr := messageID(d.ID)
+	return DeleteMessage{ID: id}, perr
 }

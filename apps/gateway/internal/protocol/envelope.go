@@ -20,6 +20,9 @@ const (
 	EventTypingStart = "typing-start"
 	EventTypingStop  = "typing-stop"
 	EventMarkRead    = "mark-read"
+	// Message changes (ARCHITECTURE.md section 8).
+	EventEditMessage   = "edit-message"
+	EventDeleteMessage = "delete-message"
 )
 
 // Server -> client events (typing-start/typing-stop are both ways).
@@ -95,7 +98,8 @@ func Decode(frame []byte) (Envelope, *Error) {
 // KnownEvent reports whether event is a client event of protocol v1.
 func KnownEvent(event string) bool {
 	switch event {
-	case EventJoinRoom, EventLeaveRoom, EventSendMessage, EventTypingStart, EventTypingStop, EventMarkRead:
+	case EventJoinRoom, EventLeaveRoom, EventSendMessage, EventTypingStart, EventTypingStop, EventMarkRead,
+		EventEditMessage, EventDeleteMessage:
 		return true
 	}
 	return false

@@ -65,6 +65,8 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 		cl.typingEvent(env)
 	case protocol.EventMarkRead:
 		cl.markRead(env)
+	case protocol.EventEditMessage, protocol.EventDeleteMessage:
+		cl.changeMessage(env)
 	}
 }
 
@@ -226,6 +228,37 @@ func (cl *client) markRead(env protocol.Envelope) {
 		return
 	}
 	if r, _ := cl.command(env.Ref, wire.CmdMarkRead, wire.MarkReadData{RoomID: d.RoomID, Seq: d.Seq}); r != nil {
+		cl.send(protocol.Ack(env.Ref, r.Data))
+	}
+}
+
+// changeMessage runs edit-message or delete-message on the api (which
+// checks membership and authorship: the message's room is not known here)
+// and acks with the message as it now is.
+func (cl *client) changeMessage(env protocol.Envelope) {
+	var (
+		typ  wire.CommandType
+		data any
+	)
+	if env.Event == protocol.EventEditMessage {
+		d, perr := protocol.DecodeEditMessage(env.Data)
+		if perr != nil {
+			cl.fail(env.Ref, perr, true)
+			return
+		}
+		typ, data = wire.CmdEditMessage, wire.EditMessageData{ID: d.ID, Content: d.Content}
+	} else {
+		d, perr := protocol.DecodeDeleteMessage(env.Data)
+		if perr != nil {
+			cl.fail(env.Ref, perr, true)
+			return
+		}
+		typ, data = wire.CmdDeleteMessage, wire.DeleteMessageData{ID: d.ID}
+	}
+	if !cl.allowCommand(env.Ref) {
+		return
+	}
+	if r, _ := cl.command(env.Ref, typ, data); r != nil {
 		cl.send(protocol.Ack(env.Ref, r.Data))
 	}
 }
