@@ -37,6 +37,7 @@ func RunContract(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"Events", contractEvents},
 		{"Batch", contractBatch},
 		{"Changes", contractChanges},
+		{"Reactions", contractReactions},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -30,6 +30,7 @@ type Store struct {
 	messages map[string][]domain.Message         // room -> by seq (index seq-1)
 	receipts map[[2]string]int64                 // (room, user) -> last read seq
 	revs     map[string]int64                    // room -> its revision (rooms.rev)
+	reacts   map[string][]domain.Reaction        // message -> its reactions, oldest first
 	outbox   []outboxRow
 	// FailNextAppend, when set, is returned by the next Append or
 	// AppendBatch (then cleared).
@@ -51,6 +52,7 @@ func NewStore() *Store {
 		messages: map[string][]domain.Message{},
 		receipts: map[[2]string]int64{},
 		revs:     map[string]int64{},
+		reacts:   map[string][]domain.Reaction{},
 	}
 	s.rooms[domain.GlobalRoomID] = &domain.Room{ID: domain.GlobalRoomID, Kind: domain.KindGlobal, Name: "global"}
 	return s
@@ -58,7 +60,7 @@ func NewStore() *Store {
 
 // Ports returns the store as every app port.
 func (s *Store) Ports() app.Ports {
-	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s, Changes: s}
+	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s, Changes: s, Reactions: s}
 }
 
 // AddUser registers a user (the real store's users table) and returns its id.

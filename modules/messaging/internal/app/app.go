@@ -23,17 +23,18 @@ type AccessReader interface {
 // Ports are the outgoing adapters. The PostgreSQL store implements all but
 // Publisher; messagingtest.Store implements them in memory.
 type Ports struct {
-	Access   AccessReader
-	Messages MessageAppender
-	Batches  BatchAppender
-	History  HistoryReader
-	Receipts ReceiptWriter
-	Rooms    RoomWriter
-	Reader   RoomReader
-	Lister   RoomLister
-	Members  MembershipChanger
-	Search   Searcher
-	Changes  MessageChanger
+	Access    AccessReader
+	Messages  MessageAppender
+	Batches   BatchAppender
+	History   HistoryReader
+	Receipts  ReceiptWriter
+	Rooms     RoomWriter
+	Reader    RoomReader
+	Lister    RoomLister
+	Members   MembershipChanger
+	Search    Searcher
+	Changes   MessageChanger
+	Reactions ReactionWriter
 }
 
 // Options tune the use cases.

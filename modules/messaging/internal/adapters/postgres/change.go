@@ -23,32 +23,11 @@ import (
 func (s *Store) ChangeMessage(ctx context.Context, id, userID string, change func(domain.Access, *domain.Message) (bool, error)) (domain.Message, error) {
 	var out domain.Message
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var roomID string
-		err := database.ScanRow(tx.Raw(`SELECT room_id FROM messages WHERE id = ?`, id), &roomID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return domain.ErrMessageNotFound
-		} else if err != nil {
+		acc, m, err := lockMessage(tx, id, userID)
+		if err != nil {
 			return err
 		}
-		var r roomRow
-		err = database.ScanRow(tx.Raw(`SELECT `+roomColumns+`, m.role FROM rooms r
-			LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
-			WHERE r.id = ? FOR NO KEY UPDATE OF r`, userID, roomID),
-			&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Role)
-		if errors.Is(err, sql.ErrNoRows) {
-			return domain.ErrMessageNotFound
-		} else if err != nil {
-			return err
-		}
-		var rows []messageRow
-		if err := tx.Raw(`SELECT `+messageColumns+` FROM messages m WHERE m.id = ?`, id).Scan(&rows).Error; err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			return domain.ErrMessageNotFound
-		}
-		m := rows[0].toDomain()
-		changed, err := change(domain.Access{Room: r.toDomain(), Role: r.role()}, &m)
+		changed, err := change(acc, &m)
 		if err != nil || !changed {
 			out = m
 			return err
@@ -63,6 +42,37 @@ func (s *Store) ChangeMessage(ctx context.Context, id, userID string, change fun
 		return domain.Message{}, err
 	}
 	return out, nil
+}
+
+// lockMessage locks the room of message id and reads the message and
+// userID's access to the room under that lock. ErrMessageNotFound when id
+// names no message.
+func lockMessage(tx *gorm.DB, id, userID string) (domain.Access, domain.Message, error) {
+	var roomID string
+	err := database.ScanRow(tx.Raw(`SELECT room_id FROM messages WHERE id = ?`, id), &roomID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Access{}, domain.Message{}, domain.ErrMessageNotFound
+	} else if err != nil {
+		return domain.Access{}, domain.Message{}, err
+	}
+	var r roomRow
+	err = database.ScanRow(tx.Raw(`SELECT `+roomColumns+`, m.role FROM rooms r
+		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
+		WHERE r.id = ? FOR NO KEY UPDATE OF r`, userID, roomID),
+		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Access{}, domain.Message{}, domain.ErrMessageNotFound
+	} else if err != nil {
+		return domain.Access{}, domain.Message{}, err
+	}
+	var rows []messageRow
+	if err := tx.Raw(`SELECT `+messageColumns+` FROM messages m WHERE m.id = ?`, id).Scan(&rows).Error; err != nil {
+		return domain.Access{}, domain.Message{}, err
+	}
+	if len(rows) == 0 {
+		return domain.Access{}, domain.Message{}, domain.ErrMessageNotFound
+	}
+	return domain.Access{Room: r.toDomain(), Role: r.role()}, rows[0].toDomain(), nil
 }
 
 // storeChange gives m the room's next rev and writes its changed fields
