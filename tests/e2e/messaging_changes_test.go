@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 )
@@ -108,5 +109,82 @@ func TestChatMessageChanges(t *testing.T) {
 	}
 	if u := jsonOf[chatMessage](t, sock.expect(t, "message-updated").Data); u.Rev != del.Rev || u.DeletedAt == "" {
 		t.Errorf("message-updated after socket delete = %+v", u)
+	}
+}
+
+// TestChatReactions: reactions over REST against the real binaries:
+// idempotent adds with correct counts under concurrent adds, removal, the
+// list of who reacted, 404 for a non-member, 422 for a bad emoji, and
+// message-updated on a member's socket.
+func TestChatReactions(t *testing.T) {
+	s, gws := newGatewayStack(t, 1, 1)
+	c := s.Client(t)
+	owner := newChat(t, s, c)
+	var members []chat
+	var ids []string
+	for range 6 {
+		m := newChat(t, s, c)
+		members, ids = append(members, m), append(ids, m.a.ID)
+	}
+	outsider := newChat(t, s, c)
+	room := owner.createRoom("private", ids...).ID
+	sock := connect(t, gws[0].WS(), owner.a.AccessToken)
+	sock.join(t, room, -1)
+	m := owner.send(room, "react")
+	sock.expect(t, "receive-message")
+	path := "/api/chat/messages/" + m.ID + "/reactions/"
+	smile := url.PathEscape("😀")
+
+	// Every member adds 😀 three times at once.
+	var wg sync.WaitGroup
+	for _, u := range members {
+		for range 3 {
+			wg.Go(func() {
+				if res := u.do(http.MethodPut, path+smile, nil); res.Status != http.StatusNoContent {
+					t.Errorf("add: %s", res)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	members[0].want(http.StatusNoContent, nil, http.MethodPut, path+":tada:", nil)
+	members[1].want(http.StatusNoContent, nil, http.MethodDelete, path+smile, nil)
+	members[1].want(http.StatusNoContent, nil, http.MethodDelete, path+smile, nil)
+	wantProblem(t, outsider.do(http.MethodPut, path+smile, nil), http.StatusNotFound, "non-member reaction")
+	wantProblem(t, members[0].do(http.MethodPut, path+"nope", nil), http.StatusUnprocessableEntity, "bad emoji", "emoji")
+
+	var p chatPage[struct {
+		Rev       int64 `json:"rev"`
+		Reactions []struct {
+			Emoji string `json:"emoji"`
+			Count int    `json:"count"`
+		} `json:"reactions"`
+	}]
+	owner.want(http.StatusOK, &p, http.MethodGet, "/api/chat/messages?roomId="+room, nil)
+	if len(p.Items) != 1 || len(p.Items[0].Reactions) != 2 || p.Items[0].Reactions[0].Emoji != "😀" ||
+		p.Items[0].Reactions[0].Count != 5 || p.Items[0].Reactions[1].Count != 1 {
+		t.Fatalf("reactions on the message = %+v", p.Items)
+	}
+	// 6 adds, the shortcode and one removal: 8 changes, 8 revs above the send.
+	if p.Items[0].Rev != m.Rev+8 {
+		t.Errorf("rev after 8 reaction changes = %d, want %d", p.Items[0].Rev, m.Rev+8)
+	}
+	var list struct {
+		Items []struct {
+			Emoji  string `json:"emoji"`
+			UserID string `json:"userId"`
+		} `json:"items"`
+	}
+	owner.want(http.StatusOK, &list, http.MethodGet, "/api/chat/messages/"+m.ID+"/reactions", nil)
+	if len(list.Items) != 6 {
+		t.Errorf("reaction list = %+v, want 6 entries", list.Items)
+	}
+	wantProblem(t, outsider.do(http.MethodGet, "/api/chat/messages/"+m.ID+"/reactions", nil), http.StatusNotFound, "non-member list")
+	var last chatMessage
+	for range 8 {
+		last = jsonOf[chatMessage](t, sock.expect(t, "message-updated").Data)
+	}
+	if last.Rev != m.Rev+8 {
+		t.Errorf("last message-updated rev = %d, want %d", last.Rev, m.Rev+8)
 	}
 }

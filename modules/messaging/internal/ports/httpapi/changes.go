@@ -42,3 +42,43 @@ func (h *Handler) deleteMessage(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+// react answers PUT (add) and DELETE (remove) of
+// /messages/:id/reactions/:emoji with 204, idempotent.
+func (h *Handler) react(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	add := c.Request.Method == http.MethodPut
+	if _, err := h.app.React(c.Request.Context(), user(c), id, c.Param("emoji"), add); err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type reactionDTO struct {
+	Emoji     string `json:"emoji"`
+	UserID    string `json:"userId"`
+	CreatedAt string `json:"createdAt"`
+}
+
+// reactions answers GET /messages/:id/reactions: who reacted with what,
+// oldest first.
+func (h *Handler) reactions(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	rs, err := h.app.Reactions(c.Request.Context(), user(c), id)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	out := make([]reactionDTO, len(rs))
+	for i, r := range rs {
+		out[i] = reactionDTO{Emoji: r.Emoji, UserID: r.UserID, CreatedAt: stamp(r.CreatedAt)}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+}

@@ -50,6 +50,9 @@ func (h *Handler) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) {
 	g.POST("/messages", h.sendMessage)
 	g.PATCH("/messages/:id", h.editMessage)
 	g.DELETE("/messages/:id", h.deleteMessage)
+	g.GET("/messages/:id/reactions", h.reactions)
+	g.PUT("/messages/:id/reactions/:emoji", h.react)
+	g.DELETE("/messages/:id/reactions/:emoji", h.react)
 	g.GET("/search", h.search)
 }
 
