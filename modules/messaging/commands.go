@@ -27,6 +27,7 @@ const (
 	CmdMarkRead      = wire.CmdMarkRead
 	CmdEditMessage   = wire.CmdEditMessage
 	CmdDeleteMessage = wire.CmdDeleteMessage
+	CmdReact         = wire.CmdReact
 )
 
 // Reply error codes.
@@ -49,6 +50,7 @@ type (
 	MarkReadData      = wire.MarkReadData
 	EditMessageData   = wire.EditMessageData
 	DeleteMessageData = wire.DeleteMessageData
+	ReactData         = wire.ReactData
 	SendAck           = wire.SendAck
 	JoinAck           = wire.JoinAck
 	MarkReadAck       = wire.MarkReadAck

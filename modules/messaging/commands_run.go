@@ -132,6 +132,15 @@ func (s commandService) DeleteMessage(ctx context.Context, userID string, d stre
 	return json.Marshal(m)
 }
 
+// React adds or removes a reaction as the react command asks.
+func (s commandService) React(ctx context.Context, userID string, d streamcmd.ReactData) (json.RawMessage, error) {
+	m, err := s.m.React(ctx, userID, d.MessageID, d.Emoji, d.Op == "add")
+	if err != nil {
+		return nil, commandError(err)
+	}
+	return json.Marshal(m)
+}
+
 // JoinRoom checks the user may read the room and returns its lastSeq and,
 // when the client gave one, the messages after its lastSeq.
 //

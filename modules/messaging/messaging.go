@@ -146,6 +146,13 @@ func (m *Module) DeleteMessage(ctx context.Context, userID, id string) (Message,
 	return messageFrom(d), err
 }
 
+// React adds (add) or removes userID's emoji reaction to message id and
+// returns the message as it now is; idempotent.
+func (m *Module) React(ctx context.Context, userID, id, emoji string, add bool) (Message, error) {
+	d, err := m.app.React(ctx, userID, id, emoji, add)
+	return messageFrom(d), err
+}
+
 // CanRead returns nil when userID may read the room (and receive its live
 // events), ErrNotFound otherwise.
 func (m *Module) CanRead(ctx context.Context, userID, roomID string) error {

@@ -187,4 +187,30 @@ func TestChatReactions(t *testing.T) {
 	if last.Rev != m.Rev+8 {
 		t.Errorf("last message-updated rev = %d, want %d", last.Rev, m.Rev+8)
 	}
+
+	// Over the socket: react acks the message as it now is.
+	type reacted struct {
+		Rev       int64 `json:"rev"`
+		Reactions []struct {
+			Emoji string `json:"emoji"`
+			Count int    `json:"count"`
+		} `json:"reactions"`
+	}
+	sock.send("react", "r1", map[string]any{"messageId": m.ID, "emoji": "👍", "op": "add"})
+	ack := jsonOf[reacted](t, sock.ExpectRef(t, "r1", "ack", "error").Data)
+	if ack.Rev != m.Rev+9 || len(ack.Reactions) != 3 || ack.Reactions[2].Emoji != "👍" || ack.Reactions[2].Count != 1 {
+		t.Errorf("react add ack = %+v", ack)
+	}
+	sock.send("react", "r2", map[string]any{"messageId": m.ID, "emoji": "👍", "op": "remove"})
+	if ack := jsonOf[reacted](t, sock.ExpectRef(t, "r2", "ack", "error").Data); ack.Rev != m.Rev+10 || len(ack.Reactions) != 2 {
+		t.Errorf("react remove ack = %+v", ack)
+	}
+	sock.send("react", "r3", map[string]any{"messageId": m.ID, "emoji": "👍", "op": "toggle"})
+	if f := sock.ExpectRef(t, "r3", "ack", "error"); f.Event != "error" || jsonOf[wsError](t, f.Data).Code != "bad_request" {
+		t.Errorf("react with a bad op: %s %s", f.Event, f.Data)
+	}
+	sock.send("react", "r4", map[string]any{"messageId": m.ID, "emoji": "word", "op": "add"})
+	if f := sock.ExpectRef(t, "r4", "ack", "error"); f.Event != "error" || jsonOf[wsError](t, f.Data).Code != "bad_request" {
+		t.Errorf("react with a bad emoji: %s %s", f.Event, f.Data)
+	}
 }

@@ -39,6 +39,7 @@ const (
 	// Message changes: the reply data is the Message as it now is.
 	CmdEditMessage   CommandType = "edit-message"
 	CmdDeleteMessage CommandType = "delete-message"
+	CmdReact         CommandType = "react"
 )
 
 // Command is one entry of CommandStream.
@@ -152,6 +153,13 @@ type EditMessageData struct {
 // DeleteMessageData is the data of a delete-message command.
 type DeleteMessageData struct {
 	ID string `json:"id"`
+}
+
+// ReactData is the data of a react command; Op is "add" or "remove".
+type ReactData struct {
+	MessageID string `json:"messageId"`
+	Emoji     string `json:"emoji"`
+	Op        string `json:"op"`
 }
 
 // SendAck answers send-message: the stored message (the first one when the

@@ -86,7 +86,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	for _, e := range []string{protocol.EventJoinRoom, protocol.EventLeaveRoom, protocol.EventSendMessage,
 		protocol.EventTypingStart, protocol.EventTypingStop, protocol.EventMarkRead,
-		protocol.EventEditMessage, protocol.EventDeleteMessage} {
+		protocol.EventEditMessage, protocol.EventDeleteMessage, protocol.EventReact} {
 		m.framesIn[e] = in.WithLabelValues(e)
 	}
 	reg.MustRegister(in, m.Connections, m.framesOut, m.Fanout, m.StreamLag, m.EventAge, m.slowDropped, m.outOfSync, m.closes,

@@ -54,6 +54,13 @@ type EditMessage struct {
 // DeleteMessage is the data of delete-message.
 type DeleteMessage struct{ ID string }
 
+// React is the data of react: add or remove (Add false) an emoji.
+type React struct {
+	MessageID string
+	Emoji     string
+	Add       bool
+}
+
 // The wire structs use pointers to tell a missing field from a zero value.
 type roomData struct {
 	RoomID      *string `json:"roomId"`
@@ -62,12 +69,15 @@ type roomData struct {
 	ClientMsgID *string `json:"clientMsgId"`
 	Seq         *int64  `json:"seq"`
 	ID          *string `json:"id"`
+	MessageID   *string `json:"messageId"`
+	Emoji       *string `json:"emoji"`
+	Op          *string `json:"op"`
 }
 
 // The fields each event's data may carry; anything else is refused, as
 // REST refuses unknown fields (a typo such as "conent" must not be
 // silently dropped).
-type fields uint8
+type fields uint16
 
 const (
 	fRoomID fields = 1 << iota
@@ -76,6 +86,9 @@ const (
 	fClientMsgID
 	fSeq
 	fID
+	fMessageID
+	fEmoji
+	fOp
 )
 
 // knows reports whether key (as written, unescaped) names one of f's
@@ -84,7 +97,8 @@ func (f fields) knows(key []byte) bool {
 	for _, n := range [...]struct {
 		bit  fields
 		name string
-	}{{fRoomID, "roomId"}, {fLastSeq, "lastSeq"}, {fContent, "content"}, {fClientMsgID, "clientMsgId"}, {fSeq, "seq"}, {fID, "id"}} {
+	}{{fRoomID, "roomId"}, {fLastSeq, "lastSeq"}, {fContent, "content"}, {fClientMsgID, "clientMsgId"}, {fSeq, "seq"}, {fID, "id"},
+		{fMessageID, "messageId"}, {fEmoji, "emoji"}, {fOp, "op"}} {
 		if f&n.bit != 0 && len(key) == len(n.name) && bytes.EqualFold(key, []byte(n.name)) {
 			return true
 		}
@@ -102,6 +116,7 @@ var (
 	markReadFields    = (fRoomID | fSeq).knows
 	editFields        = (fID | fContent).knows
 	deleteFields      = fID.knows
+	reactFields       = (fMessageID | fEmoji | fOp).knows
 )
 
 func decodeData(data json.RawMessage, known func(key []byte) bool) (roomData, *Error) {
@@ -133,13 +148,16 @@ func decodeData(data json.RawMessage, known func(key []byte) bool) (roomData, *E
 }
 
 // messageID validates a required message id (a UUID), lowercased.
-func messageID(p *string) (string, *Error) {
+func messageID(p *string) (string, *Error) { return uuidField(p, "id") }
+
+// uuidField validates a required UUID field named name, lowercased.
+func uuidField(p *string, name string) (string, *Error) {
 	if p == nil {
-		return "", badRequest("data.id is required")
+		return "", badRequest("data." + name + " is required")
 	}
 	id, err := uuid.Parse(*p)
 	if err != nil || len(*p) != 36 {
-		return "", badRequest("data.id must be a UUID")
+		return "", badRequest("data." + name + " must be a UUID")
 	}
 	return id.String(), nil
 }
@@ -282,4 +300,24 @@ func DecodeDeleteMessage(data json.RawMessage) (DeleteMessage, *Error) {
 	}
 	id, perr := messageID(d.ID)
 	return DeleteMessage{ID: id}, perr
+}
+
+// DecodeReact decodes and validates react data; the emoji rules are the
+// messaging module's.
+func DecodeReact(data json.RawMessage) (React, *Error) {
+	d, perr := decodeData(data, reactFields)
+	if perr != nil {
+		return React{}, perr
+	}
+	id, perr := uuidField(d.MessageID, "messageId")
+	if perr != nil {
+		return React{}, perr
+	}
+	if d.Emoji == nil || *d.Emoji == "" {
+		return React{}, badRequest("data.emoji is required")
+	}
+	if d.Op == nil || (*d.Op != "add" && *d.Op != "remove") {
+		return React{}, badRequest(`data.op must be "add" or "remove"`)
+	}
+	return React{MessageID: id, Emoji: *d.Emoji, Add: *d.Op == "add"}, nil
 }

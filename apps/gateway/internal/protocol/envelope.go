@@ -23,6 +23,7 @@ const (
 	// Message changes (ARCHITECTURE.md section 8).
 	EventEditMessage   = "edit-message"
 	EventDeleteMessage = "delete-message"
+	EventReact         = "react"
 )
 
 // Server -> client events (typing-start/typing-stop are both ways).
@@ -99,7 +100,7 @@ func Decode(frame []byte) (Envelope, *Error) {
 func KnownEvent(event string) bool {
 	switch event {
 	case EventJoinRoom, EventLeaveRoom, EventSendMessage, EventTypingStart, EventTypingStop, EventMarkRead,
-		EventEditMessage, EventDeleteMessage:
+		EventEditMessage, EventDeleteMessage, EventReact:
 		return true
 	}
 	return false

@@ -65,7 +65,7 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 		cl.typingEvent(env)
 	case protocol.EventMarkRead:
 		cl.markRead(env)
-	case protocol.EventEditMessage, protocol.EventDeleteMessage:
+	case protocol.EventEditMessage, protocol.EventDeleteMessage, protocol.EventReact:
 		cl.changeMessage(env)
 	}
 }
@@ -232,7 +232,7 @@ func (cl *client) markRead(env protocol.Envelope) {
 	}
 }
 
-// changeMessage runs edit-message or delete-message on the api (which
+// changeMessage runs edit-message, delete-message or react on the api (which
 // checks membership and authorship: the message's room is not known here)
 // and acks with the message as it now is.
 func (cl *client) changeMessage(env protocol.Envelope) {
@@ -247,6 +247,17 @@ func (cl *client) changeMessage(env protocol.Envelope) {
 			return
 		}
 		typ, data = wire.CmdEditMessage, wire.EditMessageData{ID: d.ID, Content: d.Content}
+	} else if env.Event == protocol.EventReact {
+		d, perr := protocol.DecodeReact(env.Data)
+		if perr != nil {
+			cl.fail(env.Ref, perr, true)
+			return
+		}
+		op := "remove"
+		if d.Add {
+			op = "add"
+		}
+		typ, data = wire.CmdReact, wire.ReactData{MessageID: d.MessageID, Emoji: d.Emoji, Op: op}
 	} else {
 		d, perr := protocol.DecodeDeleteMessage(env.Data)
 		if perr != nil {

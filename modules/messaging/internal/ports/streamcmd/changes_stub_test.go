@@ -16,3 +16,7 @@ func (noChanges) EditMessage(context.Context, string, EditMessageData) (json.Raw
 func (noChanges) DeleteMessage(context.Context, string, DeleteMessageData) (json.RawMessage, error) {
 	return nil, &Error{Code: CodeNotFound, Message: "message not found"}
 }
+
+func (noChanges) React(context.Context, string, ReactData) (json.RawMessage, error) {
+	return nil, &Error{Code: CodeNotFound, Message: "message not found"}
+}

@@ -61,6 +61,7 @@ type Service interface {
 	// (its JSON wire shape).
 	EditMessage(ctx context.Context, userID string, d EditMessageData) (json.RawMessage, error)
 	DeleteMessage(ctx context.Context, userID string, d DeleteMessageData) (json.RawMessage, error)
+	React(ctx context.Context, userID string, d ReactData) (json.RawMessage, error)
 }
 
 // Send is one send-message command for Service.SendMessages.

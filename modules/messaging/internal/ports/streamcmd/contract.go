@@ -17,6 +17,7 @@ const (
 	CmdMarkRead      = wire.CmdMarkRead
 	CmdEditMessage   = wire.CmdEditMessage
 	CmdDeleteMessage = wire.CmdDeleteMessage
+	CmdReact         = wire.CmdReact
 
 	CodeBadRequest  = wire.CodeBadRequest
 	CodeNotFound    = wire.CodeNotFound
@@ -35,6 +36,7 @@ type (
 	MarkReadData      = wire.MarkReadData
 	EditMessageData   = wire.EditMessageData
 	DeleteMessageData = wire.DeleteMessageData
+	ReactData         = wire.ReactData
 	SendAck           = wire.SendAck
 	JoinAck           = wire.JoinAck
 	MarkReadAck       = wire.MarkReadAck
