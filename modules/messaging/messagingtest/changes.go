@@ -90,3 +90,43 @@ func (s *Store) Reactions(_ context.Context, id, userID string, limit int, check
 	}
 	return nil, domain.ErrMessageNotFound
 }
+
+// Parents implements app.ReplyParents.
+func (s *Store) Parents(_ context.Context, ids []string) (map[string]domain.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]domain.Message{}
+	for _, msgs := range s.messages {
+		for _, m := range msgs {
+			if slices.Contains(ids, m.ID) {
+				out[m.ID] = m
+			}
+		}
+	}
+	return out, nil
+}
+
+// countReply adds one to the reply count of message id.
+func (s *Store) countReply(id string) {
+	for _, msgs := range s.messages {
+		for i := range msgs {
+			if msgs[i].ID == id {
+				msgs[i].ReplyCount++
+				return
+			}
+		}
+	}
+}
+
+// Thread implements app.ThreadReader.
+func (s *Store) Thread(_ context.Context, roomID, parentID string, after int64, limit int) ([]domain.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []domain.Message
+	for _, m := range s.messages[roomID] {
+		if m.ReplyTo == parentID && m.Seq > after && len(out) < limit {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}

@@ -38,6 +38,7 @@ func RunContract(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"Batch", contractBatch},
 		{"Changes", contractChanges},
 		{"Reactions", contractReactions},
+		{"Replies", contractReplies},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -60,7 +60,7 @@ func NewStore() *Store {
 
 // Ports returns the store as every app port.
 func (s *Store) Ports() app.Ports {
-	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s, Changes: s, Reactions: s}
+	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s, Changes: s, Reactions: s, Replies: s, Threads: s}
 }
 
 // AddUser registers a user (the real store's users table) and returns its id.
@@ -139,6 +139,9 @@ func (s *Store) append(m domain.Message) (domain.Message, bool, error) {
 	s.revs[m.RoomID]++
 	m.Seq, m.Rev, m.CreatedAt = r.LastSeq, s.revs[m.RoomID], time.Now().UTC().Truncate(time.Microsecond)
 	s.messages[m.RoomID] = append(s.messages[m.RoomID], m)
+	if m.ReplyTo != "" {
+		s.countReply(m.ReplyTo)
+	}
 	k := [2]string{m.RoomID, m.UserID}
 	s.receipts[k] = max(s.receipts[k], m.Seq)
 	s.record(domain.MessageCreated(uuid.NewString(), m))

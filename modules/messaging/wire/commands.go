@@ -128,6 +128,7 @@ type SendMessageData struct {
 	RoomID      string `json:"roomId"`
 	Content     string `json:"content"`
 	ClientMsgID string `json:"clientMsgId,omitempty"`
+	ReplyTo     string `json:"replyTo,omitempty"`
 }
 
 // JoinRoomData is the data of a join-room command. Without LastSeq no

@@ -33,6 +33,7 @@ type SendMessage struct {
 	RoomID      string
 	Content     string
 	ClientMsgID string
+	ReplyTo     string // "" for none; checked by the api
 }
 
 // Typing is the data of typing-start and typing-stop; RoomID defaults to
@@ -72,6 +73,7 @@ type roomData struct {
 	MessageID   *string `json:"messageId"`
 	Emoji       *string `json:"emoji"`
 	Op          *string `json:"op"`
+	ReplyTo     *string `json:"replyTo"`
 }
 
 // The fields each event's data may carry; anything else is refused, as
@@ -89,6 +91,7 @@ const (
 	fMessageID
 	fEmoji
 	fOp
+	fReplyTo
 )
 
 // knows reports whether key (as written, unescaped) names one of f's
@@ -98,7 +101,7 @@ func (f fields) knows(key []byte) bool {
 		bit  fields
 		name string
 	}{{fRoomID, "roomId"}, {fLastSeq, "lastSeq"}, {fContent, "content"}, {fClientMsgID, "clientMsgId"}, {fSeq, "seq"}, {fID, "id"},
-		{fMessageID, "messageId"}, {fEmoji, "emoji"}, {fOp, "op"}} {
+		{fMessageID, "messageId"}, {fEmoji, "emoji"}, {fOp, "op"}, {fReplyTo, "replyTo"}} {
 		if f&n.bit != 0 && len(key) == len(n.name) && bytes.EqualFold(key, []byte(n.name)) {
 			return true
 		}
@@ -111,7 +114,7 @@ func (f fields) knows(key []byte) bool {
 var (
 	joinRoomFields    = (fRoomID | fLastSeq).knows
 	leaveRoomFields   = fRoomID.knows
-	sendMessageFields = (fRoomID | fContent | fClientMsgID).knows
+	sendMessageFields = (fRoomID | fContent | fClientMsgID | fReplyTo).knows
 	typingFields      = fRoomID.knows
 	markReadFields    = (fRoomID | fSeq).knows
 	editFields        = (fID | fContent).knows
@@ -242,6 +245,13 @@ func DecodeSendMessage(data json.RawMessage) (SendMessage, *Error) {
 			return SendMessage{}, badRequest("data.clientMsgId must be 1 to 64 characters")
 		}
 		m.ClientMsgID = *d.ClientMsgID
+	}
+	if d.ReplyTo != nil {
+		id, perr := uuidField(d.ReplyTo, "replyTo")
+		if perr != nil {
+			return SendMessage{}, perr
+		}
+		m.ReplyTo = id
 	}
 	return m, nil
 }

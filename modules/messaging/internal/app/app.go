@@ -35,6 +35,8 @@ type Ports struct {
 	Search    Searcher
 	Changes   MessageChanger
 	Reactions ReactionWriter
+	Replies   ReplyParents
+	Threads   ThreadReader
 }
 
 // Options tune the use cases.

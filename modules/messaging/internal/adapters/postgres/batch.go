@@ -203,12 +203,12 @@ func advanceRooms(tx *gorm.DB, added map[string]int64) (map[string][2]int64, tim
 func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at time.Time) error {
 	n := len(store)
 	ids, rooms, users, contents, cids := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	seqs, revs := make([]int64, n), make([]int64, n)
+	seqs, revs, replies := make([]int64, n), make([]int64, n), make([]string, n)
 	events, payloads := make([]string, n), make([]string, n)
 	for j, k := range store {
 		m := batch[k]
 		ids[j], rooms[j], seqs[j], users[j], contents[j], cids[j] = m.ID, m.RoomID, m.Seq, m.UserID, m.Content, m.ClientMsgID
-		revs[j] = m.Rev
+		revs[j], replies[j] = m.Rev, m.ReplyTo
 		e := domain.MessageCreated(newEventID(), m)
 		data, err := s.encode(e)
 		if err != nil {
@@ -218,16 +218,20 @@ func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at
 	}
 	var stored int64
 	err := tx.Raw(`WITH b AS (
-			SELECT * FROM unnest(CAST(@ids AS uuid[]), CAST(@rooms AS uuid[]), CAST(@seqs AS bigint[]), CAST(@revs AS bigint[]), CAST(@users AS uuid[]), CAST(@contents AS text[]), CAST(@cids AS text[]))
-				AS b(id, room_id, seq, rev, user_id, content, client_msg_id)
+			SELECT * FROM unnest(CAST(@ids AS uuid[]), CAST(@rooms AS uuid[]), CAST(@seqs AS bigint[]), CAST(@revs AS bigint[]), CAST(@users AS uuid[]), CAST(@contents AS text[]), CAST(@cids AS text[]), CAST(@replies AS uuid[]))
+				AS b(id, room_id, seq, rev, user_id, content, client_msg_id, reply_to)
 		), m AS (
-			INSERT INTO messages (id, room_id, seq, rev, user_id, content, client_msg_id, created_at)
-			SELECT b.id, b.room_id, b.seq, b.rev, b.user_id, b.content, b.client_msg_id, @at FROM b
+			INSERT INTO messages (id, room_id, seq, rev, user_id, content, client_msg_id, created_at, reply_to)
+			SELECT b.id, b.room_id, b.seq, b.rev, b.user_id, b.content, b.client_msg_id, @at, b.reply_to FROM b
 			WHERE COALESCE((SELECT true FROM memberships ms WHERE ms.room_id = b.room_id AND ms.user_id = b.user_id),
 				(SELECT true FROM rooms r WHERE r.id = b.room_id AND r.kind = 'global'), false)
 			ORDER BY b.user_id, b.client_msg_id
 			ON CONFLICT (user_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
-			RETURNING 1
+			RETURNING reply_to
+		), p AS (
+			UPDATE messages SET reply_count = reply_count + c.n
+			FROM (SELECT reply_to, count(*) AS n FROM m WHERE reply_to IS NOT NULL GROUP BY reply_to) c
+			WHERE messages.id = c.reply_to
 		), r AS (
 			INSERT INTO read_receipts (room_id, user_id, last_read_seq, updated_at)
 			SELECT room_id, user_id, max(seq), @at FROM b GROUP BY room_id, user_id
@@ -241,7 +245,7 @@ func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at
 		)
 		SELECT count(*) FROM m`, map[string]any{
 		"ids": texts(ids), "rooms": texts(rooms), "seqs": int64s(seqs), "revs": int64s(revs), "users": texts(users),
-		"contents": texts(contents), "cids": nullableTexts(cids), "at": at,
+		"contents": texts(contents), "cids": nullableTexts(cids), "replies": nullableTexts(replies), "at": at,
 		"type": string(domain.EventMessageCreated), "events": texts(events), "payloads": texts(payloads),
 	}).Scan(&stored).Error
 	if err != nil {

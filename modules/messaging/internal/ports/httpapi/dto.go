@@ -150,5 +150,6 @@ type (
 		Content     string `json:"content" validate:"required"`
 		RoomID      string `json:"roomId"` // checked by the use case (accepts any case)
 		ClientMsgID string `json:"clientMsgId" validate:"omitempty,max=64,printascii"`
+		ReplyTo     string `json:"replyTo"` // checked by the use case (422)
 	}
 )

@@ -34,7 +34,14 @@ func (h *Handler) history(c *gin.Context) {
 		// non-positive seq.
 		q.Before = -1
 	}
-	p, err := h.app.History(c.Request.Context(), user(c), roomID, q)
+	var p domain.HistoryPage
+	var err error
+	if parent := c.Query("replyTo"); parent != "" {
+		// A thread: its replies, oldest first, paged with after.
+		p, err = h.app.Thread(c.Request.Context(), user(c), roomID, parent, q)
+	} else {
+		p, err = h.app.History(c.Request.Context(), user(c), roomID, q)
+	}
 	if err != nil {
 		h.writeError(c, err)
 		return
@@ -48,7 +55,7 @@ func (h *Handler) sendMessage(c *gin.Context) {
 		return
 	}
 	m, isNew, err := h.app.SendQueued(c.Request.Context(), user(c), app.SendInput{
-		RoomID: req.RoomID, Content: req.Content, ClientMsgID: req.ClientMsgID})
+		RoomID: req.RoomID, Content: req.Content, ClientMsgID: req.ClientMsgID, ReplyTo: req.ReplyTo})
 	if err != nil {
 		h.writeError(c, err)
 		return
