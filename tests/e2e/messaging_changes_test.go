@@ -214,3 +214,58 @@ func TestChatReactions(t *testing.T) {
 		t.Errorf("react with a bad emoji: %s %s", f.Event, f.Data)
 	}
 }
+
+// TestChatReplies: replyTo over REST and socket, 422 for a message of
+// another room or a deleted one, the thread listing and replyCount.
+func TestChatReplies(t *testing.T) {
+	s, gws := newGatewayStack(t, 1, 1)
+	c := s.Client(t)
+	a, b := newChat(t, s, c), newChat(t, s, c)
+	room := a.createRoom("private", b.a.ID).ID
+	other := a.createRoom("private").ID
+	parent := a.send(room, "parent")
+	elsewhere := a.send(other, "elsewhere")
+	gone := a.send(room, "gone")
+	a.want(http.StatusNoContent, nil, http.MethodDelete, "/api/chat/messages/"+gone.ID, nil)
+
+	var r1 struct {
+		ID      string `json:"id"`
+		ReplyTo string `json:"replyTo"`
+	}
+	b.want(http.StatusCreated, &r1, http.MethodPost, "/api/chat/messages", map[string]any{"roomId": room, "content": "r1", "replyTo": parent.ID})
+	if r1.ReplyTo != parent.ID {
+		t.Errorf("reply = %+v", r1)
+	}
+	wantProblem(t, b.do(http.MethodPost, "/api/chat/messages", map[string]any{"roomId": room, "content": "x", "replyTo": elsewhere.ID}),
+		http.StatusUnprocessableEntity, "reply to another room", "replyTo")
+	wantProblem(t, b.do(http.MethodPost, "/api/chat/messages", map[string]any{"roomId": room, "content": "x", "replyTo": gone.ID}),
+		http.StatusUnprocessableEntity, "reply to a deleted message", "replyTo")
+
+	sock := connect(t, gws[0].WS(), b.a.AccessToken)
+	sock.join(t, room, -1)
+	sock.send("send-message", "s1", map[string]any{"roomId": room, "content": "r2", "replyTo": parent.ID})
+	if f := sock.ExpectRef(t, "s1", "ack", "error"); f.Event != "ack" {
+		t.Fatalf("socket reply: %s %s", f.Event, f.Data)
+	}
+	sock.send("send-message", "s2", map[string]any{"roomId": room, "content": "x", "replyTo": gone.ID})
+	if f := sock.ExpectRef(t, "s2", "ack", "error"); f.Event != "error" || jsonOf[wsError](t, f.Data).Code != "bad_request" {
+		t.Errorf("socket reply to a deleted message: %s %s", f.Event, f.Data)
+	}
+
+	th := b.history(room, url.Values{"replyTo": {parent.ID}, "limit": {"1"}})
+	if len(th.Items) != 1 || th.Items[0].ID != r1.ID || th.NextCursor == nil {
+		t.Fatalf("thread page 1 = %+v", th)
+	}
+	th2 := b.history(room, url.Values{"replyTo": {parent.ID}, "after": {*th.NextCursor}})
+	if len(th2.Items) != 1 || th2.Items[0].Content != "r2" || th2.NextCursor != nil {
+		t.Fatalf("thread page 2 = %+v", th2)
+	}
+	var p chatPage[struct {
+		ID         string `json:"id"`
+		ReplyCount int    `json:"replyCount"`
+	}]
+	a.want(http.StatusOK, &p, http.MethodGet, "/api/chat/messages?limit=1&after=0&roomId="+room, nil)
+	if len(p.Items) != 1 || p.Items[0].ReplyCount != 2 {
+		t.Errorf("parent = %+v, want replyCount 2", p.Items)
+	}
+}
