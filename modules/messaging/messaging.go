@@ -62,7 +62,7 @@ func New(d Deps) (*Module, error) {
 	store := postgres.New(d.DB, encodeEventData, d.Now)
 	a := app.New(app.Ports{
 		Access: store, Messages: store, Batches: store, History: store, Receipts: store,
-		Rooms: store, Reader: store, Lister: store, Members: store, Search: store, Changes: store, Reactions: store, Replies: store, Threads: store,
+		Rooms: store, Reader: store, Lister: store, Members: store, Search: store, Changes: store, Reactions: store, Replies: store, Threads: store, ChangeLog: store,
 	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now})
 	partitions := cfg.StreamPartitions
 	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen)

@@ -3,9 +3,12 @@ package e2e
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatforge/chat/tests/e2e/harness"
 )
 
 // TestChatMessageChanges: edits and deletions over REST (ARCHITECTURE.md
@@ -268,4 +271,38 @@ func TestChatReplies(t *testing.T) {
 	if len(p.Items) != 1 || p.Items[0].ReplyCount != 2 {
 		t.Errorf("parent = %+v, want replyCount 2", p.Items)
 	}
+}
+
+// TestChatChangedSince: a client that saw rev N pages every change after
+// it (new messages and edits, deletions, reactions of older ones), each
+// message once at its current state, in rev order.
+func TestChatChangedSince(t *testing.T) {
+	s := harness.NewStack(t, harness.Options{})
+	c := s.Client(t)
+	a := newChat(t, s, c)
+	room := a.createRoom("private").ID
+	m1, m2 := a.send(room, "one"), a.send(room, "two")
+	seen := m2.Rev
+	m3 := a.send(room, "three")
+	a.want(http.StatusOK, nil, http.MethodPatch, "/api/chat/messages/"+m1.ID, map[string]any{"content": "one!"})
+	a.want(http.StatusNoContent, nil, http.MethodPut, "/api/chat/messages/"+m2.ID+"/reactions/:ok:", nil)
+	a.want(http.StatusNoContent, nil, http.MethodDelete, "/api/chat/messages/"+m3.ID, nil)
+
+	var got []chatMessage
+	since := strconv.FormatInt(seen, 10)
+	for range 10 {
+		p := a.history(room, url.Values{"changedSince": {since}, "limit": {"2"}})
+		got = append(got, p.Items...)
+		if p.NextCursor == nil {
+			break
+		}
+		since = *p.NextCursor
+	}
+	// m3 was created, then deleted: once, deleted. Then m1 edited, m2 reacted to.
+	if len(got) != 3 || got[0].ID != m1.ID || got[1].ID != m2.ID || got[2].ID != m3.ID ||
+		got[0].Content != "one!" || got[2].DeletedAt == "" || got[0].Rev >= got[1].Rev || got[1].Rev >= got[2].Rev {
+		t.Fatalf("changedSince %d = %+v", seen, got)
+	}
+	wantProblem(t, a.do(http.MethodGet, "/api/chat/messages?changedSince=-1&roomId="+room, nil), http.StatusBadRequest, "negative changedSince", "changedSince")
+	wantProblem(t, newChat(t, s, c).do(http.MethodGet, "/api/chat/messages?changedSince=0&roomId="+room, nil), http.StatusNotFound, "non-member")
 }

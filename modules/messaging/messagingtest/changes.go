@@ -130,3 +130,17 @@ func (s *Store) Thread(_ context.Context, roomID, parentID string, after int64, 
 	}
 	return out, nil
 }
+
+// ChangedSince implements app.ChangeReader.
+func (s *Store) ChangedSince(_ context.Context, roomID string, since int64, limit int) ([]domain.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []domain.Message
+	for _, m := range s.messages[roomID] {
+		if m.Rev > since {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.Message) int { return int(a.Rev - b.Rev) })
+	return out[:min(len(out), limit)], nil
+}

@@ -39,6 +39,7 @@ func RunContract(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"Changes", contractChanges},
 		{"Reactions", contractReactions},
 		{"Replies", contractReplies},
+		{"ChangedSince", contractChangedSince},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -55,3 +55,40 @@ func contractReplies(t *testing.T, f *fixture) {
 		t.Fatalf("parent = %+v, %v; want replyCount 3", h.Items, err)
 	}
 }
+
+// contractChangedSince: every message whose rev is above the given one,
+// new and changed alike, once each, in rev order, paged.
+func contractChangedSince(t *testing.T, f *fixture) {
+	u := f.users(t, 1)
+	room := f.room(t, u[0], domain.KindPrivate)
+	m1 := f.send(t, u[0], room, "one")
+	m2 := f.send(t, u[0], room, "two")
+	if _, err := f.app.EditMessage(f.ctx, u[0], m1.ID, "one!"); err != nil {
+		t.Fatal(err)
+	}
+	m3 := f.send(t, u[0], room, "three")
+	if _, err := f.app.React(f.ctx, u[0], m2.ID, "👍", true); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var since int64 = m1.Rev
+	for range 10 {
+		p, err := f.app.ChangedSince(f.ctx, u[0], room, since, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range p.Items {
+			got = append(got, m.Content)
+		}
+		if p.Next == 0 {
+			break
+		}
+		since = p.Next
+	}
+	// m2 (rev 2) changed at rev 5: it comes once, at its new rev.
+	if want := []string{"one!", m3.Content, "two"}; len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("changed since rev %d = %q, want %q", m1.Rev, got, want)
+	}
+	_, err := f.app.ChangedSince(f.ctx, f.h.AddUser(t), room, 0, 10)
+	wantErr(t, "changes of a room one is not in", err, domain.ErrNotFound)
+}

@@ -60,7 +60,7 @@ func NewStore() *Store {
 
 // Ports returns the store as every app port.
 func (s *Store) Ports() app.Ports {
-	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s, Changes: s, Reactions: s, Replies: s, Threads: s}
+	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s, Changes: s, Reactions: s, Replies: s, Threads: s, ChangeLog: s}
 }
 
 // AddUser registers a user (the real store's users table) and returns its id.

@@ -37,6 +37,7 @@ type Ports struct {
 	Reactions ReactionWriter
 	Replies   ReplyParents
 	Threads   ThreadReader
+	ChangeLog ChangeReader
 }
 
 // Options tune the use cases.

@@ -108,3 +108,43 @@ func (a *App) Thread(ctx context.Context, userID, roomID, parentID string, q dom
 	}
 	return page, nil
 }
+
+// ChangeReader lists a room's messages by rev.
+type ChangeReader interface {
+	// ChangedSince returns roomID's messages with rev > since, in rev
+	// order, at most limit.
+	ChangedSince(ctx context.Context, roomID string, since int64, limit int) ([]domain.Message, error)
+}
+
+// ChangedSince pages every message of roomID whose rev is above since (new
+// ones and changed older ones), in rev order, for a caller who may read
+// the room; Next is the since of the next page.
+func (a *App) ChangedSince(ctx context.Context, userID, roomID string, since int64, limit int) (domain.HistoryPage, error) {
+	if roomID == "" {
+		roomID = domain.GlobalRoomID
+	}
+	if since < 0 {
+		return domain.HistoryPage{}, &domain.InvalidError{Field: "changedSince", Message: "must be >= 0"}
+	}
+	q, err := domain.HistoryQuery{Limit: limit}.Normalize()
+	if err != nil {
+		return domain.HistoryPage{}, err
+	}
+	acc, err := a.access(ctx, "roomId", roomID, userID)
+	if err != nil {
+		return domain.HistoryPage{}, err
+	}
+	if err := acc.CanRead(); err != nil {
+		return domain.HistoryPage{}, err
+	}
+	items, err := a.p.ChangeLog.ChangedSince(ctx, acc.Room.ID, since, q.Limit+1)
+	if err != nil {
+		return domain.HistoryPage{}, err
+	}
+	items, more := trim(items, q.Limit)
+	page := domain.HistoryPage{Items: items}
+	if more {
+		page.Next = items[len(items)-1].Rev
+	}
+	return page, nil
+}

@@ -186,3 +186,18 @@ func (s *Store) Thread(ctx context.Context, roomID, parentID string, after int64
 	}
 	return out, nil
 }
+
+// ChangedSince implements app.ChangeReader: a scan of the (room_id, rev)
+// index.
+func (s *Store) ChangedSince(ctx context.Context, roomID string, since int64, limit int) ([]domain.Message, error) {
+	var rows []messageRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT `+messageColumns+` FROM messages m
+		WHERE m.room_id = ? AND m.rev > ? ORDER BY m.rev LIMIT ?`, roomID, since, limit).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]domain.Message, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -36,7 +37,16 @@ func (h *Handler) history(c *gin.Context) {
 	}
 	var p domain.HistoryPage
 	var err error
-	if parent := c.Query("replyTo"); parent != "" {
+	if s, set := c.GetQuery("changedSince"); set {
+		// Every message whose rev is above it, in rev order; nextCursor is
+		// the next changedSince.
+		since, perr := strconv.ParseInt(s, 10, 64)
+		if perr != nil || since < 0 {
+			badParam(c, "changedSince", "must be an integer >= 0")
+			return
+		}
+		p, err = h.app.ChangedSince(c.Request.Context(), user(c), roomID, since, q.Limit)
+	} else if parent := c.Query("replyTo"); parent != "" {
 		// A thread: its replies, oldest first, paged with after.
 		p, err = h.app.Thread(c.Request.Context(), user(c), roomID, parent, q)
 	} else {
