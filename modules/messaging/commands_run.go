@@ -210,8 +210,59 @@ func (s commandService) JoinRoom(ctx context.Context, userID string, d streamcmd
 		}
 		msgs[i] = b
 	}
-	return streamcmd.JoinAck{RoomID: d.RoomID, LastSeq: lastSeq, Recovered: &recovered, Messages: msgs}, nil
+	ack := streamcmd.JoinAck{RoomID: d.RoomID, LastSeq: lastSeq, Recovered: &recovered, Messages: msgs}
+	if d.LastRev != nil {
+		if err := s.joinChanges(ctx, userID, d, lastSeq, limit, &ack); err != nil {
+			return streamcmd.JoinAck{}, err
+		}
+	}
+	return ack, nil
 }
+
+// joinChanges adds to a join-room ack the changes after d.LastRev to the
+// messages the client had (seq <= its lastSeq; the missed ones were just
+// replayed as they are now), in rev order, and the room's newest rev (the
+// rev of the last change: every change gives its message the room's next
+// rev). Beyond limit changes, or when the scan is too long, Recovered is
+// false: the client pages changedSince over REST.
+func (s commandService) joinChanges(ctx context.Context, userID string, d streamcmd.JoinRoomData, lastSeq int64, limit int, ack *streamcmd.JoinAck) error {
+	since, newest := *d.LastRev, *d.LastRev
+	for range maxChangePages {
+		page, err := s.m.ChangedSince(ctx, userID, d.RoomID, since, domain.MaxPageSize)
+		if err != nil {
+			return commandError(err)
+		}
+		for _, msg := range page.Items {
+			newest = max(newest, msg.Rev)
+			// Seqs above lastSeq: committed after the replay's snapshot,
+			// they come live (receive-message).
+			if msg.Seq > *d.LastSeq || msg.Seq > lastSeq {
+				continue
+			}
+			if len(ack.Changes) == limit {
+				f := false
+				ack.Recovered = &f
+				break
+			}
+			b, err := json.Marshal(msg)
+			if err != nil {
+				return err
+			}
+			ack.Changes = append(ack.Changes, b)
+		}
+		if page.Next == 0 {
+			ack.LastRev = &newest
+			return nil
+		}
+		since = page.Next
+	}
+	f := false
+	ack.Recovered, ack.LastRev = &f, &newest
+	return nil
+}
+
+// maxChangePages bounds the changedSince pages one join-room reads.
+const maxChangePages = 20
 
 // commandError is the socket edge's error table for the messaging
 // sentinels (the REST edge has its own): an *streamcmd.Error with the code

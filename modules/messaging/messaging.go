@@ -153,6 +153,20 @@ func (m *Module) React(ctx context.Context, userID, id, emoji string, add bool) 
 	return messageFrom(d), err
 }
 
+// ChangedSince pages roomID's messages whose rev is above since, in rev
+// order (Next: the since of the next page, 0 at the end).
+func (m *Module) ChangedSince(ctx context.Context, userID, roomID string, since int64, limit int) (Page, error) {
+	p, err := m.app.ChangedSince(ctx, userID, roomID, since, limit)
+	if err != nil {
+		return Page{}, err
+	}
+	items := make([]Message, len(p.Items))
+	for i, d := range p.Items {
+		items[i] = messageFrom(d)
+	}
+	return Page{Items: items, Next: p.Next}, nil
+}
+
 // CanRead returns nil when userID may read the room (and receive its live
 // events), ErrNotFound otherwise.
 func (m *Module) CanRead(ctx context.Context, userID, roomID string) error {

@@ -306,3 +306,59 @@ func TestChatChangedSince(t *testing.T) {
 	wantProblem(t, a.do(http.MethodGet, "/api/chat/messages?changedSince=-1&roomId="+room, nil), http.StatusBadRequest, "negative changedSince", "changedSince")
 	wantProblem(t, newChat(t, s, c).do(http.MethodGet, "/api/chat/messages?changedSince=0&roomId="+room, nil), http.StatusNotFound, "non-member")
 }
+
+// TestChatResumeWithLastRev: a socket disconnected while messages were
+// sent, edited, deleted and reacted to rejoins with lastSeq and lastRev and
+// gets the missed messages (receive-message), then one message-updated per
+// changed older message in rev order, then the ack with the room's newest
+// seq and rev: each change exactly once.
+func TestChatResumeWithLastRev(t *testing.T) {
+	s, gws := newGatewayStack(t, 1, 1)
+	c := s.Client(t)
+	a, b := newChat(t, s, c), newChat(t, s, c)
+	room := a.createRoom("private", b.a.ID).ID
+	m1, m2, m3 := a.send(room, "one"), a.send(room, "two"), a.send(room, "three")
+	lastSeq, lastRev := m3.Seq, m3.Rev
+
+	// b is away meanwhile.
+	a.want(http.StatusOK, nil, http.MethodPatch, "/api/chat/messages/"+m2.ID, map[string]any{"content": "two!"})
+	a.want(http.StatusNoContent, nil, http.MethodDelete, "/api/chat/messages/"+m1.ID, nil)
+	a.want(http.StatusNoContent, nil, http.MethodPut, "/api/chat/messages/"+m2.ID+"/reactions/:ok:", nil)
+	m4 := a.send(room, "four")
+	a.want(http.StatusOK, nil, http.MethodPatch, "/api/chat/messages/"+m4.ID, map[string]any{"content": "four!"})
+
+	sock := connect(t, gws[0].WS(), b.a.AccessToken)
+	sock.send("join-room", "j", map[string]any{"roomId": room, "lastSeq": lastSeq, "lastRev": lastRev})
+	var missed, updated []chatMessage
+	var ack map[string]any
+	for ack == nil {
+		f := sock.expect(t, "receive-message", "message-updated", "ack", "error")
+		switch f.Event {
+		case "error":
+			t.Fatalf("join-room: %s", f.Data)
+		case "ack":
+			ack = jsonOf[map[string]any](t, f.Data)
+		case "receive-message":
+			if len(updated) > 0 {
+				t.Errorf("receive-message after message-updated")
+			}
+			missed = append(missed, jsonOf[chatMessage](t, f.Data))
+		default:
+			updated = append(updated, jsonOf[chatMessage](t, f.Data))
+		}
+	}
+	if len(missed) != 1 || missed[0].ID != m4.ID || missed[0].Content != "four!" {
+		t.Errorf("missed messages = %+v, want m4 as it is now", missed)
+	}
+	// m2 was edited then reacted to: one update, at its newest rev, which
+	// is above m1's deletion, so m1 comes first.
+	if len(updated) != 2 || updated[0].ID != m1.ID || updated[0].DeletedAt == "" ||
+		updated[1].ID != m2.ID || updated[1].Content != "two!" || updated[0].Rev >= updated[1].Rev {
+		t.Errorf("message-updated frames = %+v, want m1 (deleted) then m2 (edited, reacted)", updated)
+	}
+	// Five changes since lastRev: edit, delete, reaction, m4, its edit.
+	if ack["lastSeq"] != float64(m4.Seq) || ack["lastRev"] != float64(lastRev+5) || ack["recovered"] != true {
+		t.Errorf("join ack = %v, want lastSeq %d, lastRev %d, recovered", ack, m4.Seq, lastRev+5)
+	}
+	sock.quiet(t, 300*time.Millisecond, "message-updated", "receive-message")
+}

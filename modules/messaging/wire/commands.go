@@ -136,6 +136,9 @@ type SendMessageData struct {
 type JoinRoomData struct {
 	RoomID  string `json:"roomId"`
 	LastSeq *int64 `json:"lastSeq,omitempty"`
+	// LastRev (with LastSeq): also the changes to messages up to LastSeq
+	// made after this rev (JoinAck.Changes).
+	LastRev *int64 `json:"lastRev,omitempty"`
 	Limit   int    `json:"limit,omitempty"`
 }
 
@@ -182,6 +185,11 @@ type JoinAck struct {
 	LastSeq   int64             `json:"lastSeq"`
 	Recovered *bool             `json:"recovered,omitempty"`
 	Messages  []json.RawMessage `json:"messages,omitempty"`
+	// With a LastRev: the room's newest rev, and each message with seq <=
+	// the client's LastSeq changed after LastRev, in rev order (message
+	// JSON, sent as message-updated after Messages).
+	LastRev *int64            `json:"lastRev,omitempty"`
+	Changes []json.RawMessage `json:"changes,omitempty"`
 }
 
 // MarkReadAck answers mark-read with the user's read position after it

@@ -23,6 +23,7 @@ const MaxClientMsgIDLength = 64
 type JoinRoom struct {
 	RoomID  string
 	LastSeq *int64
+	LastRev *int64 // changes to older messages after this rev are replayed too
 }
 
 // LeaveRoom is the data of leave-room.
@@ -66,6 +67,7 @@ type React struct {
 type roomData struct {
 	RoomID      *string `json:"roomId"`
 	LastSeq     *int64  `json:"lastSeq"`
+	LastRev     *int64  `json:"lastRev"`
 	Content     *string `json:"content"`
 	ClientMsgID *string `json:"clientMsgId"`
 	Seq         *int64  `json:"seq"`
@@ -92,6 +94,7 @@ const (
 	fEmoji
 	fOp
 	fReplyTo
+	fLastRev
 )
 
 // knows reports whether key (as written, unescaped) names one of f's
@@ -101,7 +104,7 @@ func (f fields) knows(key []byte) bool {
 		bit  fields
 		name string
 	}{{fRoomID, "roomId"}, {fLastSeq, "lastSeq"}, {fContent, "content"}, {fClientMsgID, "clientMsgId"}, {fSeq, "seq"}, {fID, "id"},
-		{fMessageID, "messageId"}, {fEmoji, "emoji"}, {fOp, "op"}, {fReplyTo, "replyTo"}} {
+		{fMessageID, "messageId"}, {fEmoji, "emoji"}, {fOp, "op"}, {fReplyTo, "replyTo"}, {fLastRev, "lastRev"}} {
 		if f&n.bit != 0 && len(key) == len(n.name) && bytes.EqualFold(key, []byte(n.name)) {
 			return true
 		}
@@ -112,7 +115,7 @@ func (f fields) knows(key []byte) bool {
 // Each event's field check, made once: a method value built per call would
 // be one more allocation per frame.
 var (
-	joinRoomFields    = (fRoomID | fLastSeq).knows
+	joinRoomFields    = (fRoomID | fLastSeq | fLastRev).knows
 	leaveRoomFields   = fRoomID.knows
 	sendMessageFields = (fRoomID | fContent | fClientMsgID | fReplyTo).knows
 	typingFields      = fRoomID.knows
@@ -131,7 +134,7 @@ func decodeData(data json.RawMessage, known func(key []byte) bool) (roomData, *E
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			want := "a string"
-			if te.Field == "lastSeq" || te.Field == "seq" {
+			if te.Field == "lastSeq" || te.Field == "seq" || te.Field == "lastRev" {
 				want = "an integer"
 			}
 			return d, badRequest("data." + te.Field + " must be " + want)
@@ -210,7 +213,10 @@ func DecodeJoinRoom(data json.RawMessage) (JoinRoom, *Error) {
 	if d.LastSeq != nil && *d.LastSeq < 0 {
 		return JoinRoom{}, badRequest("data.lastSeq must be >= 0")
 	}
-	return JoinRoom{RoomID: room, LastSeq: d.LastSeq}, nil
+	if d.LastRev != nil && (*d.LastRev < 0 || d.LastSeq == nil) {
+		return JoinRoom{}, badRequest("data.lastRev must be >= 0, with lastSeq")
+	}
+	return JoinRoom{RoomID: room, LastSeq: d.LastSeq, LastRev: d.LastRev}, nil
 }
 
 // DecodeLeaveRoom decodes and validates leave-room data.

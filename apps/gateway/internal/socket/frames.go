@@ -167,7 +167,7 @@ func (cl *client) joinRoom(env protocol.Envelope) {
 		return // disconnected
 	}
 	r, perr := cl.command(env.Ref, wire.CmdJoinRoom, wire.JoinRoomData{
-		RoomID: d.RoomID, LastSeq: d.LastSeq, Limit: cl.g.cfg.ReplayMax,
+		RoomID: d.RoomID, LastSeq: d.LastSeq, LastRev: d.LastRev, Limit: cl.g.cfg.ReplayMax,
 	})
 	if perr != nil {
 		// not_found/forbidden: the user may not see the room (any more),
@@ -190,7 +190,10 @@ func (cl *client) joinRoom(env protocol.Envelope) {
 			replay = append(replay, hub.Replayed{Seq: m.Seq, Frame: protocol.ReceiveMessage(raw)})
 		}
 	}
-	ackData := joinAckData{RoomID: d.RoomID, LastSeq: ack.LastSeq, Recovered: ack.Recovered}
+	for _, raw := range ack.Changes {
+		replay = append(replay, hub.Replayed{Frame: protocol.MessageUpdated(raw), Update: true})
+	}
+	ackData := joinAckData{RoomID: d.RoomID, LastSeq: ack.LastSeq, LastRev: ack.LastRev, Recovered: ack.Recovered}
 	b, _ := json.Marshal(ackData)
 	if !j.Complete(replay, ack.LastSeq, d.LastSeq, protocol.Ack(env.Ref, b)) && !cl.conn.Dropped() {
 		cl.fail(env.Ref, protocol.NewError(protocol.CodeNotFound, "room left while joining"), false)
@@ -202,6 +205,7 @@ func (cl *client) joinRoom(env protocol.Envelope) {
 type joinAckData struct {
 	RoomID    string `json:"roomId"`
 	LastSeq   int64  `json:"lastSeq"`
+	LastRev   *int64 `json:"lastRev,omitempty"`
 	Recovered *bool  `json:"recovered,omitempty"`
 }
 
