@@ -303,6 +303,21 @@ func TestChatChangedSince(t *testing.T) {
 		got[0].Content != "one!" || got[2].DeletedAt == "" || got[0].Rev >= got[1].Rev || got[1].Rev >= got[2].Rev {
 		t.Fatalf("changedSince %d = %+v", seen, got)
 	}
+	// Search follows edits and deletions.
+	z := a.send(room, "zebra")
+	a.want(http.StatusOK, nil, http.MethodPatch, "/api/chat/messages/"+z.ID, map[string]any{"content": "giraffe"})
+	search := func(q string) int {
+		var p chatPage[chatMessage]
+		a.want(http.StatusOK, &p, http.MethodGet, "/api/chat/search?"+url.Values{"q": {q}, "roomId": {room}}.Encode(), nil)
+		return len(p.Items)
+	}
+	if search("zebra") != 0 || search("giraffe") != 1 {
+		t.Errorf("search after an edit: old text %d hits, new text %d; want 0, 1", search("zebra"), search("giraffe"))
+	}
+	a.want(http.StatusNoContent, nil, http.MethodDelete, "/api/chat/messages/"+z.ID, nil)
+	if n := search("giraffe"); n != 0 {
+		t.Errorf("a deleted message still found by search: %d hits", n)
+	}
 	wantProblem(t, a.do(http.MethodGet, "/api/chat/messages?changedSince=-1&roomId="+room, nil), http.StatusBadRequest, "negative changedSince", "changedSince")
 	wantProblem(t, newChat(t, s, c).do(http.MethodGet, "/api/chat/messages?changedSince=0&roomId="+room, nil), http.StatusNotFound, "non-member")
 }
