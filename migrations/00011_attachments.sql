@@ -24,7 +24,10 @@ CREATE INDEX attachments_message_idx ON attachments (message_id, position) WHERE
 -- The orphan sweep's work list.
 CREATE INDEX attachments_orphans_idx ON attachments (created_at) WHERE message_id IS NULL;
 
+-- A message may carry only attachments: its content may be empty (the
+-- messaging module checks content or attachments).
 ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_content_check;
 
 -- +goose Down
+ALTER TABLE messages ADD CONSTRAINT messages_content_check CHECK (content <> '' OR deleted_at IS NOT NULL) NOT VALID;
 DROP TABLE attachments;

@@ -76,11 +76,11 @@ func BenchmarkHistoryPage(b *testing.B) {
 	u := addUser(b, db)
 	room := addRoom(b, db, u)
 	const n = 100_000
-	if err := db.Exec(`INSERT INTO messages (id, room_id, seq, user_id, content, created_at)
-		SELECT gen_random_uuid(), ?, s, ?, 'message number ' || s, now() FROM generate_series(1, ?) s`, room, u, n).Error; err != nil {
+	if err := db.Exec(`INSERT INTO messages (id, room_id, seq, rev, user_id, content, created_at)
+		SELECT gen_random_uuid(), ?, s, s, ?, 'message number ' || s, now() FROM generate_series(1, ?) s`, room, u, n).Error; err != nil {
 		b.Fatal(err)
 	}
-	if err := db.Exec(`UPDATE rooms SET last_seq = ? WHERE id = ?`, n, room).Error; err != nil {
+	if err := db.Exec(`UPDATE rooms SET last_seq = ?, rev = ? WHERE id = ?`, n, n, room).Error; err != nil {
 		b.Fatal(err)
 	}
 	if err := db.Exec(`ANALYZE messages`).Error; err != nil {

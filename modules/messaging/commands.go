@@ -22,9 +22,12 @@ const (
 
 // Command types (equal to the socket event names).
 const (
-	CmdSendMessage = wire.CmdSendMessage
-	CmdJoinRoom    = wire.CmdJoinRoom
-	CmdMarkRead    = wire.CmdMarkRead
+	CmdSendMessage   = wire.CmdSendMessage
+	CmdJoinRoom      = wire.CmdJoinRoom
+	CmdMarkRead      = wire.CmdMarkRead
+	CmdEditMessage   = wire.CmdEditMessage
+	CmdDeleteMessage = wire.CmdDeleteMessage
+	CmdReact         = wire.CmdReact
 )
 
 // Reply error codes.
@@ -38,16 +41,19 @@ const (
 
 // Wire types of the command and reply streams.
 type (
-	CommandType     = wire.CommandType
-	Command         = wire.Command
-	Reply           = wire.Reply
-	CommandError    = wire.Error
-	SendMessageData = wire.SendMessageData
-	JoinRoomData    = wire.JoinRoomData
-	MarkReadData    = wire.MarkReadData
-	SendAck         = wire.SendAck
-	JoinAck         = wire.JoinAck
-	MarkReadAck     = wire.MarkReadAck
+	CommandType       = wire.CommandType
+	Command           = wire.Command
+	Reply             = wire.Reply
+	CommandError      = wire.Error
+	SendMessageData   = wire.SendMessageData
+	JoinRoomData      = wire.JoinRoomData
+	MarkReadData      = wire.MarkReadData
+	EditMessageData   = wire.EditMessageData
+	DeleteMessageData = wire.DeleteMessageData
+	ReactData         = wire.ReactData
+	SendAck           = wire.SendAck
+	JoinAck           = wire.JoinAck
+	MarkReadAck       = wire.MarkReadAck
 )
 
 // ParseCommand reads a Command from a stream entry's fields.

@@ -91,7 +91,7 @@ type commandService struct{ m *Module }
 func (s commandService) SendMessages(ctx context.Context, sends []streamcmd.Send) []streamcmd.SendOutcome {
 	reqs := make([]SendRequest, len(sends))
 	for i, c := range sends {
-		reqs[i] = SendRequest{UserID: c.UserID, Input: SendInput{RoomID: c.Data.RoomID, Content: c.Data.Content, ClientMsgID: c.Data.ClientMsgID}}
+		reqs[i] = SendRequest{UserID: c.UserID, Input: SendInput{RoomID: c.Data.RoomID, Content: c.Data.Content, ClientMsgID: c.Data.ClientMsgID, ReplyTo: c.Data.ReplyTo}}
 	}
 	res := s.m.SendMessages(ctx, reqs)
 	out := make([]streamcmd.SendOutcome, len(res))
@@ -101,7 +101,7 @@ func (s commandService) SendMessages(ctx context.Context, sends []streamcmd.Send
 			continue
 		}
 		m := r.Message
-		out[i].Ack = streamcmd.SendAck{ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, Timestamp: m.CreatedAt.UTC().Format(TimeFormat)}
+		out[i].Ack = streamcmd.SendAck{ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, Timestamp: m.CreatedAt.UTC().Format(TimeFormat), Rev: m.Rev}
 	}
 	return out
 }
@@ -112,6 +112,33 @@ func (s commandService) MarkRead(ctx context.Context, userID string, d streamcmd
 		return streamcmd.MarkReadAck{}, commandError(err)
 	}
 	return streamcmd.MarkReadAck{RoomID: d.RoomID, Seq: seq}, nil
+}
+
+// EditMessage edits as the edit-message command asks.
+func (s commandService) EditMessage(ctx context.Context, userID string, d streamcmd.EditMessageData) (json.RawMessage, error) {
+	m, err := s.m.EditMessage(ctx, userID, d.ID, d.Content)
+	if err != nil {
+		return nil, commandError(err)
+	}
+	return json.Marshal(m)
+}
+
+// DeleteMessage deletes as the delete-message command asks.
+func (s commandService) DeleteMessage(ctx context.Context, userID string, d streamcmd.DeleteMessageData) (json.RawMessage, error) {
+	m, err := s.m.DeleteMessage(ctx, userID, d.ID)
+	if err != nil {
+		return nil, commandError(err)
+	}
+	return json.Marshal(m)
+}
+
+// React adds or removes a reaction as the react command asks.
+func (s commandService) React(ctx context.Context, userID string, d streamcmd.ReactData) (json.RawMessage, error) {
+	m, err := s.m.React(ctx, userID, d.MessageID, d.Emoji, d.Op == "add")
+	if err != nil {
+		return nil, commandError(err)
+	}
+	return json.Marshal(m)
 }
 
 // JoinRoom checks the user may read the room and returns its lastSeq and,
@@ -183,8 +210,59 @@ func (s commandService) JoinRoom(ctx context.Context, userID string, d streamcmd
 		}
 		msgs[i] = b
 	}
-	return streamcmd.JoinAck{RoomID: d.RoomID, LastSeq: lastSeq, Recovered: &recovered, Messages: msgs}, nil
+	ack := streamcmd.JoinAck{RoomID: d.RoomID, LastSeq: lastSeq, Recovered: &recovered, Messages: msgs}
+	if d.LastRev != nil {
+		if err := s.joinChanges(ctx, userID, d, lastSeq, limit, &ack); err != nil {
+			return streamcmd.JoinAck{}, err
+		}
+	}
+	return ack, nil
 }
+
+// joinChanges adds to a join-room ack the changes after d.LastRev to the
+// messages the client had (seq <= its lastSeq; the missed ones were just
+// replayed as they are now), in rev order, and the room's newest rev (the
+// rev of the last change: every change gives its message the room's next
+// rev). Beyond limit changes, or when the scan is too long, Recovered is
+// false: the client pages changedSince over REST.
+func (s commandService) joinChanges(ctx context.Context, userID string, d streamcmd.JoinRoomData, lastSeq int64, limit int, ack *streamcmd.JoinAck) error {
+	since, newest := *d.LastRev, *d.LastRev
+	for range maxChangePages {
+		page, err := s.m.ChangedSince(ctx, userID, d.RoomID, since, domain.MaxPageSize)
+		if err != nil {
+			return commandError(err)
+		}
+		for _, msg := range page.Items {
+			newest = max(newest, msg.Rev)
+			// Seqs above lastSeq: committed after the replay's snapshot,
+			// they come live (receive-message).
+			if msg.Seq > *d.LastSeq || msg.Seq > lastSeq {
+				continue
+			}
+			if len(ack.Changes) == limit {
+				f := false
+				ack.Recovered = &f
+				break
+			}
+			b, err := json.Marshal(msg)
+			if err != nil {
+				return err
+			}
+			ack.Changes = append(ack.Changes, b)
+		}
+		if page.Next == 0 {
+			ack.LastRev = &newest
+			return nil
+		}
+		since = page.Next
+	}
+	f := false
+	ack.Recovered, ack.LastRev = &f, &newest
+	return nil
+}
+
+// maxChangePages bounds the changedSince pages one join-room reads.
+const maxChangePages = 20
 
 // commandError is the socket edge's error table for the messaging
 // sentinels (the REST edge has its own): an *streamcmd.Error with the code
@@ -195,6 +273,8 @@ func commandError(err error) error {
 	switch {
 	case errors.As(err, &inv):
 		return &streamcmd.Error{Code: CodeBadRequest, Message: inv.Field + " " + inv.Message}
+	case errors.Is(err, ErrMessageNotFound):
+		return &streamcmd.Error{Code: CodeNotFound, Message: "message not found"}
 	case errors.Is(err, ErrNotFound):
 		return &streamcmd.Error{Code: CodeNotFound, Message: "room not found"}
 	case errors.Is(err, ErrUserNotFound):

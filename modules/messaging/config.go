@@ -3,6 +3,7 @@ package messaging
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 )
@@ -12,6 +13,9 @@ import (
 type Config struct {
 	// MessageMaxLength is the longest message content, in characters (runes).
 	MessageMaxLength int `env:"MESSAGE_MAX_LENGTH" envDefault:"4000"`
+	// MessageEditWindow is how long after sending its author may edit a
+	// message; 0 means no limit.
+	MessageEditWindow time.Duration `env:"MESSAGE_EDIT_WINDOW" envDefault:"0s"`
 	// StreamPartitions is how many event streams rooms are spread over
 	// (chat:events:{0} .. {N-1}). Changing it moves rooms between streams:
 	// only do it with the gateways drained.
@@ -47,6 +51,7 @@ func (c Config) Validate() error {
 		}
 	}
 	check(c.MessageMaxLength >= 1 && c.MessageMaxLength <= 65536, "MESSAGE_MAX_LENGTH must be 1..65536, got %d", c.MessageMaxLength)
+	check(c.MessageEditWindow >= 0, "MESSAGE_EDIT_WINDOW must not be negative, got %s", c.MessageEditWindow)
 	check(c.StreamPartitions >= 1 && c.StreamPartitions <= 1024, "EVENT_STREAM_PARTITIONS must be 1..1024, got %d", c.StreamPartitions)
 	check(c.StreamMaxLen >= 1000, "EVENT_STREAM_MAXLEN must be at least 1000, got %d", c.StreamMaxLen)
 	check(c.RelayBatch >= 1 && c.RelayBatch <= 5000, "OUTBOX_RELAY_BATCH must be 1..5000, got %d", c.RelayBatch)

@@ -11,6 +11,9 @@ var (
 	// ErrNotFound: the room does not exist, or the caller may not see it (a
 	// non-member of a private or direct room). Answer 404 / "not_found".
 	ErrNotFound = domain.ErrNotFound
+	// ErrMessageNotFound: the message does not exist, or the caller is not
+	// a member of its room. It matches ErrNotFound. 404 / "not_found".
+	ErrMessageNotFound = domain.ErrMessageNotFound
 	// ErrUserNotFound: a user named in the request does not exist.
 	ErrUserNotFound = domain.ErrUserNotFound
 	// ErrForbidden: the caller sees the room but may not do this (not the

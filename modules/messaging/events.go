@@ -13,6 +13,7 @@ import (
 const (
 	StreamPrefix           = wire.StreamPrefix
 	EventMessageCreated    = wire.EventMessageCreated    // data: Message
+	EventMessageUpdated    = wire.EventMessageUpdated    // data: Message
 	EventReceiptUpdated    = wire.EventReceiptUpdated    // data: Receipt
 	EventMembershipChanged = wire.EventMembershipChanged // data: MembershipChange
 )
@@ -51,7 +52,7 @@ func DecodeEvent(values map[string]any) (Event, error) { return wire.DecodeEvent
 // event's stream entry, written to the outbox with the change.
 func encodeEventData(e domain.Event) ([]byte, error) {
 	switch e.Type {
-	case domain.EventMessageCreated:
+	case domain.EventMessageCreated, domain.EventMessageUpdated:
 		return json.Marshal(messageFrom(*e.Message))
 	case domain.EventReceiptUpdated:
 		r := e.Receipt

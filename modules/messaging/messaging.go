@@ -62,8 +62,8 @@ func New(d Deps) (*Module, error) {
 	store := postgres.New(d.DB, encodeEventData, d.Now)
 	a := app.New(app.Ports{
 		Access: store, Messages: store, Batches: store, History: store, Receipts: store,
-		Rooms: store, Reader: store, Lister: store, Members: store, Search: store,
-	}, app.Options{MaxContentLength: cfg.MessageMaxLength, Now: d.Now})
+		Rooms: store, Reader: store, Lister: store, Members: store, Search: store, Changes: store, Reactions: store, Replies: store, Threads: store, ChangeLog: store,
+	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now})
 	partitions := cfg.StreamPartitions
 	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen)
 	hops := newHopMetrics(d.Metrics)
@@ -129,6 +129,42 @@ func (m *Module) History(ctx context.Context, userID, roomID string, q HistoryQu
 // moved, a receipt.updated event follows.
 func (m *Module) MarkRead(ctx context.Context, userID, roomID string, seq int64) (int64, error) {
 	return m.app.MarkRead(ctx, userID, roomID, seq)
+}
+
+// EditMessage replaces the content of message id (its author only, within
+// MESSAGE_EDIT_WINDOW) and returns it as it now is; the same content
+// changes nothing. ErrMessageNotFound, ErrForbidden, ErrConflict (deleted).
+func (m *Module) EditMessage(ctx context.Context, userID, id, content string) (Message, error) {
+	d, err := m.app.EditMessage(ctx, userID, id, content)
+	return messageFrom(d), err
+}
+
+// DeleteMessage deletes message id (its author or the room owner) and
+// returns it as it now is; deleting again changes nothing.
+func (m *Module) DeleteMessage(ctx context.Context, userID, id string) (Message, error) {
+	d, err := m.app.DeleteMessage(ctx, userID, id)
+	return messageFrom(d), err
+}
+
+// React adds (add) or removes userID's emoji reaction to message id and
+// returns the message as it now is; idempotent.
+func (m *Module) React(ctx context.Context, userID, id, emoji string, add bool) (Message, error) {
+	d, err := m.app.React(ctx, userID, id, emoji, add)
+	return messageFrom(d), err
+}
+
+// ChangedSince pages roomID's messages whose rev is above since, in rev
+// order (Next: the since of the next page, 0 at the end).
+func (m *Module) ChangedSince(ctx context.Context, userID, roomID string, since int64, limit int) (Page, error) {
+	p, err := m.app.ChangedSince(ctx, userID, roomID, since, limit)
+	if err != nil {
+		return Page{}, err
+	}
+	items := make([]Message, len(p.Items))
+	for i, d := range p.Items {
+		items[i] = messageFrom(d)
+	}
+	return Page{Items: items, Next: p.Next}, nil
 }
 
 // CanRead returns nil when userID may read the room (and receive its live

@@ -24,6 +24,7 @@ type SendInput struct {
 	RoomID      string
 	Content     string
 	ClientMsgID string
+	ReplyTo     string // optional: a message of the same room, not deleted
 }
 
 // SendRequest is one message of a SendMessages batch: its sender and what

@@ -21,6 +21,9 @@ type chatMessage struct {
 	Content     string  `json:"content"`
 	ClientMsgID string  `json:"clientMsgId"`
 	Timestamp   string  `json:"timestamp"`
+	Rev         int64   `json:"rev"`
+	EditedAt    string  `json:"editedAt"`
+	DeletedAt   string  `json:"deletedAt"`
 	Rank        float64 `json:"rank"` // search hits only
 }
 

@@ -36,6 +36,10 @@ func RunContract(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"Search", contractSearch},
 		{"Events", contractEvents},
 		{"Batch", contractBatch},
+		{"Changes", contractChanges},
+		{"Reactions", contractReactions},
+		{"Replies", contractReplies},
+		{"ChangedSince", contractChangedSince},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

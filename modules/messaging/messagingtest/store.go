@@ -29,6 +29,8 @@ type Store struct {
 	members  map[string]map[string]domain.Member // room -> user -> member
 	messages map[string][]domain.Message         // room -> by seq (index seq-1)
 	receipts map[[2]string]int64                 // (room, user) -> last read seq
+	revs     map[string]int64                    // room -> its revision (rooms.rev)
+	reacts   map[string][]domain.Reaction        // message -> its reactions, oldest first
 	outbox   []outboxRow
 	// FailNextAppend, when set, is returned by the next Append or
 	// AppendBatch (then cleared).
@@ -49,6 +51,8 @@ func NewStore() *Store {
 		members:  map[string]map[string]domain.Member{},
 		messages: map[string][]domain.Message{},
 		receipts: map[[2]string]int64{},
+		revs:     map[string]int64{},
+		reacts:   map[string][]domain.Reaction{},
 	}
 	s.rooms[domain.GlobalRoomID] = &domain.Room{ID: domain.GlobalRoomID, Kind: domain.KindGlobal, Name: "global"}
 	return s
@@ -56,7 +60,7 @@ func NewStore() *Store {
 
 // Ports returns the store as every app port.
 func (s *Store) Ports() app.Ports {
-	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s}
+	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s, Changes: s, Reactions: s, Replies: s, Threads: s, ChangeLog: s}
 }
 
 // AddUser registers a user (the real store's users table) and returns its id.
@@ -132,8 +136,12 @@ func (s *Store) append(m domain.Message) (domain.Message, bool, error) {
 		return domain.Message{}, false, domain.ErrNotFound
 	}
 	r.LastSeq++
-	m.Seq, m.CreatedAt = r.LastSeq, time.Now().UTC().Truncate(time.Microsecond)
+	s.revs[m.RoomID]++
+	m.Seq, m.Rev, m.CreatedAt = r.LastSeq, s.revs[m.RoomID], time.Now().UTC().Truncate(time.Microsecond)
 	s.messages[m.RoomID] = append(s.messages[m.RoomID], m)
+	if m.ReplyTo != "" {
+		s.countReply(m.ReplyTo)
+	}
 	k := [2]string{m.RoomID, m.UserID}
 	s.receipts[k] = max(s.receipts[k], m.Seq)
 	s.record(domain.MessageCreated(uuid.NewString(), m))

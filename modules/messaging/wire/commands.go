@@ -36,6 +36,10 @@ const (
 	CmdSendMessage CommandType = "send-message"
 	CmdJoinRoom    CommandType = "join-room"
 	CmdMarkRead    CommandType = "mark-read"
+	// Message changes: the reply data is the Message as it now is.
+	CmdEditMessage   CommandType = "edit-message"
+	CmdDeleteMessage CommandType = "delete-message"
+	CmdReact         CommandType = "react"
 )
 
 // Command is one entry of CommandStream.
@@ -124,6 +128,7 @@ type SendMessageData struct {
 	RoomID      string `json:"roomId"`
 	Content     string `json:"content"`
 	ClientMsgID string `json:"clientMsgId,omitempty"`
+	ReplyTo     string `json:"replyTo,omitempty"`
 }
 
 // JoinRoomData is the data of a join-room command. Without LastSeq no
@@ -131,6 +136,9 @@ type SendMessageData struct {
 type JoinRoomData struct {
 	RoomID  string `json:"roomId"`
 	LastSeq *int64 `json:"lastSeq,omitempty"`
+	// LastRev (with LastSeq): also the changes to messages up to LastSeq
+	// made after this rev (JoinAck.Changes).
+	LastRev *int64 `json:"lastRev,omitempty"`
 	Limit   int    `json:"limit,omitempty"`
 }
 
@@ -140,13 +148,32 @@ type MarkReadData struct {
 	Seq    int64  `json:"seq"`
 }
 
+// EditMessageData is the data of an edit-message command.
+type EditMessageData struct {
+	ID      string `json:"id"`
+	Content string `json:"content"`
+}
+
+// DeleteMessageData is the data of a delete-message command.
+type DeleteMessageData struct {
+	ID string `json:"id"`
+}
+
+// ReactData is the data of a react command; Op is "add" or "remove".
+type ReactData struct {
+	MessageID string `json:"messageId"`
+	Emoji     string `json:"emoji"`
+	Op        string `json:"op"`
+}
+
 // SendAck answers send-message: the stored message (the first one when the
-// clientMsgId was seen before).
+// clientMsgId was seen before) with its rev (section 8).
 type SendAck struct {
 	ID        string `json:"id"`
 	RoomID    string `json:"roomId"`
 	Seq       int64  `json:"seq"`
 	Timestamp string `json:"timestamp"`
+	Rev       int64  `json:"rev"`
 }
 
 // JoinAck answers join-room. LastSeq is the room's newest seq when the
@@ -158,6 +185,11 @@ type JoinAck struct {
 	LastSeq   int64             `json:"lastSeq"`
 	Recovered *bool             `json:"recovered,omitempty"`
 	Messages  []json.RawMessage `json:"messages,omitempty"`
+	// With a LastRev: the room's newest rev, and each message with seq <=
+	// the client's LastSeq changed after LastRev, in rev order (message
+	// JSON, sent as message-updated after Messages).
+	LastRev *int64            `json:"lastRev,omitempty"`
+	Changes []json.RawMessage `json:"changes,omitempty"`
 }
 
 // MarkReadAck answers mark-read with the user's read position after it

@@ -21,6 +21,7 @@ const (
 	StreamPrefix = "chat:events:"
 
 	EventMessageCreated    = string(domain.EventMessageCreated)    // data: Message
+	EventMessageUpdated    = string(domain.EventMessageUpdated)    // data: Message (the whole message after an edit, deletion or reaction)
 	EventReceiptUpdated    = string(domain.EventReceiptUpdated)    // data: Receipt
 	EventMembershipChanged = string(domain.EventMembershipChanged) // data: MembershipChange
 )
@@ -110,7 +111,7 @@ func DecodeEvent(values map[string]any) (Event, error) {
 	}
 	var err error
 	switch e.Type {
-	case EventMessageCreated:
+	case EventMessageCreated, EventMessageUpdated:
 		e.Message = new(Message)
 		err = json.Unmarshal(data, e.Message)
 	case EventReceiptUpdated:

@@ -20,7 +20,9 @@ const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 //
 // Message marshals to the one wire shape used by REST, socket frames and
 // stream events alike: {id, roomId, seq, userId, content, clientMsgId?,
-// timestamp}.
+// timestamp, rev, replyTo?, editedAt?, deletedAt?, reactions?, replyCount?}
+// (ARCHITECTURE.md section 8: Rev is the room's revision at the message's
+// last change; a deleted message has content "" and deletedAt).
 type Message struct {
 	ID          string
 	RoomID      string
@@ -29,25 +31,69 @@ type Message struct {
 	Content     string
 	ClientMsgID string // "" when the client sent none
 	CreatedAt   time.Time
+	Rev         int64
+	ReplyTo     string    // "" for none
+	EditedAt    time.Time // zero: never edited
+	DeletedAt   time.Time // zero: not deleted
+	Reactions   []ReactionCount
+	ReplyCount  int
 }
+
+// ReactionCount is how many users reacted to a message with Emoji.
+type ReactionCount = domain.ReactionCount
 
 // messageWire is Message's JSON shape.
 type messageWire struct {
-	ID          string `json:"id"`
-	RoomID      string `json:"roomId"`
-	Seq         int64  `json:"seq"`
-	UserID      string `json:"userId"`
-	Content     string `json:"content"`
-	ClientMsgID string `json:"clientMsgId,omitempty"`
-	Timestamp   string `json:"timestamp"`
+	ID          string         `json:"id"`
+	RoomID      string         `json:"roomId"`
+	Seq         int64          `json:"seq"`
+	UserID      string         `json:"userId"`
+	Content     string         `json:"content"`
+	ClientMsgID string         `json:"clientMsgId,omitempty"`
+	Timestamp   string         `json:"timestamp"`
+	Rev         int64          `json:"rev"`
+	ReplyTo     string         `json:"replyTo,omitempty"`
+	EditedAt    string         `json:"editedAt,omitempty"`
+	DeletedAt   string         `json:"deletedAt,omitempty"`
+	Reactions   []reactionWire `json:"reactions,omitempty"`
+	ReplyCount  int            `json:"replyCount,omitempty"`
+}
+
+type reactionWire struct {
+	Emoji string `json:"emoji"`
+	Count int    `json:"count"`
 }
 
 // MarshalJSON writes the wire shape.
 func (m Message) MarshalJSON() ([]byte, error) {
-	return json.Marshal(messageWire{
+	w := messageWire{
 		ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, UserID: m.UserID, Content: m.Content,
 		ClientMsgID: m.ClientMsgID, Timestamp: m.CreatedAt.UTC().Format(TimeFormat),
-	})
+		Rev: m.Rev, ReplyTo: m.ReplyTo, EditedAt: optStamp(m.EditedAt), DeletedAt: optStamp(m.DeletedAt),
+		ReplyCount: m.ReplyCount,
+	}
+	if len(m.Reactions) > 0 {
+		w.Reactions = make([]reactionWire, len(m.Reactions))
+		for i, r := range m.Reactions {
+			w.Reactions[i] = reactionWire(r)
+		}
+	}
+	return json.Marshal(w)
+}
+
+func optStamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(TimeFormat)
+}
+
+func optTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t.UTC(), err
 }
 
 // UnmarshalJSON reads the wire shape.
@@ -60,7 +106,19 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("message timestamp: %w", err)
 	}
+	edited, err := optTime(w.EditedAt)
+	if err != nil {
+		return fmt.Errorf("message editedAt: %w", err)
+	}
+	deleted, err := optTime(w.DeletedAt)
+	if err != nil {
+		return fmt.Errorf("message deletedAt: %w", err)
+	}
 	*m = Message{ID: w.ID, RoomID: w.RoomID, Seq: w.Seq, UserID: w.UserID, Content: w.Content,
-		ClientMsgID: w.ClientMsgID, CreatedAt: t.UTC()}
+		ClientMsgID: w.ClientMsgID, CreatedAt: t.UTC(), Rev: w.Rev, ReplyTo: w.ReplyTo,
+		EditedAt: edited, DeletedAt: deleted, ReplyCount: w.ReplyCount}
+	for _, r := range w.Reactions {
+		m.Reactions = append(m.Reactions, ReactionCount(r))
+	}
 	return nil
 }

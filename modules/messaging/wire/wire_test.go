@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -53,7 +54,7 @@ func TestDecodeMessageEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, err := wire.DecodeEvent(map[string]any{"id": "e", "type": wire.EventMessageCreated, "room": m.RoomID, "data": string(data)})
-	if err != nil || e.Message == nil || *e.Message != m {
+	if err != nil || e.Message == nil || !reflect.DeepEqual(*e.Message, m) {
 		t.Fatalf("DecodeEvent = %+v, %v; want message %+v", e, err, m)
 	}
 	if _, err := wire.DecodeEvent(map[string]any{"id": "e", "type": "nope", "room": "r", "data": "{}"}); err == nil {

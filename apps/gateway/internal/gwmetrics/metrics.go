@@ -85,7 +85,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"reason"}),
 	}
 	for _, e := range []string{protocol.EventJoinRoom, protocol.EventLeaveRoom, protocol.EventSendMessage,
-		protocol.EventTypingStart, protocol.EventTypingStop, protocol.EventMarkRead} {
+		protocol.EventTypingStart, protocol.EventTypingStop, protocol.EventMarkRead,
+		protocol.EventEditMessage, protocol.EventDeleteMessage, protocol.EventReact} {
 		m.framesIn[e] = in.WithLabelValues(e)
 	}
 	reg.MustRegister(in, m.Connections, m.framesOut, m.Fanout, m.StreamLag, m.EventAge, m.slowDropped, m.outOfSync, m.closes,

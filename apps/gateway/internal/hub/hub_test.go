@@ -93,7 +93,7 @@ func TestJoinReplayThenLiveWithoutGapOrDuplicate(t *testing.T) {
 		t.Fatalf("frames before the join completed: %q", s.got())
 	}
 	last := int64(7)
-	replay := []Replayed{{8, msg(8)}, {9, msg(9)}, {10, msg(10)}}
+	replay := []Replayed{{Seq: 8, Frame: msg(8)}, {Seq: 9, Frame: msg(9)}, {Seq: 10, Frame: msg(10)}}
 	if !j.Complete(replay, 10, &last, []byte("ack")) {
 		t.Fatal("Complete failed")
 	}
@@ -135,7 +135,7 @@ func TestResumeHeldGlobalReplaysFirst(t *testing.T) {
 	h.DeliverMessage("g", 52, msg(52)) // while the api answers
 	h.DeliverMessage("g", 53, msg(53)) // committed after the api read lastSeq 52
 	last := int64(47)
-	if !j.Complete([]Replayed{{48, msg(48)}, {49, msg(49)}, {50, msg(50)}, {51, msg(51)}, {52, msg(52)}}, 52, &last, []byte("ack")) {
+	if !j.Complete([]Replayed{{Seq: 48, Frame: msg(48)}, {Seq: 49, Frame: msg(49)}, {Seq: 50, Frame: msg(50)}, {Seq: 51, Frame: msg(51)}, {Seq: 52, Frame: msg(52)}}, 52, &last, []byte("ack")) {
 		t.Fatal("Complete failed")
 	}
 	h.ReleaseHeld(c, "g") // the hold timer firing late changes nothing
@@ -168,7 +168,7 @@ func TestRejoinOfLiveRoomStaysInOrder(t *testing.T) {
 		j := h.BeginJoin(c, "g")
 		var replay []Replayed
 		for seq := tc.lastSeq + 1; seq <= 52; seq++ {
-			replay = append(replay, Replayed{seq, msg(seq)})
+			replay = append(replay, Replayed{Seq: seq, Frame: msg(seq)})
 		}
 		j.Complete(replay, 52, &tc.lastSeq, []byte("ack"))
 		h.DeliverMessage("g", 52, msg(52))

@@ -30,6 +30,10 @@ type Join struct {
 type Replayed struct {
 	Seq   int64
 	Frame []byte
+	// Update marks a message-updated frame (a change to an older message,
+	// after the missed messages): always sent, and not a seq the
+	// connection has seen.
+	Update bool
 }
 
 // PaceTimeout bounds how long a replay waits for a connection to drain its
@@ -93,14 +97,16 @@ func (j *Join) Complete(replay []Replayed, lastSeq int64, clientLastSeq *int64, 
 	// live frames of this room are held meanwhile anyway.
 	maxSeq := lastSeq
 	for _, m := range replay {
-		if m.Seq <= skipUpTo {
+		if m.Seq <= skipUpTo && !m.Update {
 			continue
 		}
 		if !j.pace() || !c.Send(m.Frame) {
 			return false
 		}
 		j.h.framesOut(1)
-		maxSeq = max(maxSeq, m.Seq)
+		if !m.Update {
+			maxSeq = max(maxSeq, m.Seq)
+		}
 	}
 	if !j.pace() {
 		return false

@@ -23,6 +23,7 @@ const MaxClientMsgIDLength = 64
 type JoinRoom struct {
 	RoomID  string
 	LastSeq *int64
+	LastRev *int64 // changes to older messages after this rev are replayed too
 }
 
 // LeaveRoom is the data of leave-room.
@@ -33,6 +34,7 @@ type SendMessage struct {
 	RoomID      string
 	Content     string
 	ClientMsgID string
+	ReplyTo     string // "" for none; checked by the api
 }
 
 // Typing is the data of typing-start and typing-stop; RoomID defaults to
@@ -45,19 +47,41 @@ type MarkRead struct {
 	Seq    int64
 }
 
+// EditMessage is the data of edit-message.
+type EditMessage struct {
+	ID      string
+	Content string
+}
+
+// DeleteMessage is the data of delete-message.
+type DeleteMessage struct{ ID string }
+
+// React is the data of react: add or remove (Add false) an emoji.
+type React struct {
+	MessageID string
+	Emoji     string
+	Add       bool
+}
+
 // The wire structs use pointers to tell a missing field from a zero value.
 type roomData struct {
 	RoomID      *string `json:"roomId"`
 	LastSeq     *int64  `json:"lastSeq"`
+	LastRev     *int64  `json:"lastRev"`
 	Content     *string `json:"content"`
 	ClientMsgID *string `json:"clientMsgId"`
 	Seq         *int64  `json:"seq"`
+	ID          *string `json:"id"`
+	MessageID   *string `json:"messageId"`
+	Emoji       *string `json:"emoji"`
+	Op          *string `json:"op"`
+	ReplyTo     *string `json:"replyTo"`
 }
 
 // The fields each event's data may carry; anything else is refused, as
 // REST refuses unknown fields (a typo such as "conent" must not be
 // silently dropped).
-type fields uint8
+type fields uint16
 
 const (
 	fRoomID fields = 1 << iota
@@ -65,6 +89,12 @@ const (
 	fContent
 	fClientMsgID
 	fSeq
+	fID
+	fMessageID
+	fEmoji
+	fOp
+	fReplyTo
+	fLastRev
 )
 
 // knows reports whether key (as written, unescaped) names one of f's
@@ -73,7 +103,8 @@ func (f fields) knows(key []byte) bool {
 	for _, n := range [...]struct {
 		bit  fields
 		name string
-	}{{fRoomID, "roomId"}, {fLastSeq, "lastSeq"}, {fContent, "content"}, {fClientMsgID, "clientMsgId"}, {fSeq, "seq"}} {
+	}{{fRoomID, "roomId"}, {fLastSeq, "lastSeq"}, {fContent, "content"}, {fClientMsgID, "clientMsgId"}, {fSeq, "seq"}, {fID, "id"},
+		{fMessageID, "messageId"}, {fEmoji, "emoji"}, {fOp, "op"}, {fReplyTo, "replyTo"}, {fLastRev, "lastRev"}} {
 		if f&n.bit != 0 && len(key) == len(n.name) && bytes.EqualFold(key, []byte(n.name)) {
 			return true
 		}
@@ -84,11 +115,14 @@ func (f fields) knows(key []byte) bool {
 // Each event's field check, made once: a method value built per call would
 // be one more allocation per frame.
 var (
-	joinRoomFields    = (fRoomID | fLastSeq).knows
+	joinRoomFields    = (fRoomID | fLastSeq | fLastRev).knows
 	leaveRoomFields   = fRoomID.knows
-	sendMessageFields = (fRoomID | fContent | fClientMsgID).knows
+	sendMessageFields = (fRoomID | fContent | fClientMsgID | fReplyTo).knows
 	typingFields      = fRoomID.knows
 	markReadFields    = (fRoomID | fSeq).knows
+	editFields        = (fID | fContent).knows
+	deleteFields      = fID.knows
+	reactFields       = (fMessageID | fEmoji | fOp).knows
 )
 
 func decodeData(data json.RawMessage, known func(key []byte) bool) (roomData, *Error) {
@@ -100,7 +134,7 @@ func decodeData(data json.RawMessage, known func(key []byte) bool) (roomData, *E
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			want := "a string"
-			if te.Field == "lastSeq" || te.Field == "seq" {
+			if te.Field == "lastSeq" || te.Field == "seq" || te.Field == "lastRev" {
 				want = "an integer"
 			}
 			return d, badRequest("data." + te.Field + " must be " + want)
@@ -117,6 +151,21 @@ func decodeData(data json.RawMessage, known func(key []byte) bool) (roomData, *E
 		return d, badRequest("data refused: " + strictReason(err))
 	}
 	return d, nil
+}
+
+// messageID validates a required message id (a UUID), lowercased.
+func messageID(p *string) (string, *Error) { return uuidField(p, "id") }
+
+// uuidField validates a required UUID field named name, lowercased.
+func uuidField(p *string, name string) (string, *Error) {
+	if p == nil {
+		return "", badRequest("data." + name + " is required")
+	}
+	id, err := uuid.Parse(*p)
+	if err != nil || len(*p) != 36 {
+		return "", badRequest("data." + name + " must be a UUID")
+	}
+	return id.String(), nil
 }
 
 // roomID validates a room id (a UUID) and returns it in canonical lowercase
@@ -164,7 +213,10 @@ func DecodeJoinRoom(data json.RawMessage) (JoinRoom, *Error) {
 	if d.LastSeq != nil && *d.LastSeq < 0 {
 		return JoinRoom{}, badRequest("data.lastSeq must be >= 0")
 	}
-	return JoinRoom{RoomID: room, LastSeq: d.LastSeq}, nil
+	if d.LastRev != nil && (*d.LastRev < 0 || d.LastSeq == nil) {
+		return JoinRoom{}, badRequest("data.lastRev must be >= 0, with lastSeq")
+	}
+	return JoinRoom{RoomID: room, LastSeq: d.LastSeq, LastRev: d.LastRev}, nil
 }
 
 // DecodeLeaveRoom decodes and validates leave-room data.
@@ -200,6 +252,13 @@ func DecodeSendMessage(data json.RawMessage) (SendMessage, *Error) {
 		}
 		m.ClientMsgID = *d.ClientMsgID
 	}
+	if d.ReplyTo != nil {
+		id, perr := uuidField(d.ReplyTo, "replyTo")
+		if perr != nil {
+			return SendMessage{}, perr
+		}
+		m.ReplyTo = id
+	}
 	return m, nil
 }
 
@@ -230,4 +289,51 @@ func DecodeMarkRead(data json.RawMessage) (MarkRead, *Error) {
 		return MarkRead{}, badRequest("data.seq must be >= 1")
 	}
 	return MarkRead{RoomID: room, Seq: *d.Seq}, nil
+}
+
+// DecodeEditMessage decodes and validates edit-message data; content rules
+// beyond "present and not empty" are the messaging module's.
+func DecodeEditMessage(data json.RawMessage) (EditMessage, *Error) {
+	d, perr := decodeData(data, editFields)
+	if perr != nil {
+		return EditMessage{}, perr
+	}
+	id, perr := messageID(d.ID)
+	if perr != nil {
+		return EditMessage{}, perr
+	}
+	if d.Content == nil || *d.Content == "" {
+		return EditMessage{}, badRequest("data.content is required")
+	}
+	return EditMessage{ID: id, Content: *d.Content}, nil
+}
+
+// DecodeDeleteMessage decodes and validates delete-message data.
+func DecodeDeleteMessage(data json.RawMessage) (DeleteMessage, *Error) {
+	d, perr := decodeData(data, deleteFields)
+	if perr != nil {
+		return DeleteMessage{}, perr
+	}
+	id, perr := messageID(d.ID)
+	return DeleteMessage{ID: id}, perr
+}
+
+// DecodeReact decodes and validates react data; the emoji rules are the
+// messaging module's.
+func DecodeReact(data json.RawMessage) (React, *Error) {
+	d, perr := decodeData(data, reactFields)
+	if perr != nil {
+		return React{}, perr
+	}
+	id, perr := uuidField(d.MessageID, "messageId")
+	if perr != nil {
+		return React{}, perr
+	}
+	if d.Emoji == nil || *d.Emoji == "" {
+		return React{}, badRequest("data.emoji is required")
+	}
+	if d.Op == nil || (*d.Op != "add" && *d.Op != "remove") {
+		return React{}, badRequest(`data.op must be "add" or "remove"`)
+	}
+	return React{MessageID: id, Emoji: *d.Emoji, Add: *d.Op == "add"}, nil
 }

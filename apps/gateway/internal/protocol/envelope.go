@@ -20,12 +20,17 @@ const (
 	EventTypingStart = "typing-start"
 	EventTypingStop  = "typing-stop"
 	EventMarkRead    = "mark-read"
+	// Message changes (ARCHITECTURE.md section 8).
+	EventEditMessage   = "edit-message"
+	EventDeleteMessage = "delete-message"
+	EventReact         = "react"
 )
 
 // Server -> client events (typing-start/typing-stop are both ways).
 const (
 	EventReady          = "ready"
 	EventReceiveMessage = "receive-message"
+	EventMessageUpdated = "message-updated"
 	EventMessageRead    = "message-read"
 	EventPresence       = "presence"
 	EventAck            = "ack"
@@ -94,7 +99,8 @@ func Decode(frame []byte) (Envelope, *Error) {
 // KnownEvent reports whether event is a client event of protocol v1.
 func KnownEvent(event string) bool {
 	switch event {
-	case EventJoinRoom, EventLeaveRoom, EventSendMessage, EventTypingStart, EventTypingStop, EventMarkRead:
+	case EventJoinRoom, EventLeaveRoom, EventSendMessage, EventTypingStart, EventTypingStop, EventMarkRead,
+		EventEditMessage, EventDeleteMessage, EventReact:
 		return true
 	}
 	return false

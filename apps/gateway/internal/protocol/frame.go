@@ -31,6 +31,10 @@ func Frame(event string, ref json.RawMessage, data []byte) []byte {
 // ReceiveMessage wraps a message event's data (the message JSON).
 func ReceiveMessage(message []byte) []byte { return Frame(EventReceiveMessage, nil, message) }
 
+// MessageUpdated wraps a message.updated event's data (the whole message
+// after an edit, deletion or reaction).
+func MessageUpdated(message []byte) []byte { return Frame(EventMessageUpdated, nil, message) }
+
 // Ack answers the request with ref.
 func Ack(ref json.RawMessage, data []byte) []byte { return Frame(EventAck, ref, data) }
 

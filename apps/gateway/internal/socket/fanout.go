@@ -34,6 +34,15 @@ func (g *Gateway) onEvent(e streams.Entry) {
 		start := time.Now()
 		g.hub.DeliverMessage(e.Room, m.Seq, protocol.ReceiveMessage(data))
 		g.Metrics.Fanout.Observe(time.Since(start).Seconds())
+	case wire.EventMessageUpdated:
+		// Forwarded as is to the room's live connections; a connection that
+		// misses it (not joined yet, or away) catches up with join-room's
+		// lastRev or changedSince.
+		if !json.Valid([]byte(e.Data)) {
+			g.Metrics.EventsFailed.Inc()
+			return
+		}
+		g.hub.DeliverRoom(e.Room, "", protocol.MessageUpdated([]byte(e.Data)))
 	case wire.EventReceiptUpdated:
 		var r wire.Receipt
 		if err := json.Unmarshal([]byte(e.Data), &r); err != nil {

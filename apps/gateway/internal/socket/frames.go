@@ -65,6 +65,8 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 		cl.typingEvent(env)
 	case protocol.EventMarkRead:
 		cl.markRead(env)
+	case protocol.EventEditMessage, protocol.EventDeleteMessage, protocol.EventReact:
+		cl.changeMessage(env)
 	}
 }
 
@@ -142,7 +144,7 @@ func (cl *client) sendMessage(env protocol.Envelope) {
 		cl.publishTyping(cl.g.life, d.RoomID, false) // a sent message ends typing
 	}
 	r, _ := cl.command(env.Ref, wire.CmdSendMessage, wire.SendMessageData{
-		RoomID: d.RoomID, Content: d.Content, ClientMsgID: d.ClientMsgID,
+		RoomID: d.RoomID, Content: d.Content, ClientMsgID: d.ClientMsgID, ReplyTo: d.ReplyTo,
 	})
 	if r != nil {
 		cl.send(protocol.Ack(env.Ref, r.Data))
@@ -165,7 +167,7 @@ func (cl *client) joinRoom(env protocol.Envelope) {
 		return // disconnected
 	}
 	r, perr := cl.command(env.Ref, wire.CmdJoinRoom, wire.JoinRoomData{
-		RoomID: d.RoomID, LastSeq: d.LastSeq, Limit: cl.g.cfg.ReplayMax,
+		RoomID: d.RoomID, LastSeq: d.LastSeq, LastRev: d.LastRev, Limit: cl.g.cfg.ReplayMax,
 	})
 	if perr != nil {
 		// not_found/forbidden: the user may not see the room (any more),
@@ -188,7 +190,10 @@ func (cl *client) joinRoom(env protocol.Envelope) {
 			replay = append(replay, hub.Replayed{Seq: m.Seq, Frame: protocol.ReceiveMessage(raw)})
 		}
 	}
-	ackData := joinAckData{RoomID: d.RoomID, LastSeq: ack.LastSeq, Recovered: ack.Recovered}
+	for _, raw := range ack.Changes {
+		replay = append(replay, hub.Replayed{Frame: protocol.MessageUpdated(raw), Update: true})
+	}
+	ackData := joinAckData{RoomID: d.RoomID, LastSeq: ack.LastSeq, LastRev: ack.LastRev, Recovered: ack.Recovered}
 	b, _ := json.Marshal(ackData)
 	if !j.Complete(replay, ack.LastSeq, d.LastSeq, protocol.Ack(env.Ref, b)) && !cl.conn.Dropped() {
 		cl.fail(env.Ref, protocol.NewError(protocol.CodeNotFound, "room left while joining"), false)
@@ -200,6 +205,7 @@ func (cl *client) joinRoom(env protocol.Envelope) {
 type joinAckData struct {
 	RoomID    string `json:"roomId"`
 	LastSeq   int64  `json:"lastSeq"`
+	LastRev   *int64 `json:"lastRev,omitempty"`
 	Recovered *bool  `json:"recovered,omitempty"`
 }
 
@@ -226,6 +232,48 @@ func (cl *client) markRead(env protocol.Envelope) {
 		return
 	}
 	if r, _ := cl.command(env.Ref, wire.CmdMarkRead, wire.MarkReadData{RoomID: d.RoomID, Seq: d.Seq}); r != nil {
+		cl.send(protocol.Ack(env.Ref, r.Data))
+	}
+}
+
+// changeMessage runs edit-message, delete-message or react on the api (which
+// checks membership and authorship: the message's room is not known here)
+// and acks with the message as it now is.
+func (cl *client) changeMessage(env protocol.Envelope) {
+	var (
+		typ  wire.CommandType
+		data any
+	)
+	if env.Event == protocol.EventEditMessage {
+		d, perr := protocol.DecodeEditMessage(env.Data)
+		if perr != nil {
+			cl.fail(env.Ref, perr, true)
+			return
+		}
+		typ, data = wire.CmdEditMessage, wire.EditMessageData{ID: d.ID, Content: d.Content}
+	} else if env.Event == protocol.EventReact {
+		d, perr := protocol.DecodeReact(env.Data)
+		if perr != nil {
+			cl.fail(env.Ref, perr, true)
+			return
+		}
+		op := "remove"
+		if d.Add {
+			op = "add"
+		}
+		typ, data = wire.CmdReact, wire.ReactData{MessageID: d.MessageID, Emoji: d.Emoji, Op: op}
+	} else {
+		d, perr := protocol.DecodeDeleteMessage(env.Data)
+		if perr != nil {
+			cl.fail(env.Ref, perr, true)
+			return
+		}
+		typ, data = wire.CmdDeleteMessage, wire.DeleteMessageData{ID: d.ID}
+	}
+	if !cl.allowCommand(env.Ref) {
+		return
+	}
+	if r, _ := cl.command(env.Ref, typ, data); r != nil {
 		cl.send(protocol.Ack(env.Ref, r.Data))
 	}
 }

@@ -23,16 +23,21 @@ type AccessReader interface {
 // Ports are the outgoing adapters. The PostgreSQL store implements all but
 // Publisher; messagingtest.Store implements them in memory.
 type Ports struct {
-	Access   AccessReader
-	Messages MessageAppender
-	Batches  BatchAppender
-	History  HistoryReader
-	Receipts ReceiptWriter
-	Rooms    RoomWriter
-	Reader   RoomReader
-	Lister   RoomLister
-	Members  MembershipChanger
-	Search   Searcher
+	Access    AccessReader
+	Messages  MessageAppender
+	Batches   BatchAppender
+	History   HistoryReader
+	Receipts  ReceiptWriter
+	Rooms     RoomWriter
+	Reader    RoomReader
+	Lister    RoomLister
+	Members   MembershipChanger
+	Search    Searcher
+	Changes   MessageChanger
+	Reactions ReactionWriter
+	Replies   ReplyParents
+	Threads   ThreadReader
+	ChangeLog ChangeReader
 }
 
 // Options tune the use cases.
@@ -42,12 +47,14 @@ type Options struct {
 	NewID            func() string    // nil: UUIDv7 (ordered by creation: good B-tree locality, rooms list in creation order)
 	SendSlots        int              // SendQueued batches running at once; 0: DefaultSendSlots
 	SendBatch        int              // most messages in one SendQueued batch; 0: DefaultSendBatch
+	EditWindow       time.Duration    // how long after sending its author may edit a message; 0: no limit
 }
 
 // App is the set of use cases. It is safe for concurrent use.
 type App struct {
 	p          Ports
 	maxContent int
+	editWindow time.Duration
 	now        func() time.Time
 	newID      func() string
 	// kick wakes the outbox relay of this process after a commit that wrote
@@ -60,7 +67,7 @@ type App struct {
 
 // New builds the use cases over the ports.
 func New(p Ports, o Options) *App {
-	a := &App{p: p, maxContent: o.MaxContentLength, now: o.Now, newID: o.NewID, kick: make(chan struct{}, 1)}
+	a := &App{p: p, maxContent: o.MaxContentLength, editWindow: o.EditWindow, now: o.Now, newID: o.NewID, kick: make(chan struct{}, 1)}
 	if a.maxContent <= 0 {
 		a.maxContent = domain.DefaultMaxContentLength
 	}

@@ -114,13 +114,14 @@ func (a *App) SendMessages(ctx context.Context, reqs []SendRequest) []SendResult
 			out[i].Err = err
 			continue
 		}
+		replyTo, _ := ParseID("replyTo", reqs[i].Input.ReplyTo) // checked by checkSend
 		allowed = append(allowed, i)
 		msgs = append(msgs, domain.Message{
 			ID: a.newID(), RoomID: acc.Room.ID, UserID: reqs[i].UserID,
-			Content: reqs[i].Input.Content, ClientMsgID: reqs[i].Input.ClientMsgID,
+			Content: reqs[i].Input.Content, ClientMsgID: reqs[i].Input.ClientMsgID, ReplyTo: replyTo,
 		})
 	}
-	if len(msgs) == 0 {
+	if allowed, msgs = a.dropBadReplies(ctx, out, allowed, msgs); len(msgs) == 0 {
 		return out
 	}
 	stored, err := a.p.Batches.AppendBatch(ctx, msgs)
@@ -153,6 +154,11 @@ func (a *App) checkSend(in SendInput) (roomID string, err error) {
 	}
 	if err := domain.ValidateClientMsgID(in.ClientMsgID); err != nil {
 		return "", err
+	}
+	if in.ReplyTo != "" {
+		if _, err := ParseID("replyTo", in.ReplyTo); err != nil {
+			return "", err
+		}
 	}
 	return ParseID("roomId", in.RoomID)
 }

@@ -25,6 +25,7 @@ type SendInput struct {
 	RoomID      string
 	Content     string
 	ClientMsgID string
+	ReplyTo     string // optional: a message of the same room, not deleted
 }
 
 // SendMessage validates and stores a message from userID. created is false
@@ -44,12 +45,21 @@ func (a *App) SendMessage(ctx context.Context, userID string, in SendInput) (msg
 	if err := acc.CanPost(); err != nil {
 		return domain.Message{}, false, err
 	}
+	replyTo, _ := ParseID("replyTo", in.ReplyTo) // checked by checkSend
+	if replyTo != "" {
+		if errs, err := a.checkReplies(ctx, []string{acc.Room.ID}, []string{replyTo}); err != nil {
+			return domain.Message{}, false, err
+		} else if errs[0] != nil {
+			return domain.Message{}, false, errs[0]
+		}
+	}
 	msg, created, err = a.p.Messages.Append(ctx, domain.Message{
 		ID:          a.newID(),
 		RoomID:      acc.Room.ID,
 		UserID:      userID,
 		Content:     in.Content,
 		ClientMsgID: in.ClientMsgID,
+		ReplyTo:     replyTo,
 	})
 	if err != nil {
 		return domain.Message{}, false, err

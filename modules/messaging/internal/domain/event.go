@@ -8,6 +8,7 @@ type EventType string
 // Event types.
 const (
 	EventMessageCreated    EventType = "message.created"
+	EventMessageUpdated    EventType = "message.updated"
 	EventReceiptUpdated    EventType = "receipt.updated"
 	EventMembershipChanged EventType = "membership.changed"
 )
@@ -29,6 +30,12 @@ type Event struct {
 // MessageCreated is the event of a stored message.
 func MessageCreated(id string, m Message) Event {
 	return Event{ID: id, Type: EventMessageCreated, RoomID: m.RoomID, At: m.CreatedAt, Message: &m}
+}
+
+// MessageUpdated is the event of a change to a stored message (edit,
+// deletion, reaction): the whole message as it now is, with its new rev.
+func MessageUpdated(id string, m Message, at time.Time) Event {
+	return Event{ID: id, Type: EventMessageUpdated, RoomID: m.RoomID, At: at, Message: &m}
 }
 
 // ReceiptUpdated is the event of a read pointer that moved forward.

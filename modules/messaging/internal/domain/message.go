@@ -18,6 +18,12 @@ const (
 // Message is a stored chat message. Seq orders the messages of a room:
 // 1, 2, 3, ... with no gap and no duplicate. Content is untrusted text,
 // stored exactly as sent.
+//
+// Rev is the room's revision at the message's last change (creation, edit,
+// deletion, reaction): per room, strictly increasing across all messages.
+// A deleted message keeps its seq, with Content "" and DeletedAt set. The
+// fields after CreatedAt are the optional ones of the wire shape (zero:
+// absent); wire.Message has the same fields in the same order.
 type Message struct {
 	ID          string
 	RoomID      string
@@ -26,7 +32,22 @@ type Message struct {
 	Content     string
 	ClientMsgID string // "" when the client sent none
 	CreatedAt   time.Time
+	Rev         int64
+	ReplyTo     string    // id of the message replied to; "" for none
+	EditedAt    time.Time // zero: never edited
+	DeletedAt   time.Time // zero: not deleted
+	Reactions   []ReactionCount
+	ReplyCount  int
 }
+
+// ReactionCount is how many users reacted to a message with Emoji.
+type ReactionCount struct {
+	Emoji string
+	Count int
+}
+
+// Deleted reports whether the message was deleted.
+func (m Message) Deleted() bool { return !m.DeletedAt.IsZero() }
 
 // ValidateContent checks the content rules: valid UTF-8, 1..max characters
 // (runes), not only white space, no NUL (PostgreSQL text cannot hold it).

@@ -110,15 +110,19 @@ func (s *Store) appendLocked(tx *gorm.DB, batch []domain.Message) ([]app.Appende
 	if err != nil {
 		return nil, err
 	}
-	// Number each room's messages in batch order, up to its new last_seq.
-	next := make(map[string]int64, len(last))
-	for room, seq := range last {
-		next[room] = seq - added[room]
+	// Number each room's messages in batch order, up to its new last_seq
+	// and rev.
+	next := make(map[string][2]int64, len(last))
+	for room, l := range last {
+		next[room] = [2]int64{l[0] - added[room], l[1] - added[room]}
 	}
 	for _, k := range store {
 		room := batch[k].RoomID
-		next[room]++
-		batch[k].Seq, batch[k].CreatedAt = next[room], at
+		n := next[room]
+		n[0]++
+		n[1]++
+		next[room] = n
+		batch[k].Seq, batch[k].Rev, batch[k].CreatedAt = n[0], n[1], at
 	}
 	if err := s.insertBatch(tx, batch, store, at); err != nil {
 		return nil, err
@@ -134,8 +138,8 @@ func (s *Store) appendLocked(tx *gorm.DB, batch []domain.Message) ([]app.Appende
 }
 
 // advanceRooms locks the rooms in id order and moves each one's last_seq
-// forward by added[room], in one statement. It returns the rooms' new
-// last_seq and the database clock read under the locks, in UTC (the
+// and rev forward by added[room], in one statement. It returns the rooms'
+// new last_seq and rev and the database clock read under the locks, in UTC (the
 // latest reading: one timestamp for the whole batch, never before any
 // earlier message of these rooms). errRollback when a room is gone (it was
 // deleted since the use case checked): the one-by-one fallback answers its
@@ -146,7 +150,7 @@ func (s *Store) appendLocked(tx *gorm.DB, batch []domain.Message) ([]app.Appende
 // locked. A row that another transaction changed while this one waited is
 // updated from its newest version (READ COMMITTED re-reads it), so
 // last_seq + n is exact.
-func advanceRooms(tx *gorm.DB, added map[string]int64) (map[string]int64, time.Time, error) {
+func advanceRooms(tx *gorm.DB, added map[string]int64) (map[string][2]int64, time.Time, error) {
 	ids := make([]string, 0, len(added))
 	ns := make([]int64, 0, len(added))
 	for id, n := range added {
@@ -155,24 +159,25 @@ func advanceRooms(tx *gorm.DB, added map[string]int64) (map[string]int64, time.T
 	var rows []struct {
 		ID      string
 		LastSeq int64
+		Rev     int64
 		At      time.Time
 	}
 	if err := tx.Raw(`WITH locked AS MATERIALIZED (
 			SELECT id FROM rooms WHERE id = ANY(?::uuid[]) ORDER BY id FOR NO KEY UPDATE
 		)
-		UPDATE rooms r SET last_seq = r.last_seq + d.n
+		UPDATE rooms r SET last_seq = r.last_seq + d.n, rev = r.rev + d.n
 		FROM locked JOIN unnest(?::uuid[], ?::bigint[]) AS d(id, n) ON d.id = locked.id
 		WHERE r.id = locked.id
-		RETURNING r.id, r.last_seq, clock_timestamp() AS at`, texts(ids), texts(ids), int64s(ns)).Scan(&rows).Error; err != nil {
+		RETURNING r.id, r.last_seq, r.rev, clock_timestamp() AS at`, texts(ids), texts(ids), int64s(ns)).Scan(&rows).Error; err != nil {
 		return nil, time.Time{}, err
 	}
 	if len(rows) != len(ids) {
 		return nil, time.Time{}, errRollback
 	}
-	last := make(map[string]int64, len(rows))
+	last := make(map[string][2]int64, len(rows))
 	var at time.Time
 	for _, r := range rows {
-		last[r.ID] = r.LastSeq
+		last[r.ID] = [2]int64{r.LastSeq, r.Rev}
 		if r.At.After(at) {
 			at = r.At
 		}
@@ -198,11 +203,12 @@ func advanceRooms(tx *gorm.DB, added map[string]int64) (map[string]int64, time.T
 func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at time.Time) error {
 	n := len(store)
 	ids, rooms, users, contents, cids := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	seqs := make([]int64, n)
+	seqs, revs, replies := make([]int64, n), make([]int64, n), make([]string, n)
 	events, payloads := make([]string, n), make([]string, n)
 	for j, k := range store {
 		m := batch[k]
 		ids[j], rooms[j], seqs[j], users[j], contents[j], cids[j] = m.ID, m.RoomID, m.Seq, m.UserID, m.Content, m.ClientMsgID
+		revs[j], replies[j] = m.Rev, m.ReplyTo
 		e := domain.MessageCreated(newEventID(), m)
 		data, err := s.encode(e)
 		if err != nil {
@@ -212,16 +218,20 @@ func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at
 	}
 	var stored int64
 	err := tx.Raw(`WITH b AS (
-			SELECT * FROM unnest(CAST(@ids AS uuid[]), CAST(@rooms AS uuid[]), CAST(@seqs AS bigint[]), CAST(@users AS uuid[]), CAST(@contents AS text[]), CAST(@cids AS text[]))
-				AS b(id, room_id, seq, user_id, content, client_msg_id)
+			SELECT * FROM unnest(CAST(@ids AS uuid[]), CAST(@rooms AS uuid[]), CAST(@seqs AS bigint[]), CAST(@revs AS bigint[]), CAST(@users AS uuid[]), CAST(@contents AS text[]), CAST(@cids AS text[]), CAST(@replies AS uuid[]))
+				AS b(id, room_id, seq, rev, user_id, content, client_msg_id, reply_to)
 		), m AS (
-			INSERT INTO messages (id, room_id, seq, user_id, content, client_msg_id, created_at)
-			SELECT b.id, b.room_id, b.seq, b.user_id, b.content, b.client_msg_id, @at FROM b
+			INSERT INTO messages (id, room_id, seq, rev, user_id, content, client_msg_id, created_at, reply_to)
+			SELECT b.id, b.room_id, b.seq, b.rev, b.user_id, b.content, b.client_msg_id, @at, b.reply_to FROM b
 			WHERE COALESCE((SELECT true FROM memberships ms WHERE ms.room_id = b.room_id AND ms.user_id = b.user_id),
 				(SELECT true FROM rooms r WHERE r.id = b.room_id AND r.kind = 'global'), false)
 			ORDER BY b.user_id, b.client_msg_id
 			ON CONFLICT (user_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
-			RETURNING 1
+			RETURNING reply_to
+		), p AS (
+			UPDATE messages SET reply_count = reply_count + c.n
+			FROM (SELECT reply_to, count(*) AS n FROM m WHERE reply_to IS NOT NULL GROUP BY reply_to) c
+			WHERE messages.id = c.reply_to
 		), r AS (
 			INSERT INTO read_receipts (room_id, user_id, last_read_seq, updated_at)
 			SELECT room_id, user_id, max(seq), @at FROM b GROUP BY room_id, user_id
@@ -234,8 +244,8 @@ func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at
 			ORDER BY e.ord
 		)
 		SELECT count(*) FROM m`, map[string]any{
-		"ids": texts(ids), "rooms": texts(rooms), "seqs": int64s(seqs), "users": texts(users),
-		"contents": texts(contents), "cids": nullableTexts(cids), "at": at,
+		"ids": texts(ids), "rooms": texts(rooms), "seqs": int64s(seqs), "revs": int64s(revs), "users": texts(users),
+		"contents": texts(contents), "cids": nullableTexts(cids), "replies": nullableTexts(replies), "at": at,
 		"type": string(domain.EventMessageCreated), "events": texts(events), "payloads": texts(payloads),
 	}).Scan(&stored).Error
 	if err != nil {

@@ -70,9 +70,18 @@ func TestConcurrentBatchesGapFree(t *testing.T) {
 				t.Fatalf("room %s seqs %v: want 1..%d", room, stored, len(stored))
 			}
 		}
-		var last int64
-		if err := dbs[0].Raw(`SELECT last_seq FROM rooms WHERE id = ?`, room).Scan(&last).Error; err != nil || last != int64(len(stored)) {
-			t.Errorf("room %s last_seq = %d, %v; want %d", room, last, err, len(stored))
+		var last struct{ LastSeq, Rev int64 }
+		if err := dbs[0].Raw(`SELECT last_seq, rev FROM rooms WHERE id = ?`, room).Scan(&last).Error; err != nil ||
+			last.LastSeq != int64(len(stored)) || last.Rev != last.LastSeq {
+			t.Errorf("room %s last_seq, rev = %+v, %v; want %d", room, last, err, len(stored))
+		}
+		// Only sends so far: each took the room's next rev with its seq.
+		var revs []int64
+		if err := dbs[0].Raw(`SELECT rev FROM messages WHERE room_id = ? ORDER BY seq`, room).Scan(&revs).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(revs, stored) {
+			t.Errorf("room %s revs %v, want %v", room, revs, stored)
 		}
 		var events []int64
 		if err := dbs[0].Raw(`SELECT (payload->'Message'->>'Seq')::bigint FROM outbox

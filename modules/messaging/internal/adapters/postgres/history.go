@@ -112,11 +112,13 @@ func (s *Store) History(ctx context.Context, roomID, userID string, q domain.His
 // historySQL is History's statement, for the order "ASC" or "DESC".
 func historySQL(order string) string {
 	return `SELECT r.kind, mb.role,
-		m.id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at
+		m.id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at,
+		m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count
 	FROM rooms r
 	LEFT JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = $1
 	LEFT JOIN LATERAL (
-		SELECT id, seq, user_id, content, client_msg_id, created_at FROM messages
+		SELECT id, seq, user_id, content, client_msg_id, created_at,
+			rev, reply_to, edited_at, deleted_at, reactions, reply_count FROM messages
 		WHERE room_id = r.id AND seq > $2 AND seq < $3
 			AND (r.kind IN ('global', 'public') OR mb.role IS NOT NULL)
 		ORDER BY seq ` + order + ` LIMIT $4
@@ -137,9 +139,10 @@ var (
 	historyDesc = historySQL("DESC")
 	// historyFormats asks every column in binary: text's binary format is
 	// its text, and uuid, int8 and timestamptz decode without parsing.
-	historyFormats = pgx.QueryResultFormats{1, 1, 1, 1, 1, 1, 1, 1}
+	historyFormats = pgx.QueryResultFormats{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
 	historyOIDs    = [...]uint32{pgtype.TextOID, pgtype.TextOID, pgtype.UUIDOID, pgtype.Int8OID,
-		pgtype.UUIDOID, pgtype.TextOID, pgtype.TextOID, pgtype.TimestamptzOID}
+		pgtype.UUIDOID, pgtype.TextOID, pgtype.TextOID, pgtype.TimestamptzOID,
+		pgtype.Int8OID, pgtype.UUIDOID, pgtype.TimestamptzOID, pgtype.TimestamptzOID, pgtype.JSONBOID, pgtype.Int4OID}
 )
 
 // checkHistoryFields guards pageText.decode against a schema that no longer
@@ -162,18 +165,28 @@ func checkHistoryFields(fds []pgconn.FieldDescription) error {
 // which lives as long as any of them does. Reused through Store.pageText.
 type pageText struct {
 	buf  []byte
-	ends []int // per message: the end offsets of its ID, UserID, Content, ClientMsgID
+	ends []int // per message: the end offsets of its ID, UserID, Content, ClientMsgID, ReplyTo
 }
 
-// decode decodes the binary id, seq, user_id, content, client_msg_id and
-// created_at columns of a message; its strings are set by finish.
+// decode decodes the binary id, seq, user_id, content, client_msg_id,
+// created_at, rev, reply_to, edited_at, deleted_at, reactions and
+// reply_count columns of a message; its strings are set by finish.
 func (t *pageText) decode(v [][]byte) (domain.Message, error) {
-	if len(v[0]) != 16 || len(v[1]) != 8 || len(v[2]) != 16 || len(v[5]) != 8 {
+	if len(v[0]) != 16 || len(v[1]) != 8 || len(v[2]) != 16 || len(v[5]) != 8 || len(v[6]) != 8 ||
+		(v[7] != nil && len(v[7]) != 16) || len(v[11]) != 4 {
 		return domain.Message{}, errors.New("history: malformed message row")
 	}
-	us := int64(binary.BigEndian.Uint64(v[5]))
-	if us == math.MaxInt64 || us == math.MinInt64 {
-		return domain.Message{}, errors.New("history: infinite created_at")
+	created, err := pgTime(v[5])
+	if err != nil {
+		return domain.Message{}, err
+	}
+	edited, err := pgOptTime(v[8])
+	if err != nil {
+		return domain.Message{}, err
+	}
+	deleted, err := pgOptTime(v[9])
+	if err != nil {
+		return domain.Message{}, err
 	}
 	t.buf = appendUUID(t.buf, v[0])
 	t.ends = append(t.ends, len(t.buf))
@@ -183,11 +196,39 @@ func (t *pageText) decode(v [][]byte) (domain.Message, error) {
 	t.ends = append(t.ends, len(t.buf))
 	t.buf = append(t.buf, v[4]...)
 	t.ends = append(t.ends, len(t.buf))
+	if v[7] != nil {
+		t.buf = appendUUID(t.buf, v[7])
+	}
+	t.ends = append(t.ends, len(t.buf))
 	return domain.Message{
-		Seq: int64(binary.BigEndian.Uint64(v[1])),
-		// Microseconds since 2000-01-01 UTC.
-		CreatedAt: time.Unix(pgEpoch+us/1e6, us%1e6*1e3).UTC(),
+		Seq:        int64(binary.BigEndian.Uint64(v[1])),
+		CreatedAt:  created,
+		Rev:        int64(binary.BigEndian.Uint64(v[6])),
+		EditedAt:   edited,
+		DeletedAt:  deleted,
+		Reactions:  decodeReactions(v[10]),
+		ReplyCount: int(int32(binary.BigEndian.Uint32(v[11]))),
 	}, nil
+}
+
+// pgTime decodes a binary timestamptz: microseconds since 2000-01-01 UTC.
+func pgTime(v []byte) (time.Time, error) {
+	us := int64(binary.BigEndian.Uint64(v))
+	if us == math.MaxInt64 || us == math.MinInt64 {
+		return time.Time{}, errors.New("history: infinite timestamp")
+	}
+	return time.Unix(pgEpoch+us/1e6, us%1e6*1e3).UTC(), nil
+}
+
+// pgOptTime decodes a nullable binary timestamptz; NULL is the zero time.
+func pgOptTime(v []byte) (time.Time, error) {
+	if v == nil {
+		return time.Time{}, nil
+	}
+	if len(v) != 8 {
+		return time.Time{}, errors.New("history: malformed message row")
+	}
+	return pgTime(v)
 }
 
 // finish sets the strings of msgs, decoded in this order by decode.
@@ -201,7 +242,7 @@ func (t *pageText) finish(msgs []domain.Message) {
 	}
 	for i := range msgs {
 		m := &msgs[i]
-		m.ID, m.UserID, m.Content, m.ClientMsgID = next(4*i), next(4*i+1), next(4*i+2), next(4*i+3)
+		m.ID, m.UserID, m.Content, m.ClientMsgID, m.ReplyTo = next(5*i), next(5*i+1), next(5*i+2), next(5*i+3), next(5*i+4)
 	}
 }
 

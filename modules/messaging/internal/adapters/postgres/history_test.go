@@ -51,7 +51,7 @@ func TestHistoryReturnsStoredMessages(t *testing.T) {
 	for i, want := range sent {
 		for _, got := range []domain.Message{asc[i], desc[len(desc)-1-i]} {
 			if got.ID != want.ID || got.RoomID != want.RoomID || got.Seq != want.Seq || got.UserID != want.UserID ||
-				got.Content != want.Content || got.ClientMsgID != want.ClientMsgID ||
+				got.Content != want.Content || got.ClientMsgID != want.ClientMsgID || got.Rev != want.Rev || want.Rev != want.Seq ||
 				!got.CreatedAt.Equal(want.CreatedAt) || got.CreatedAt.Location() != want.CreatedAt.Location() {
 				t.Errorf("message %d = %+v, want %+v", i, got, want)
 			}

@@ -14,8 +14,8 @@ import (
 
 // Append implements app.MessageAppender.
 //
-// The seq comes from "UPDATE rooms SET last_seq = last_seq + 1 ...
-// RETURNING last_seq": the row lock it takes serializes the senders of one
+// The seq and rev come from "UPDATE rooms SET last_seq = last_seq + 1,
+// rev = rev + 1 ... RETURNING last_seq, rev": the row lock it takes serializes the senders of one
 // room across every api process until commit, and a rollback undoes the
 // increment, so seqs have no gap and no duplicate. The next statement,
 // under that lock, re-checks that the sender may post (global room, or a
@@ -37,8 +37,8 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var global bool
-		err := database.ScanRow(tx.Raw(`UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ?
-			RETURNING last_seq, clock_timestamp(), kind = 'global'`, msg.RoomID), &msg.Seq, &msg.CreatedAt, &global)
+		err := database.ScanRow(tx.Raw(`UPDATE rooms SET last_seq = last_seq + 1, rev = rev + 1 WHERE id = ?
+			RETURNING last_seq, rev, clock_timestamp(), kind = 'global'`, msg.RoomID), &msg.Seq, &msg.Rev, &msg.CreatedAt, &global)
 		if errors.Is(err, sql.ErrNoRows) {
 			return domain.ErrNotFound
 		} else if err != nil {
@@ -69,10 +69,12 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 		// inserts, and the caller rolls back its seq.
 		var stored int
 		err = database.ScanRow(tx.Raw(`WITH m AS (
-				INSERT INTO messages (id, room_id, seq, user_id, content, client_msg_id, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)
+				INSERT INTO messages (id, room_id, seq, rev, user_id, content, client_msg_id, created_at, reply_to)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS uuid))
 				ON CONFLICT (user_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
-				RETURNING room_id, user_id, seq, created_at
+				RETURNING room_id, user_id, seq, created_at, reply_to
+			), p AS (
+				UPDATE messages SET reply_count = reply_count + 1 WHERE id = (SELECT reply_to FROM m)
 			), r AS (
 				INSERT INTO read_receipts (room_id, user_id, last_read_seq, updated_at)
 				SELECT room_id, user_id, seq, created_at FROM m
@@ -83,7 +85,7 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 				SELECT ?, room_id, ?, CAST(? AS jsonb), created_at FROM m
 			)
 			SELECT count(*) FROM m`,
-			msg.ID, msg.RoomID, msg.Seq, msg.UserID, msg.Content, nullable(msg.ClientMsgID), msg.CreatedAt,
+			msg.ID, msg.RoomID, msg.Seq, msg.Rev, msg.UserID, msg.Content, nullable(msg.ClientMsgID), msg.CreatedAt, nullable(msg.ReplyTo),
 			event.ID, string(event.Type), string(data)), &stored)
 		if err != nil {
 			return err
@@ -154,4 +156,48 @@ func (s *Store) resolveResends(ctx context.Context, msgs []domain.Message, out [
 		}
 	}
 	return todo, nil
+}
+
+// Parents implements app.ReplyParents.
+func (s *Store) Parents(ctx context.Context, ids []string) (map[string]domain.Message, error) {
+	var rows []messageRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT `+messageColumns+` FROM messages m WHERE m.id = ANY(?::uuid[])`,
+		texts(ids)).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[string]domain.Message, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.toDomain()
+	}
+	return out, nil
+}
+
+// Thread implements app.ThreadReader: a scan of the (reply_to, seq) index.
+func (s *Store) Thread(ctx context.Context, roomID, parentID string, after int64, limit int) ([]domain.Message, error) {
+	var rows []messageRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT `+messageColumns+` FROM messages m
+		WHERE m.reply_to = ? AND m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`,
+		parentID, roomID, after, limit).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]domain.Message, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out, nil
+}
+
+// ChangedSince implements app.ChangeReader: a scan of the (room_id, rev)
+// index.
+func (s *Store) ChangedSince(ctx context.Context, roomID string, since int64, limit int) ([]domain.Message, error) {
+	var rows []messageRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT `+messageColumns+` FROM messages m
+		WHERE m.room_id = ? AND m.rev > ? ORDER BY m.rev LIMIT ?`, roomID, since, limit).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]domain.Message, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out, nil
 }

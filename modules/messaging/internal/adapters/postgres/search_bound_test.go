@@ -22,8 +22,8 @@ func TestSearchRanksOnlyTheNewestMatches(t *testing.T) {
 	user := addUser(t, db)
 	const old = 50
 	// Message ids grow with seq, as UUIDv7 ids grow with time.
-	err := db.Exec(`INSERT INTO messages (id, room_id, seq, user_id, content, created_at)
-		SELECT lpad(to_hex(g), 32, '0')::uuid, CAST(@room AS uuid), g, CAST(@user AS uuid),
+	err := db.Exec(`INSERT INTO messages (id, room_id, seq, rev, user_id, content, created_at)
+		SELECT lpad(to_hex(g), 32, '0')::uuid, CAST(@room AS uuid), g, g, CAST(@user AS uuid),
 		       CASE WHEN g <= @old THEN 'needle needle needle needle needle' ELSE 'a needle in haystack ' || g END,
 		       now()
 		FROM generate_series(1, @n) g`,

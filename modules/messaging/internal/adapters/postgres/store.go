@@ -21,6 +21,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -170,13 +171,56 @@ type messageRow struct {
 	Content     string
 	ClientMsgID *string
 	CreatedAt   time.Time
+	Rev         int64
+	ReplyTo     *string
+	EditedAt    *time.Time
+	DeletedAt   *time.Time
+	Reactions   []byte // jsonb: [{"emoji": ..., "count": ...}] or NULL
+	ReplyCount  int
 }
 
-const messageColumns = "m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at"
+const messageColumns = "m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, " +
+	"m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count"
 
 func (r messageRow) toDomain() domain.Message {
 	return domain.Message{
 		ID: r.ID, RoomID: r.RoomID, Seq: r.Seq, UserID: r.UserID, Content: r.Content,
 		ClientMsgID: deref(r.ClientMsgID), CreatedAt: r.CreatedAt.UTC(),
+		Rev: r.Rev, ReplyTo: deref(r.ReplyTo), EditedAt: derefTime(r.EditedAt), DeletedAt: derefTime(r.DeletedAt),
+		Reactions: decodeReactions(r.Reactions), ReplyCount: r.ReplyCount,
 	}
+}
+
+func derefTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// reactionJSON is an element of messages.reactions.
+type reactionJSON struct {
+	Emoji string `json:"emoji"`
+	Count int    `json:"count"`
+}
+
+// decodeReactions decodes messages.reactions (text JSON; the binary jsonb
+// format is a version byte 1 and the text). The column is written only by
+// this package, so a malformed value is a bug: it reads as none.
+func decodeReactions(b []byte) []domain.ReactionCount {
+	if len(b) > 0 && b[0] == 1 {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	var rs []reactionJSON
+	if json.Unmarshal(b, &rs) != nil || len(rs) == 0 {
+		return nil
+	}
+	out := make([]domain.ReactionCount, len(rs))
+	for i, r := range rs {
+		out[i] = domain.ReactionCount(r)
+	}
+	return out
 }

@@ -13,18 +13,45 @@ func stamp(t time.Time) string { return t.UTC().Format(timeFormat) }
 
 // messageDTO is the one wire shape of a message (REST, socket, events).
 type messageDTO struct {
-	ID          string `json:"id"`
-	RoomID      string `json:"roomId"`
-	Seq         int64  `json:"seq"`
-	UserID      string `json:"userId"`
-	Content     string `json:"content"`
-	ClientMsgID string `json:"clientMsgId,omitempty"`
-	Timestamp   string `json:"timestamp"`
+	ID          string             `json:"id"`
+	RoomID      string             `json:"roomId"`
+	Seq         int64              `json:"seq"`
+	UserID      string             `json:"userId"`
+	Content     string             `json:"content"`
+	ClientMsgID string             `json:"clientMsgId,omitempty"`
+	Timestamp   string             `json:"timestamp"`
+	Rev         int64              `json:"rev"`
+	ReplyTo     string             `json:"replyTo,omitempty"`
+	EditedAt    string             `json:"editedAt,omitempty"`
+	DeletedAt   string             `json:"deletedAt,omitempty"`
+	Reactions   []reactionCountDTO `json:"reactions,omitempty"`
+	ReplyCount  int                `json:"replyCount,omitempty"`
+}
+
+type reactionCountDTO struct {
+	Emoji string `json:"emoji"`
+	Count int    `json:"count"`
 }
 
 func toMessage(m domain.Message) messageDTO {
-	return messageDTO{ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, UserID: m.UserID, Content: m.Content,
-		ClientMsgID: m.ClientMsgID, Timestamp: stamp(m.CreatedAt)}
+	out := messageDTO{ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, UserID: m.UserID, Content: m.Content,
+		ClientMsgID: m.ClientMsgID, Timestamp: stamp(m.CreatedAt), Rev: m.Rev, ReplyTo: m.ReplyTo,
+		EditedAt: optStamp(m.EditedAt), DeletedAt: optStamp(m.DeletedAt), ReplyCount: m.ReplyCount}
+	if len(m.Reactions) > 0 {
+		out.Reactions = make([]reactionCountDTO, len(m.Reactions))
+		for i, r := range m.Reactions {
+			out.Reactions[i] = reactionCountDTO(r)
+		}
+	}
+	return out
+}
+
+// optStamp is stamp(t), or "" (absent) for the zero time.
+func optStamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return stamp(t)
 }
 
 type searchHitDTO struct {
@@ -123,5 +150,6 @@ type (
 		Content     string `json:"content" validate:"required"`
 		RoomID      string `json:"roomId"` // checked by the use case (accepts any case)
 		ClientMsgID string `json:"clientMsgId" validate:"omitempty,max=64,printascii"`
+		ReplyTo     string `json:"replyTo"` // checked by the use case (422)
 	}
 )

@@ -71,7 +71,38 @@ func appendMessage(b []byte, m *domain.Message) []byte {
 	}
 	b = append(b, `,"timestamp":"`...)
 	b = appendStamp(b, m.CreatedAt)
-	return append(b, `"}`...)
+	b = append(b, `","rev":`...)
+	b = strconv.AppendInt(b, m.Rev, 10)
+	if m.ReplyTo != "" {
+		b = append(b, `,"replyTo":`...)
+		b = appendString(b, m.ReplyTo)
+	}
+	if !m.EditedAt.IsZero() {
+		b = append(b, `,"editedAt":"`...)
+		b = append(appendStamp(b, m.EditedAt), '"')
+	}
+	if !m.DeletedAt.IsZero() {
+		b = append(b, `,"deletedAt":"`...)
+		b = append(appendStamp(b, m.DeletedAt), '"')
+	}
+	if len(m.Reactions) > 0 {
+		b = append(b, `,"reactions":[`...)
+		for i, r := range m.Reactions {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"emoji":`...)
+			b = appendString(b, r.Emoji)
+			b = append(b, `,"count":`...)
+			b = append(strconv.AppendInt(b, int64(r.Count), 10), '}')
+		}
+		b = append(b, ']')
+	}
+	if m.ReplyCount != 0 {
+		b = append(b, `,"replyCount":`...)
+		b = strconv.AppendInt(b, int64(m.ReplyCount), 10)
+	}
+	return append(b, '}')
 }
 
 // appendStamp appends stamp(t) without the layout interpreter, which was

@@ -40,6 +40,27 @@ func TestAppendMessagePageMatchesEncodingJSON(t *testing.T) {
 		time.Date(999, 2, 3, 4, 5, 6, 7_000_000, time.UTC), at, time.Unix(0, 0).Local()} {
 		items = append(items, domain.Message{ID: "x", RoomID: "y", UserID: "z", Content: "c", CreatedAt: at})
 	}
+	// The optional fields of section 8, each alone and all together.
+	changed := domain.Message{ID: "c", RoomID: "r", Seq: 3, UserID: "u", CreatedAt: at, Rev: 1 << 40}
+	for i, s := range awkward {
+		m := changed
+		m.Rev += int64(i)
+		switch i % 5 {
+		case 0:
+			m.ReplyTo = s
+		case 1:
+			m.EditedAt = at.Add(time.Duration(i) * time.Hour)
+		case 2:
+			m.DeletedAt = at
+		case 3:
+			m.Reactions = []domain.ReactionCount{{Emoji: s, Count: i}, {Emoji: ":+1:", Count: 1 << 20}}
+		case 4:
+			m.ReplyCount = i
+		}
+		items = append(items, m)
+	}
+	items = append(items, domain.Message{ID: "all", RoomID: "r", Seq: 9, UserID: "u", Content: "x", CreatedAt: at, Rev: 12,
+		ReplyTo: "p", EditedAt: at, DeletedAt: at, Reactions: []domain.ReactionCount{{Emoji: "😀", Count: 2}}, ReplyCount: 5})
 	for _, tc := range []struct {
 		items []domain.Message
 		next  int64

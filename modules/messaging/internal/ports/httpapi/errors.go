@@ -18,6 +18,7 @@ var problems = []struct {
 	detail string
 }{
 	{domain.ErrInvalid, http.StatusUnprocessableEntity, "request has invalid fields"},
+	{domain.ErrMessageNotFound, http.StatusNotFound, "message not found"},
 	// Also for rooms the caller may not see: their existence is not revealed.
 	{domain.ErrNotFound, http.StatusNotFound, "room not found"},
 	{domain.ErrUserNotFound, http.StatusNotFound, "user not found"},

@@ -48,6 +48,11 @@ func (h *Handler) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) {
 	g.POST("/direct", h.openDirect)
 	g.GET("/messages", h.history)
 	g.POST("/messages", h.sendMessage)
+	g.PATCH("/messages/:id", h.editMessage)
+	g.DELETE("/messages/:id", h.deleteMessage)
+	g.GET("/messages/:id/reactions", h.reactions)
+	g.PUT("/messages/:id/reactions/:emoji", h.react)
+	g.DELETE("/messages/:id/reactions/:emoji", h.react)
 	g.GET("/search", h.search)
 }
 

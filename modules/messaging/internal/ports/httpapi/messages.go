@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -34,7 +35,23 @@ func (h *Handler) history(c *gin.Context) {
 		// non-positive seq.
 		q.Before = -1
 	}
-	p, err := h.app.History(c.Request.Context(), user(c), roomID, q)
+	var p domain.HistoryPage
+	var err error
+	if s, set := c.GetQuery("changedSince"); set {
+		// Every message whose rev is above it, in rev order; nextCursor is
+		// the next changedSince.
+		since, perr := strconv.ParseInt(s, 10, 64)
+		if perr != nil || since < 0 {
+			badParam(c, "changedSince", "must be an integer >= 0")
+			return
+		}
+		p, err = h.app.ChangedSince(c.Request.Context(), user(c), roomID, since, q.Limit)
+	} else if parent := c.Query("replyTo"); parent != "" {
+		// A thread: its replies, oldest first, paged with after.
+		p, err = h.app.Thread(c.Request.Context(), user(c), roomID, parent, q)
+	} else {
+		p, err = h.app.History(c.Request.Context(), user(c), roomID, q)
+	}
 	if err != nil {
 		h.writeError(c, err)
 		return
@@ -48,7 +65,7 @@ func (h *Handler) sendMessage(c *gin.Context) {
 		return
 	}
 	m, isNew, err := h.app.SendQueued(c.Request.Context(), user(c), app.SendInput{
-		RoomID: req.RoomID, Content: req.Content, ClientMsgID: req.ClientMsgID})
+		RoomID: req.RoomID, Content: req.Content, ClientMsgID: req.ClientMsgID, ReplyTo: req.ReplyTo})
 	if err != nil {
 		h.writeError(c, err)
 		return

@@ -15,7 +15,7 @@ import (
 
 // ackService acknowledges every send at once: the benchmark measures the
 // consumer, not a store.
-type ackService struct{}
+type ackService struct{ noChanges }
 
 func (ackService) SendMessages(_ context.Context, sends []Send) []SendOutcome {
 	out := make([]SendOutcome, len(sends))

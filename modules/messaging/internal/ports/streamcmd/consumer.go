@@ -33,6 +33,7 @@ package streamcmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -56,6 +57,11 @@ type Service interface {
 	SendMessages(ctx context.Context, sends []Send) (out []SendOutcome)
 	JoinRoom(ctx context.Context, userID string, d JoinRoomData) (JoinAck, error)
 	MarkRead(ctx context.Context, userID string, d MarkReadData) (MarkReadAck, error)
+	// EditMessage and DeleteMessage answer with the message as it now is
+	// (its JSON wire shape).
+	EditMessage(ctx context.Context, userID string, d EditMessageData) (json.RawMessage, error)
+	DeleteMessage(ctx context.Context, userID string, d DeleteMessageData) (json.RawMessage, error)
+	React(ctx context.Context, userID string, d ReactData) (json.RawMessage, error)
 }
 
 // Send is one send-message command for Service.SendMessages.

@@ -20,6 +20,7 @@ import (
 // whole batch of sends), "missing" is not found, "broken" fails, "down"
 // meets a PostgreSQL outage.
 type fakeService struct {
+	noChanges
 	sends   atomic.Int64
 	mu      sync.Mutex
 	batches [][]Send // every SendMessages call

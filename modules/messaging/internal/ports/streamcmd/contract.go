@@ -12,9 +12,12 @@ const (
 	ReplyStreamMaxLen   = wire.ReplyStreamMaxLen
 	ReplyStreamTTL      = wire.ReplyStreamTTL
 
-	CmdSendMessage = wire.CmdSendMessage
-	CmdJoinRoom    = wire.CmdJoinRoom
-	CmdMarkRead    = wire.CmdMarkRead
+	CmdSendMessage   = wire.CmdSendMessage
+	CmdJoinRoom      = wire.CmdJoinRoom
+	CmdMarkRead      = wire.CmdMarkRead
+	CmdEditMessage   = wire.CmdEditMessage
+	CmdDeleteMessage = wire.CmdDeleteMessage
+	CmdReact         = wire.CmdReact
 
 	CodeBadRequest  = wire.CodeBadRequest
 	CodeNotFound    = wire.CodeNotFound
@@ -24,16 +27,19 @@ const (
 )
 
 type (
-	CommandType     = wire.CommandType
-	Command         = wire.Command
-	Reply           = wire.Reply
-	Error           = wire.Error
-	SendMessageData = wire.SendMessageData
-	JoinRoomData    = wire.JoinRoomData
-	MarkReadData    = wire.MarkReadData
-	SendAck         = wire.SendAck
-	JoinAck         = wire.JoinAck
-	MarkReadAck     = wire.MarkReadAck
+	CommandType       = wire.CommandType
+	Command           = wire.Command
+	Reply             = wire.Reply
+	Error             = wire.Error
+	SendMessageData   = wire.SendMessageData
+	JoinRoomData      = wire.JoinRoomData
+	MarkReadData      = wire.MarkReadData
+	EditMessageData   = wire.EditMessageData
+	DeleteMessageData = wire.DeleteMessageData
+	ReactData         = wire.ReactData
+	SendAck           = wire.SendAck
+	JoinAck           = wire.JoinAck
+	MarkReadAck       = wire.MarkReadAck
 )
 
 // ParseCommand reads a command from a stream entry's fields.

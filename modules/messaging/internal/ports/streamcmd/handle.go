@@ -104,6 +104,21 @@ func (c *Consumer) exec(ctx context.Context, cmd Command) (data json.RawMessage,
 		if err = decode(cmd.Data, &d); err == nil {
 			out, err = c.svc.MarkRead(ctx, cmd.UserID, d)
 		}
+	case CmdEditMessage:
+		var d EditMessageData
+		if err = decode(cmd.Data, &d); err == nil {
+			out, err = c.svc.EditMessage(ctx, cmd.UserID, d)
+		}
+	case CmdDeleteMessage:
+		var d DeleteMessageData
+		if err = decode(cmd.Data, &d); err == nil {
+			out, err = c.svc.DeleteMessage(ctx, cmd.UserID, d)
+		}
+	case CmdReact:
+		var d ReactData
+		if err = decode(cmd.Data, &d); err == nil {
+			out, err = c.svc.React(ctx, cmd.UserID, d)
+		}
 	default:
 		err = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("unknown command %q", cmd.Type)}
 	}

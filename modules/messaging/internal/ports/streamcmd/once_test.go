@@ -14,6 +14,7 @@ import (
 // slowService counts how often each command runs (send-message by content,
 // join-room by room) and takes its time; while hold is open it blocks.
 type slowService struct {
+	noChanges
 	delay time.Duration
 	hold  chan struct{} // nil: no hold
 

@@ -12,6 +12,7 @@ import (
 // gatedService holds the SendMessages calls of room "stuck" until gate is
 // closed and records, per room, the contents in the order they ran.
 type gatedService struct {
+	noChanges
 	gate chan struct{}
 
 	mu    sync.Mutex
