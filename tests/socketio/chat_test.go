@@ -3,6 +3,7 @@ package socketio
 import (
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 // TestChatAcrossTransports: a websocket client (auth.token) on one gateway
@@ -98,8 +99,12 @@ func TestUpgradeAndQueryAuth(t *testing.T) {
 		t.Fatalf("first transport %q", e.Transport)
 	}
 	c.waitEvent("ready", nil)
-	if e := c.waitType("upgrade"); e.Transport != "websocket" {
-		t.Fatalf("upgraded to %q", e.Transport)
+	// The upgrade may be reported before the connect (a busy machine): look
+	// for it from the start of the client's events.
+	from := 0
+	up := d.waitFor(&from, 15*time.Second, "c: upgrade", func(e sioEvent) bool { return e.ID == "c" && e.Type == "upgrade" })
+	if up.Transport != "websocket" {
+		t.Fatalf("upgraded to %q", up.Transport)
 	}
 	c.call("join-room", map[string]any{"roomId": globalRoomID})
 	m := decode[message](t, c.call("send-message", map[string]any{"content": "after the upgrade"}))

@@ -16,11 +16,16 @@ function connect(c) {
   const s = io(c.url, { reconnectionDelay: 100, reconnectionDelayMax: 500, ...c.opts });
   sockets.set(c.id, s);
   const id = c.id;
-  s.on("connect", () => {
+  // The transport is the one the engine opened with, and the upgrade is
+  // watched from the open: on a busy machine the upgrade can finish before
+  // the CONNECT's answer arrives, and read at "connect" it would be missed.
+  let opened = "";
+  s.io.on("open", () => {
     const engine = s.io.engine;
-    out({ id, type: "connect", transport: engine.transport.name, sid: engine.id });
+    opened = engine.transport.name;
     engine.once("upgrade", (tr) => out({ id, type: "upgrade", transport: tr.name }));
   });
+  s.on("connect", () => out({ id, type: "connect", transport: opened, sid: s.io.engine.id }));
   s.on("connect_error", (err) => out({ id, type: "connect_error", message: err.message, data: err.data ?? null }));
   s.on("disconnect", (reason) => out({ id, type: "disconnect", reason }));
   s.onAny((event, ...args) => out({ id, type: "event", event, data: args[0] ?? null }));

@@ -84,18 +84,23 @@ type Deps struct {
 // Gateway holds the sockets of one gateway process.
 type Gateway struct {
 	Deps
-	cfg    Config
-	m      *melody.Melody
-	eio    *engineio.Server // Socket.IO's Engine.IO sessions (sio.go)
-	proxy  *httputil.ReverseProxy
-	peers  peers
-	hub    *hub.Hub
-	cmds   *streams.Commander
-	events *streams.EventReader
-	typing *presence.TypingTracker
-	prooms *presence.RoomTracker // who was announced online in which room
-	seen   *recentIDs
-	rel    *presenceReleases // presence leases of closed sockets, batched
+	cfg   Config
+	m     *melody.Melody
+	eio   *engineio.Server // Socket.IO's Engine.IO sessions (sio.go)
+	proxy *httputil.ReverseProxy
+	// forwards ends when the drain starts: a forwarded long-poll is held
+	// by its owner gateway, and would otherwise keep this one's graceful
+	// shutdown waiting (sio_forward.go).
+	forwards    context.Context
+	endForwards context.CancelFunc
+	peers       peers
+	hub         *hub.Hub
+	cmds        *streams.Commander
+	events      *streams.EventReader
+	typing      *presence.TypingTracker
+	prooms      *presence.RoomTracker // who was announced online in which room
+	seen        *recentIDs
+	rel         *presenceReleases // presence leases of closed sockets, batched
 
 	life     context.Context // cancelled when the background loops stop
 	stop     context.CancelFunc
@@ -142,6 +147,7 @@ func New(d Deps) (*Gateway, error) {
 	g.m = g.newMelody()
 	g.eio = g.newEngineIO()
 	g.proxy = g.newProxy()
+	g.forwards, g.endForwards = context.WithCancel(context.Background())
 	return g, nil
 }
 
@@ -273,6 +279,7 @@ func (g *Gateway) drain(timeout time.Duration) {
 		g.hub.Each(func(c *hub.Conn) { c.Drop() })
 	}
 	_ = g.m.Close()
+	g.endForwards()
 	g.eio.Close()
 }
 

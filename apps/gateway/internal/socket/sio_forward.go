@@ -92,7 +92,13 @@ func (g *Gateway) forwardSIO(w http.ResponseWriter, r *http.Request, sid string)
 	if owner == "" || owner == g.cfg.AdvertiseAddr || r.Header.Get(forwardedHdr) != "" || !g.isPeer(r.Context(), owner) {
 		return false
 	}
-	g.proxy.ServeHTTP(w, r)
+	// Cut when this gateway drains: the client then polls again, through
+	// another gateway, for the session it still has on the owner.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(g.forwards, cancel)
+	defer stop()
+	g.proxy.ServeHTTP(w, r.WithContext(ctx))
 	return true
 }
 

@@ -79,14 +79,16 @@ func Insert(ctx context.Context, conn *pgx.Conn, l Layout, now time.Time) (Count
 	if c.Memberships, err = insertMemberships(ctx, tx, l, now); err != nil {
 		return c, err
 	}
-	if c.Messages, err = copyN("messages", []string{"id", "room_id", "seq", "user_id", "content", "created_at"},
+	// Each seeded message is its room's change number seq: rev = seq, and
+	// the room's rev is its last_seq (as migration 00010 numbers old rows).
+	if c.Messages, err = copyN("messages", []string{"id", "room_id", "seq", "rev", "user_id", "content", "created_at"},
 		l.HistoryRooms*l.MessagesPerRoom, func(i int) []any {
 			r, seq := i/l.MessagesPerRoom, i%l.MessagesPerRoom+1
 			author := r*l.RoomSize + seq%l.RoomSize
 			// Spread over the last hour, one per second per room: realistic
 			// timestamps without colliding with what the run sends.
 			at := now.Add(-time.Hour + time.Duration(seq)*time.Second)
-			return []any{uid(messageID(i)), uid(GroupRoomID(r)), int64(seq), uid(UserID(author)),
+			return []any{uid(messageID(i)), uid(GroupRoomID(r)), int64(seq), int64(seq), uid(UserID(author)),
 				fmt.Sprintf("seeded message %d of room %d: the quick brown fox jumps over the lazy dog", seq, r), at}
 		}); err != nil {
 		return c, err
@@ -111,15 +113,15 @@ func insertRooms(ctx context.Context, tx pgx.Tx, l Layout, now time.Time) (int64
 				lastSeq = int64(l.MessagesPerRoom)
 			}
 			return []any{uid(GroupRoomID(r)), "public", fmt.Sprintf("load room %d", r), uid(UserID(r * l.RoomSize)),
-				lastSeq, int32(l.RoomSize), now}, nil
+				lastSeq, lastSeq, int32(l.RoomSize), now}, nil
 		case i == l.GroupRooms() && big:
 			i++
-			return []any{uid(BigRoomID), "public", "load big room", uid(UserID(0)), int64(0), int32(l.BigRoomMembers), now}, nil
+			return []any{uid(BigRoomID), "public", "load big room", uid(UserID(0)), int64(0), int64(0), int32(l.BigRoomMembers), now}, nil
 		}
 		return nil, nil
 	})
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{"rooms"},
-		[]string{"id", "kind", "name", "owner_id", "last_seq", "member_count", "created_at"}, src)
+		[]string{"id", "kind", "name", "owner_id", "last_seq", "rev", "member_count", "created_at"}, src)
 	if err != nil {
 		return n, fmt.Errorf("seed: copy rooms: %w", err)
 	}
