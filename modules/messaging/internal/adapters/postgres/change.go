@@ -87,6 +87,9 @@ func (s *Store) storeChange(tx *gorm.DB, m *domain.Message) error {
 	if err != nil {
 		return err
 	}
+	if err := s.withAttachments(tx.Statement.Context, m); err != nil {
+		return err
+	}
 	event := domain.MessageUpdated(newEventID(), *m, at.UTC())
 	data, err := s.encode(event)
 	if err != nil {
