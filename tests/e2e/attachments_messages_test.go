@@ -121,6 +121,16 @@ func TestAttachmentsInMessages(t *testing.T) {
 		t.Errorf("history: plain message = %+v", m)
 	}
 
+	// An edit keeps them: in the answer and in message-updated.
+	var edited filedMessage
+	a.want(http.StatusOK, &edited, http.MethodPatch, "/api/chat/messages/"+ack.ID, map[string]any{"content": "seen"})
+	if ids := attachmentIDs(edited); edited.Content != "seen" || len(ids) != 1 || ids[0] != notes.ID {
+		t.Errorf("PATCH answer = %+v", edited)
+	}
+	if got := jsonOf[filedMessage](t, bsock.expect(t, "message-updated").Data); got.ID != ack.ID || len(got.Attachments) != 1 {
+		t.Errorf("message-updated after edit = %+v", got)
+	}
+
 	// Deleting the message drops its attachments.
 	link := sent.Attachments[0].URL
 	a.want(http.StatusNoContent, nil, http.MethodDelete, "/api/chat/messages/"+sent.ID, nil)

@@ -71,9 +71,8 @@ func (a *App) changeMessage(ctx context.Context, id, userID string, fn func(doma
 	}
 	if changed {
 		a.wake()
-		return m, nil // the store set its attachments with the change
 	}
-	return a.withAttachments(ctx, m)
+	return m, nil
 }
 
 // DefaultEditWindow is MESSAGE_EDIT_WINDOW's default: no limit.

@@ -58,18 +58,3 @@ func (s *Store) DropMessageAttachments(ctx context.Context, messageID string) er
 	}
 	return s.attachments.DropMessageAttachments(ctx, messageID)
 }
-
-// withAttachments sets m's current attachments (none once deleted), for
-// the message.updated event and the answer.
-func (s *Store) withAttachments(ctx context.Context, m *domain.Message) error {
-	m.Attachments = nil
-	if m.Deleted() {
-		return nil
-	}
-	byID, err := s.ForMessages(ctx, []string{m.ID})
-	if err != nil {
-		return err
-	}
-	m.Attachments = byID[m.ID]
-	return nil
-}
