@@ -131,6 +131,12 @@ func TestAttachmentsInMessages(t *testing.T) {
 		t.Errorf("message-updated after edit = %+v", got)
 	}
 
+	var found chatPage[filedMessage]
+	b.want(http.StatusOK, &found, http.MethodGet, "/api/chat/search?"+url.Values{"q": {"seen"}, "roomId": {room}}.Encode(), nil)
+	if len(found.Items) != 1 || len(found.Items[0].Attachments) != 1 {
+		t.Errorf("search hits = %+v", found.Items)
+	}
+
 	// Deleting the message drops its attachments.
 	link := sent.Attachments[0].URL
 	a.want(http.StatusNoContent, nil, http.MethodDelete, "/api/chat/messages/"+sent.ID, nil)
