@@ -105,7 +105,7 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	ident.Routes(r, auth, userLimit)
 
 	chat, err := messaging.New(messaging.Deps{DB: d.db, Redis: d.rdb, Log: d.log, Config: cfg.Messaging, Now: time.Now,
-		Metrics: d.reg})
+		Metrics: d.reg, Attachments: &messageFiles{files: files}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("messaging module: %w", err)
 	}

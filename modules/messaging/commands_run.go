@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 	"github.com/chatforge/chat/modules/messaging/internal/ports/streamcmd"
+	"github.com/chatforge/chat/modules/messaging/wire"
 )
 
 // Replay bounds of join-room: DefaultReplayMax when the gateway sends no
@@ -91,7 +92,7 @@ type commandService struct{ m *Module }
 func (s commandService) SendMessages(ctx context.Context, sends []streamcmd.Send) []streamcmd.SendOutcome {
 	reqs := make([]SendRequest, len(sends))
 	for i, c := range sends {
-		reqs[i] = SendRequest{UserID: c.UserID, Input: SendInput{RoomID: c.Data.RoomID, Content: c.Data.Content, ClientMsgID: c.Data.ClientMsgID, ReplyTo: c.Data.ReplyTo}}
+		reqs[i] = SendRequest{UserID: c.UserID, Input: SendInput{RoomID: c.Data.RoomID, Content: c.Data.Content, ClientMsgID: c.Data.ClientMsgID, ReplyTo: c.Data.ReplyTo, AttachmentIDs: c.Data.AttachmentIDs}}
 	}
 	res := s.m.SendMessages(ctx, reqs)
 	out := make([]streamcmd.SendOutcome, len(res))
@@ -101,7 +102,8 @@ func (s commandService) SendMessages(ctx context.Context, sends []streamcmd.Send
 			continue
 		}
 		m := r.Message
-		out[i].Ack = streamcmd.SendAck{ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, Timestamp: m.CreatedAt.UTC().Format(TimeFormat), Rev: m.Rev}
+		out[i].Ack = streamcmd.SendAck{ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, Timestamp: m.CreatedAt.UTC().Format(TimeFormat), Rev: m.Rev,
+			Attachments: wire.AttachmentsJSON(m.Attachments)}
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -91,7 +92,7 @@ func TestCommandsStoreSendsInOrder(t *testing.T) {
 		t.Errorf("outsider's send = %+v, want not_found", e)
 	}
 	var again messaging.SendAck
-	if r := replies["again"]; !r.OK || json.Unmarshal(r.Data, &again) != nil || again != acks["0"] {
+	if r := replies["again"]; !r.OK || json.Unmarshal(r.Data, &again) != nil || !reflect.DeepEqual(again, acks["0"]) {
 		t.Errorf("repeated clientMsgId ack = %s, want %+v", r.Data, acks["0"])
 	}
 	for _, r := range []string{room, messaging.GlobalRoomID} {

@@ -17,6 +17,7 @@ import (
 	"github.com/chatforge/chat/modules/messaging/internal/app"
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 	"github.com/chatforge/chat/modules/messaging/internal/ports/httpapi"
+	"github.com/chatforge/chat/modules/messaging/wire"
 )
 
 // Deps is what the module needs from its app. DB and Redis are required;
@@ -32,6 +33,24 @@ type Deps struct {
 	// (chat_command_wait_seconds, chat_send_batch_seconds,
 	// chat_event_publish_seconds).
 	Metrics prometheus.Registerer
+	// Attachments, when set, lets messages carry attachments (attachmentIds
+	// on send); apps/api passes the attachments module.
+	Attachments AttachmentLinker
+}
+
+// Attachment is a file a message carries (see wire.Attachment).
+type Attachment = wire.Attachment
+
+// AttachmentLinker is what messaging needs of the attachments module.
+// Claim links uploads to a message inside tx, the transaction storing it
+// (all or nothing; an ErrInvalid-wrapping error when an id is not the
+// sender's own unattached upload in the room); ForMessages lists messages'
+// attachments with fresh links; DropMessageAttachments deletes a deleted
+// message's.
+type AttachmentLinker interface {
+	Claim(tx *gorm.DB, userID, roomID, messageID string, ids []string) ([]Attachment, error)
+	ForMessages(ctx context.Context, messageIDs []string) (map[string][]Attachment, error)
+	DropMessageAttachments(ctx context.Context, messageID string) error
 }
 
 // Module is the messaging module, wired. It is safe for concurrent use.
@@ -60,9 +79,15 @@ func New(d Deps) (*Module, error) {
 		d.Now = time.Now
 	}
 	store := postgres.New(d.DB, encodeEventData, d.Now)
+	var atts app.AttachmentReader
+	if d.Attachments != nil {
+		store.UseAttachments(d.Attachments)
+		atts = store
+	}
 	a := app.New(app.Ports{
 		Access: store, Messages: store, Batches: store, History: store, Receipts: store,
 		Rooms: store, Reader: store, Lister: store, Members: store, Search: store, Changes: store, Reactions: store, Replies: store, Threads: store, ChangeLog: store,
+		Attachments: atts,
 	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now})
 	partitions := cfg.StreamPartitions
 	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen)

@@ -25,6 +25,9 @@ type SendInput struct {
 	Content     string
 	ClientMsgID string
 	ReplyTo     string // optional: a message of the same room, not deleted
+	// AttachmentIDs: up to 10 of the sender's own unattached uploads in
+	// the room; Content may then be "".
+	AttachmentIDs []string
 }
 
 // SendRequest is one message of a SendMessages batch: its sender and what

@@ -110,9 +110,13 @@ func (s *Store) Access(_ context.Context, roomID, userID string) (domain.Access,
 }
 
 // Append implements app.MessageAppender.
-func (s *Store) Append(_ context.Context, m domain.Message) (domain.Message, bool, error) {
+func (s *Store) Append(_ context.Context, m domain.Message, attachmentIDs []string) (domain.Message, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(attachmentIDs) > 0 {
+		// The fake holds no uploads: every id is unknown.
+		return domain.Message{}, false, &domain.InvalidError{Field: "attachmentIds", Message: "unknown attachment"}
+	}
 	if err := s.FailNextAppend; err != nil {
 		s.FailNextAppend = nil
 		return domain.Message{}, false, err

@@ -129,6 +129,8 @@ type SendMessageData struct {
 	Content     string `json:"content"`
 	ClientMsgID string `json:"clientMsgId,omitempty"`
 	ReplyTo     string `json:"replyTo,omitempty"`
+	// AttachmentIDs: up to 10 uploads of the sender (checked by the api).
+	AttachmentIDs []string `json:"attachmentIds,omitempty"`
 }
 
 // JoinRoomData is the data of a join-room command. Without LastSeq no
@@ -174,6 +176,8 @@ type SendAck struct {
 	Seq       int64  `json:"seq"`
 	Timestamp string `json:"timestamp"`
 	Rev       int64  `json:"rev"`
+	// Attachments: the message's attachments (absent when none).
+	Attachments []AttachmentJSON `json:"attachments,omitempty"`
 }
 
 // JoinAck answers join-room. LastSeq is the room's newest seq when the

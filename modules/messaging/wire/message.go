@@ -20,7 +20,7 @@ const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 //
 // Message marshals to the one wire shape used by REST, socket frames and
 // stream events alike: {id, roomId, seq, userId, content, clientMsgId?,
-// timestamp, rev, replyTo?, editedAt?, deletedAt?, reactions?, replyCount?}
+// timestamp, rev, replyTo?, attachments?, editedAt?, deletedAt?, reactions?, replyCount?}
 // (ARCHITECTURE.md section 8: Rev is the room's revision at the message's
 // last change; a deleted message has content "" and deletedAt).
 type Message struct {
@@ -37,6 +37,22 @@ type Message struct {
 	DeletedAt   time.Time // zero: not deleted
 	Reactions   []ReactionCount
 	ReplyCount  int
+	Attachments []Attachment
+}
+
+// Attachment is a file a message carries: {id, roomId, name, contentType,
+// size, url, thumbnailUrl?}; url and thumbnailUrl are signed, expiring links.
+type Attachment = domain.Attachment
+
+// AttachmentJSON is an Attachment's JSON shape (in messages and acks).
+type AttachmentJSON struct {
+	ID           string `json:"id"`
+	RoomID       string `json:"roomId"`
+	Name         string `json:"name"`
+	ContentType  string `json:"contentType"`
+	Size         int64  `json:"size"`
+	URL          string `json:"url"`
+	ThumbnailURL string `json:"thumbnailUrl,omitempty"`
 }
 
 // ReactionCount is how many users reacted to a message with Emoji.
@@ -44,19 +60,20 @@ type ReactionCount = domain.ReactionCount
 
 // messageWire is Message's JSON shape.
 type messageWire struct {
-	ID          string         `json:"id"`
-	RoomID      string         `json:"roomId"`
-	Seq         int64          `json:"seq"`
-	UserID      string         `json:"userId"`
-	Content     string         `json:"content"`
-	ClientMsgID string         `json:"clientMsgId,omitempty"`
-	Timestamp   string         `json:"timestamp"`
-	Rev         int64          `json:"rev"`
-	ReplyTo     string         `json:"replyTo,omitempty"`
-	EditedAt    string         `json:"editedAt,omitempty"`
-	DeletedAt   string         `json:"deletedAt,omitempty"`
-	Reactions   []reactionWire `json:"reactions,omitempty"`
-	ReplyCount  int            `json:"replyCount,omitempty"`
+	ID          string           `json:"id"`
+	RoomID      string           `json:"roomId"`
+	Seq         int64            `json:"seq"`
+	UserID      string           `json:"userId"`
+	Content     string           `json:"content"`
+	ClientMsgID string           `json:"clientMsgId,omitempty"`
+	Timestamp   string           `json:"timestamp"`
+	Rev         int64            `json:"rev"`
+	ReplyTo     string           `json:"replyTo,omitempty"`
+	Attachments []AttachmentJSON `json:"attachments,omitempty"`
+	EditedAt    string           `json:"editedAt,omitempty"`
+	DeletedAt   string           `json:"deletedAt,omitempty"`
+	Reactions   []reactionWire   `json:"reactions,omitempty"`
+	ReplyCount  int              `json:"replyCount,omitempty"`
 }
 
 type reactionWire struct {
@@ -78,6 +95,7 @@ func (m Message) MarshalJSON() ([]byte, error) {
 			w.Reactions[i] = reactionWire(r)
 		}
 	}
+	w.Attachments = AttachmentsJSON(m.Attachments)
 	return json.Marshal(w)
 }
 
@@ -120,5 +138,20 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	for _, r := range w.Reactions {
 		m.Reactions = append(m.Reactions, ReactionCount(r))
 	}
+	for _, a := range w.Attachments {
+		m.Attachments = append(m.Attachments, Attachment(a))
+	}
 	return nil
+}
+
+// AttachmentsJSON converts attachments to their JSON shape (nil for none).
+func AttachmentsJSON(atts []Attachment) []AttachmentJSON {
+	if len(atts) == 0 {
+		return nil
+	}
+	out := make([]AttachmentJSON, len(atts))
+	for i, a := range atts {
+		out[i] = AttachmentJSON(a)
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -35,7 +36,13 @@ type SendMessage struct {
 	Content     string
 	ClientMsgID string
 	ReplyTo     string // "" for none; checked by the api
+	// AttachmentIDs: at most MaxAttachments; that they are the sender's
+	// own uploads in the room is the api's check (bad_request).
+	AttachmentIDs []string
 }
+
+// MaxAttachments is how many attachmentIds one send-message may name.
+const MaxAttachments = 10
 
 // Typing is the data of typing-start and typing-stop; RoomID defaults to
 // the global room.
@@ -76,6 +83,8 @@ type roomData struct {
 	Emoji       *string `json:"emoji"`
 	Op          *string `json:"op"`
 	ReplyTo     *string `json:"replyTo"`
+	// AttachmentIDs: any non-array value fails the decode (bad_request).
+	AttachmentIDs []string `json:"attachmentIds"`
 }
 
 // The fields each event's data may carry; anything else is refused, as
@@ -95,6 +104,7 @@ const (
 	fOp
 	fReplyTo
 	fLastRev
+	fAttachmentIDs
 )
 
 // knows reports whether key (as written, unescaped) names one of f's
@@ -104,7 +114,8 @@ func (f fields) knows(key []byte) bool {
 		bit  fields
 		name string
 	}{{fRoomID, "roomId"}, {fLastSeq, "lastSeq"}, {fContent, "content"}, {fClientMsgID, "clientMsgId"}, {fSeq, "seq"}, {fID, "id"},
-		{fMessageID, "messageId"}, {fEmoji, "emoji"}, {fOp, "op"}, {fReplyTo, "replyTo"}, {fLastRev, "lastRev"}} {
+		{fMessageID, "messageId"}, {fEmoji, "emoji"}, {fOp, "op"}, {fReplyTo, "replyTo"}, {fLastRev, "lastRev"},
+		{fAttachmentIDs, "attachmentIds"}} {
 		if f&n.bit != 0 && len(key) == len(n.name) && bytes.EqualFold(key, []byte(n.name)) {
 			return true
 		}
@@ -117,7 +128,7 @@ func (f fields) knows(key []byte) bool {
 var (
 	joinRoomFields    = (fRoomID | fLastSeq | fLastRev).knows
 	leaveRoomFields   = fRoomID.knows
-	sendMessageFields = (fRoomID | fContent | fClientMsgID | fReplyTo).knows
+	sendMessageFields = (fRoomID | fContent | fClientMsgID | fReplyTo | fAttachmentIDs).knows
 	typingFields      = fRoomID.knows
 	markReadFields    = (fRoomID | fSeq).knows
 	editFields        = (fID | fContent).knows
@@ -134,6 +145,9 @@ func decodeData(data json.RawMessage, known func(key []byte) bool) (roomData, *E
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			want := "a string"
+			if strings.HasPrefix(te.Field, "attachmentIds") {
+				return d, badRequest("data.attachmentIds must be an array of strings")
+			}
 			if te.Field == "lastSeq" || te.Field == "seq" || te.Field == "lastRev" {
 				want = "an integer"
 			}
@@ -241,10 +255,16 @@ func DecodeSendMessage(data json.RawMessage) (SendMessage, *Error) {
 	if perr != nil {
 		return SendMessage{}, perr
 	}
-	if d.Content == nil || *d.Content == "" {
+	if len(d.AttachmentIDs) > MaxAttachments {
+		return SendMessage{}, badRequest("data.attachmentIds must list at most 10 ids")
+	}
+	if (d.Content == nil || *d.Content == "") && len(d.AttachmentIDs) == 0 {
 		return SendMessage{}, badRequest("data.content is required")
 	}
-	m := SendMessage{RoomID: room, Content: *d.Content}
+	m := SendMessage{RoomID: room, AttachmentIDs: d.AttachmentIDs}
+	if d.Content != nil {
+		m.Content = *d.Content
+	}
 	if d.ClientMsgID != nil {
 		n := utf8.RuneCountInString(*d.ClientMsgID)
 		if n == 0 || n > MaxClientMsgIDLength {

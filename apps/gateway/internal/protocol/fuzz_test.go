@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"testing"
 	"unicode/utf8"
@@ -170,8 +171,14 @@ func FuzzDecodeData(f *testing.F) {
 				if v.ClientMsgID != "" {
 					m["clientMsgId"] = v.ClientMsgID
 				}
+				if v.ReplyTo != "" {
+					m["replyTo"] = v.ReplyTo
+				}
+				if v.AttachmentIDs != nil {
+					m["attachmentIds"] = v.AttachmentIDs
+				}
 				back = dataJSON(m)
-				same = func(b []byte) bool { w, e := DecodeSendMessage(b); return e == nil && w == v }
+				same = func(b []byte) bool { w, e := DecodeSendMessage(b); return e == nil && reflect.DeepEqual(w, v) }
 			}
 		case 3:
 			var v Typing

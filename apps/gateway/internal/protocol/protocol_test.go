@@ -109,6 +109,27 @@ func TestDecodeData(t *testing.T) {
 		_, perr = DecodeSendMessage(json.RawMessage(`{"content":["x"]}`))
 		check(t, perr, "data.content must be a string")
 	})
+	t.Run("send with attachments", func(t *testing.T) {
+		// Content may be left out or empty when attachmentIds names some.
+		m, perr := DecodeSendMessage(json.RawMessage(`{"attachmentIds":["a","b"]}`))
+		check(t, perr, "")
+		if m.Content != "" || len(m.AttachmentIDs) != 2 || m.AttachmentIDs[1] != "b" {
+			t.Errorf("got %+v", m)
+		}
+		m, perr = DecodeSendMessage(json.RawMessage(`{"content":"","AttachmentIds":["a"]}`))
+		check(t, perr, "")
+		if len(m.AttachmentIDs) != 1 {
+			t.Errorf("got %+v", m)
+		}
+		_, perr = DecodeSendMessage(json.RawMessage(`{"attachmentIds":[]}`))
+		check(t, perr, "data.content is required")
+		_, perr = DecodeSendMessage(json.RawMessage(`{"attachmentIds":"a"}`))
+		check(t, perr, "data.attachmentIds must be an array of strings")
+		_, perr = DecodeSendMessage(json.RawMessage(`{"attachmentIds":[1]}`))
+		check(t, perr, "data.attachmentIds must be an array of strings")
+		_, perr = DecodeSendMessage(json.RawMessage(`{"content":"x","attachmentIds":["1","2","3","4","5","6","7","8","9","10","11"]}`))
+		check(t, perr, "at most 10")
+	})
 	t.Run("mark-read", func(t *testing.T) {
 		m, perr := DecodeMarkRead(json.RawMessage(`{"roomId":"` + room + `","seq":3}`))
 		check(t, perr, "")

@@ -144,7 +144,7 @@ func (cl *client) sendMessage(env protocol.Envelope) {
 		cl.publishTyping(cl.g.life, d.RoomID, false) // a sent message ends typing
 	}
 	r, _ := cl.command(env.Ref, wire.CmdSendMessage, wire.SendMessageData{
-		RoomID: d.RoomID, Content: d.Content, ClientMsgID: d.ClientMsgID, ReplyTo: d.ReplyTo,
+		RoomID: d.RoomID, Content: d.Content, ClientMsgID: d.ClientMsgID, ReplyTo: d.ReplyTo, AttachmentIDs: d.AttachmentIDs,
 	})
 	if r != nil {
 		cl.send(protocol.Ack(env.Ref, r.Data))

@@ -38,6 +38,8 @@ type Ports struct {
 	Replies   ReplyParents
 	Threads   ThreadReader
 	ChangeLog ChangeReader
+	// Attachments is optional (nil: messages carry none).
+	Attachments AttachmentReader
 }
 
 // Options tune the use cases.

@@ -43,9 +43,19 @@ func (a *App) DeleteMessage(ctx context.Context, userID, id string) (domain.Mess
 		return domain.Message{}, err
 	}
 	now := a.clock()
-	return a.changeMessage(ctx, id, userID, func(acc domain.Access, m *domain.Message) (bool, error) {
+	m, err := a.changeMessage(ctx, id, userID, func(acc domain.Access, m *domain.Message) (bool, error) {
 		return m.Delete(acc, userID, now)
 	})
+	if err != nil || a.p.Attachments == nil {
+		return m, err
+	}
+	// After the commit, and again on a repeated delete (idempotent), so
+	// files left by a failed drop go with the next try; the worker does
+	// not see them as orphans.
+	if err := a.p.Attachments.DropMessageAttachments(ctx, m.ID); err != nil {
+		return domain.Message{}, err
+	}
+	return m, nil
 }
 
 // changeMessage runs a change through the port and wakes the relay after one.

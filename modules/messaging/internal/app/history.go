@@ -43,6 +43,9 @@ func (a *App) History(ctx context.Context, userID, roomID string, q domain.Histo
 		return domain.HistoryPage{}, err
 	}
 	items, more := trim(items, limit)
+	if err := a.fillAttachments(ctx, items); err != nil {
+		return domain.HistoryPage{}, err
+	}
 	page := domain.HistoryPage{Items: items}
 	if more {
 		page.Next = items[len(items)-1].Seq

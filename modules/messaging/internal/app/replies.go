@@ -102,6 +102,9 @@ func (a *App) Thread(ctx context.Context, userID, roomID, parentID string, q dom
 		return domain.HistoryPage{}, err
 	}
 	items, more := trim(items, q.Limit)
+	if err := a.fillAttachments(ctx, items); err != nil {
+		return domain.HistoryPage{}, err
+	}
 	page := domain.HistoryPage{Items: items}
 	if more {
 		page.Next = items[len(items)-1].Seq
@@ -142,6 +145,9 @@ func (a *App) ChangedSince(ctx context.Context, userID, roomID string, since int
 		return domain.HistoryPage{}, err
 	}
 	items, more := trim(items, q.Limit)
+	if err := a.fillAttachments(ctx, items); err != nil {
+		return domain.HistoryPage{}, err
+	}
 	page := domain.HistoryPage{Items: items}
 	if more {
 		page.Next = items[len(items)-1].Rev

@@ -40,6 +40,16 @@ func (a *App) Search(ctx context.Context, userID string, q domain.SearchQuery) (
 		return nil, nil, err
 	}
 	hits, more := trim(hits, limit)
+	msgs := make([]domain.Message, len(hits))
+	for i := range hits {
+		msgs[i] = hits[i].Message
+	}
+	if err := a.fillAttachments(ctx, msgs); err != nil {
+		return nil, nil, err
+	}
+	for i := range hits {
+		hits[i].Message = msgs[i]
+	}
 	if more {
 		last := hits[len(hits)-1]
 		next = &domain.SearchCursor{Rank: last.Rank, MessageID: last.Message.ID}

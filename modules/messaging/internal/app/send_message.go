@@ -16,7 +16,10 @@ type MessageAppender interface {
 	// and returns that message with created false. The returned message
 	// carries its seq and timestamp. ErrNotFound if the room vanished or the
 	// sender lost membership meanwhile.
-	Append(ctx context.Context, msg domain.Message) (stored domain.Message, created bool, err error)
+	// attachmentIDs are linked to the message in that transaction (all or
+	// nothing: ErrInvalid when one is not the sender's own unattached
+	// upload in the room) and returned in its Attachments.
+	Append(ctx context.Context, msg domain.Message, attachmentIDs []string) (stored domain.Message, created bool, err error)
 }
 
 // SendInput is a message as a client sends it. An empty RoomID means the
@@ -26,6 +29,8 @@ type SendInput struct {
 	Content     string
 	ClientMsgID string
 	ReplyTo     string // optional: a message of the same room, not deleted
+	// AttachmentIDs: the sender's uploads to link (Content may be "").
+	AttachmentIDs []string
 }
 
 // SendMessage validates and stores a message from userID. created is false
@@ -60,12 +65,17 @@ func (a *App) SendMessage(ctx context.Context, userID string, in SendInput) (msg
 		Content:     in.Content,
 		ClientMsgID: in.ClientMsgID,
 		ReplyTo:     replyTo,
-	})
+	}, in.AttachmentIDs)
 	if err != nil {
 		return domain.Message{}, false, err
 	}
 	if created {
 		a.wake()
+	} else if len(in.AttachmentIDs) > 0 {
+		// A resend answers the first message as stored, attachments too.
+		if msg, err = a.withAttachments(ctx, msg); err != nil {
+			return domain.Message{}, false, err
+		}
 	}
 	return msg, created, nil
 }

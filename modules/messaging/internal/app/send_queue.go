@@ -120,6 +120,11 @@ func (q *sendQueue) lead(ctx context.Context, b *queuedBatch) {
 // concurrently (REST): the same outcome, with concurrent sends stored
 // together in SendMessages batches when the api is busy (see sendQueue).
 func (a *App) SendQueued(ctx context.Context, userID string, in SendInput) (domain.Message, bool, error) {
+	if len(in.AttachmentIDs) > 0 {
+		// The single path: it claims the uploads in the message's
+		// transaction (the batch statements do not).
+		return a.SendMessage(ctx, userID, in)
+	}
 	r := a.queue.send(ctx, SendRequest{UserID: userID, Input: in})
 	return r.Message, r.Created, r.Err
 }

@@ -56,3 +56,15 @@ func TestDirectRoomPairIsOrdered(t *testing.T) {
 		t.Errorf("pairs %v and %v", a.Pair, b.Pair)
 	}
 }
+
+func TestValidateBody(t *testing.T) {
+	for _, tc := range []struct {
+		content string
+		n       int
+		ok      bool
+	}{{"", 1, true}, {"", 10, true}, {"hi", 2, true}, {"", 0, false}, {" ", 1, false}, {"hi", 11, false}, {"", 11, false}} {
+		if err := domain.ValidateBody(tc.content, tc.n, 100); (err == nil) != tc.ok || (err != nil && !errors.Is(err, domain.ErrInvalid)) {
+			t.Errorf("ValidateBody(%q, %d) = %v, want ok %v", tc.content, tc.n, err, tc.ok)
+		}
+	}
+}

@@ -38,6 +38,34 @@ type Message struct {
 	DeletedAt   time.Time // zero: not deleted
 	Reactions   []ReactionCount
 	ReplyCount  int
+	Attachments []Attachment // the files it carries, with fresh signed links
+}
+
+// MaxAttachments is how many attachments one message may carry.
+const MaxAttachments = 10
+
+// Attachment is a file a message carries (ARCHITECTURE.md section 8): its
+// metadata and signed, expiring links, made by the attachments module.
+type Attachment struct {
+	ID           string
+	RoomID       string
+	Name         string
+	ContentType  string
+	Size         int64
+	URL          string
+	ThumbnailURL string // "" when there is no thumbnail
+}
+
+// ValidateBody checks a sent message's content: with attachments it may be
+// empty (""), else it follows ValidateContent.
+func ValidateBody(content string, attachments, max int) error {
+	if attachments > MaxAttachments {
+		return invalid("attachmentIds", "must list at most "+strconv.Itoa(MaxAttachments)+" attachments")
+	}
+	if content == "" && attachments > 0 {
+		return nil
+	}
+	return ValidateContent(content, max)
 }
 
 // ReactionCount is how many users reacted to a message with Emoji.

@@ -43,7 +43,7 @@ func (s *Store) AppendBatch(ctx context.Context, msgs []domain.Message) ([]app.A
 		// Append's statements are leaner for one message (about a third
 		// faster); the use case sends a batch of one that way already, but
 		// one can remain after validation.
-		m, created, err := s.Append(ctx, msgs[0])
+		m, created, err := s.Append(ctx, msgs[0], nil)
 		return []app.Appended{{Message: m, Created: created, Err: err}}, nil
 	}
 	out := make([]app.Appended, len(msgs))
@@ -70,7 +70,7 @@ func (s *Store) AppendBatch(ctx context.Context, msgs []domain.Message) ([]app.A
 		// foreign key violation (a sender with no users row) fails the
 		// whole statement: one by one, it fails only that message.
 		for _, i := range todo {
-			m, created, err := s.Append(ctx, msgs[i])
+			m, created, err := s.Append(ctx, msgs[i], nil)
 			out[i] = app.Appended{Message: m, Created: created, Err: err}
 		}
 		return out, nil

@@ -22,10 +22,17 @@ import (
 // and the rev taken from rooms.rev under it is committed in rev order.
 func (s *Store) ChangeMessage(ctx context.Context, id, userID string, change func(domain.Access, *domain.Message) (bool, error)) (domain.Message, error) {
 	var out domain.Message
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	atts, err := s.ForMessages(ctx, []string{id})
+	if err != nil {
+		return domain.Message{}, err
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		acc, m, err := lockMessage(tx, id, userID)
 		if err != nil {
 			return err
+		}
+		if !m.Deleted() {
+			m.Attachments = atts[m.ID]
 		}
 		changed, err := change(acc, &m)
 		if err != nil || !changed {
@@ -76,7 +83,9 @@ func lockMessage(tx *gorm.DB, id, userID string) (domain.Access, domain.Message,
 }
 
 // storeChange gives m the room's next rev and writes its changed fields
-// and its message.updated event. The room row is locked by the caller.
+// and its message.updated event. m carries its attachments, read by the
+// caller before its transaction (they change only with a send or a
+// deletion): reading them inside would hold two pool connections at once. The room row is locked by the caller.
 func (s *Store) storeChange(tx *gorm.DB, m *domain.Message) error {
 	var at time.Time
 	if err := database.ScanRow(tx.Raw(`UPDATE rooms SET rev = rev + 1 WHERE id = ? RETURNING rev, clock_timestamp()`, m.RoomID),
@@ -86,6 +95,9 @@ func (s *Store) storeChange(tx *gorm.DB, m *domain.Message) error {
 	reactions, err := encodeReactions(m.Reactions)
 	if err != nil {
 		return err
+	}
+	if m.Deleted() {
+		m.Attachments = nil // the app drops them after the commit
 	}
 	event := domain.MessageUpdated(newEventID(), *m, at.UTC())
 	data, err := s.encode(event)

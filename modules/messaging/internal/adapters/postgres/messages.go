@@ -28,7 +28,7 @@ import (
 // created_at is the database's clock_timestamp() read under that lock, so
 // timestamps never decrease along a room's seqs, whichever api instance
 // stored each message.
-func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message, bool, error) {
+func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []string) (domain.Message, bool, error) {
 	if msg.ClientMsgID != "" {
 		// Fast path for a resend: no lock taken.
 		if m, err := s.byClientID(ctx, msg.UserID, msg.ClientMsgID); !errors.Is(err, domain.ErrNotFound) {
@@ -92,6 +92,9 @@ func (s *Store) Append(ctx context.Context, msg domain.Message) (domain.Message,
 		}
 		if stored == 0 {
 			return errRollback
+		}
+		if len(attachmentIDs) > 0 {
+			return s.claim(tx, &msg, event.ID, attachmentIDs)
 		}
 		return nil
 	})

@@ -21,10 +21,17 @@ func (s *Store) React(ctx context.Context, id, userID, emoji string, add bool, c
 		out     domain.Message
 		changed bool
 	)
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	atts, err := s.ForMessages(ctx, []string{id})
+	if err != nil {
+		return domain.Message{}, false, err
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		acc, m, err := lockMessage(tx, id, userID)
 		if err != nil {
 			return err
+		}
+		if !m.Deleted() {
+			m.Attachments = atts[m.ID]
 		}
 		out = m
 		m.Reactions = slices.Clone(m.Reactions) // counted below; out keeps them as read

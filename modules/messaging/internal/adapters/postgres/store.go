@@ -54,6 +54,8 @@ type Store struct {
 	sqlErr error
 	// pageText recycles History's *pageText buffers.
 	pageText sync.Pool
+	// attachments is nil when the app wires none (UseAttachments).
+	attachments Attachments
 }
 
 // New returns a store over db. now stamps membership and receipt changes;

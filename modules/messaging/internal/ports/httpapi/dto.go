@@ -22,10 +22,21 @@ type messageDTO struct {
 	Timestamp   string             `json:"timestamp"`
 	Rev         int64              `json:"rev"`
 	ReplyTo     string             `json:"replyTo,omitempty"`
+	Attachments []attachmentDTO    `json:"attachments,omitempty"`
 	EditedAt    string             `json:"editedAt,omitempty"`
 	DeletedAt   string             `json:"deletedAt,omitempty"`
 	Reactions   []reactionCountDTO `json:"reactions,omitempty"`
 	ReplyCount  int                `json:"replyCount,omitempty"`
+}
+
+type attachmentDTO struct {
+	ID           string `json:"id"`
+	RoomID       string `json:"roomId"`
+	Name         string `json:"name"`
+	ContentType  string `json:"contentType"`
+	Size         int64  `json:"size"`
+	URL          string `json:"url"`
+	ThumbnailURL string `json:"thumbnailUrl,omitempty"`
 }
 
 type reactionCountDTO struct {
@@ -41,6 +52,12 @@ func toMessage(m domain.Message) messageDTO {
 		out.Reactions = make([]reactionCountDTO, len(m.Reactions))
 		for i, r := range m.Reactions {
 			out.Reactions[i] = reactionCountDTO(r)
+		}
+	}
+	if len(m.Attachments) > 0 {
+		out.Attachments = make([]attachmentDTO, len(m.Attachments))
+		for i, a := range m.Attachments {
+			out.Attachments[i] = attachmentDTO(a)
 		}
 	}
 	return out
@@ -147,9 +164,11 @@ type (
 		Seq *int64 `json:"seq" validate:"required,gte=0"`
 	}
 	sendRequest struct {
-		Content     string `json:"content" validate:"required"`
-		RoomID      string `json:"roomId"` // checked by the use case (accepts any case)
+		Content     string `json:"content" validate:"required_without=AttachmentIDs"` // may be "" with attachments
+		RoomID      string `json:"roomId"`                                            // checked by the use case (accepts any case)
 		ClientMsgID string `json:"clientMsgId" validate:"omitempty,max=64,printascii"`
 		ReplyTo     string `json:"replyTo"` // checked by the use case (422)
+		// AttachmentIDs: checked by the use case and the attachments module.
+		AttachmentIDs []string `json:"attachmentIds"`
 	}
 )

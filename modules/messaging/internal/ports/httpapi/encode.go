@@ -77,6 +77,9 @@ func appendMessage(b []byte, m *domain.Message) []byte {
 		b = append(b, `,"replyTo":`...)
 		b = appendString(b, m.ReplyTo)
 	}
+	if len(m.Attachments) > 0 {
+		b = appendAttachments(b, m.Attachments)
+	}
 	if !m.EditedAt.IsZero() {
 		b = append(b, `,"editedAt":"`...)
 		b = append(appendStamp(b, m.EditedAt), '"')
@@ -103,6 +106,35 @@ func appendMessage(b []byte, m *domain.Message) []byte {
 		b = strconv.AppendInt(b, int64(m.ReplyCount), 10)
 	}
 	return append(b, '}')
+}
+
+// appendAttachments appends `,"attachments":[...]`.
+func appendAttachments(b []byte, atts []domain.Attachment) []byte {
+	b = append(b, `,"attachments":[`...)
+	for i := range atts {
+		a := &atts[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendString(b, a.ID)
+		b = append(b, `,"roomId":`...)
+		b = appendString(b, a.RoomID)
+		b = append(b, `,"name":`...)
+		b = appendString(b, a.Name)
+		b = append(b, `,"contentType":`...)
+		b = appendString(b, a.ContentType)
+		b = append(b, `,"size":`...)
+		b = strconv.AppendInt(b, a.Size, 10)
+		b = append(b, `,"url":`...)
+		b = appendString(b, a.URL)
+		if a.ThumbnailURL != "" {
+			b = append(b, `,"thumbnailUrl":`...)
+			b = appendString(b, a.ThumbnailURL)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // appendStamp appends stamp(t) without the layout interpreter, which was

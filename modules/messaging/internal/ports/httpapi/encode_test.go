@@ -45,7 +45,10 @@ func TestAppendMessagePageMatchesEncodingJSON(t *testing.T) {
 	for i, s := range awkward {
 		m := changed
 		m.Rev += int64(i)
-		switch i % 5 {
+		switch i % 6 {
+		case 5:
+			m.Attachments = []domain.Attachment{{ID: s, RoomID: "r", Name: s, ContentType: "image/png", Size: int64(i) << 30,
+				URL: "/files/" + s + "?sig=a&exp=1", ThumbnailURL: s}, {ID: "b", Name: "", URL: "u"}}
 		case 0:
 			m.ReplyTo = s
 		case 1:
@@ -60,7 +63,8 @@ func TestAppendMessagePageMatchesEncodingJSON(t *testing.T) {
 		items = append(items, m)
 	}
 	items = append(items, domain.Message{ID: "all", RoomID: "r", Seq: 9, UserID: "u", Content: "x", CreatedAt: at, Rev: 12,
-		ReplyTo: "p", EditedAt: at, DeletedAt: at, Reactions: []domain.ReactionCount{{Emoji: "😀", Count: 2}}, ReplyCount: 5})
+		ReplyTo: "p", EditedAt: at, DeletedAt: at, Reactions: []domain.ReactionCount{{Emoji: "😀", Count: 2}}, ReplyCount: 5,
+		Attachments: []domain.Attachment{{ID: "a", RoomID: "r", Name: "<x>.pdf", ContentType: "application/pdf", Size: 3, URL: "/u?a=1&b=2"}}})
 	for _, tc := range []struct {
 		items []domain.Message
 		next  int64

@@ -65,7 +65,7 @@ func (h *Handler) sendMessage(c *gin.Context) {
 		return
 	}
 	m, isNew, err := h.app.SendQueued(c.Request.Context(), user(c), app.SendInput{
-		RoomID: req.RoomID, Content: req.Content, ClientMsgID: req.ClientMsgID, ReplyTo: req.ReplyTo})
+		RoomID: req.RoomID, Content: req.Content, ClientMsgID: req.ClientMsgID, ReplyTo: req.ReplyTo, AttachmentIDs: req.AttachmentIDs})
 	if err != nil {
 		h.writeError(c, err)
 		return
