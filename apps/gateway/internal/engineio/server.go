@@ -85,9 +85,23 @@ func (s *Server) Len() int {
 	return len(s.sessions)
 }
 
-// Close ends every session's websocket (polling sessions are closed by
-// their owner) and refuses new websockets.
-func (s *Server) Close() { _ = s.m.Close() }
+// Close ends every session's websocket, refuses new websockets, and closes
+// what polling sessions are left (their owner, the gateway's drain, has
+// usually closed them already): a GET held for one of them returns at once
+// with the close packet, so nothing keeps the HTTP server's graceful
+// shutdown waiting for a ping that may never come.
+func (s *Server) Close() {
+	_ = s.m.Close()
+	s.mu.Lock()
+	left := make([]*Session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		left = append(left, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range left {
+		sess.Close()
+	}
+}
 
 // Has reports whether sid is a session of this server.
 func (s *Server) Has(sid string) bool { return s.lookup(sid) != nil }
