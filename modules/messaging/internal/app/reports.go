@@ -181,10 +181,10 @@ func (a *App) ResolveReport(ctx context.Context, userID, id string, res Resoluti
 			return domain.Report{}, err
 		}
 	case domain.ResolveDelete:
-		if _, err := a.DeleteMessage(ctx, userID, rep.MessageID); err != nil {
+		// Logged by the deletion itself, with the report.
+		if _, err := a.deleteMessage(ctx, userID, rep.MessageID, domain.ModEntry{ReportID: rep.ID, Reason: resolveReason(res.Reason, rep)}); err != nil {
 			return domain.Report{}, err
 		}
-		entry = domain.ModEntry{Kind: domain.ModDelete}
 	case domain.ResolveMute:
 		until := res.Until
 		if until.IsZero() {
