@@ -188,7 +188,7 @@ func (a *App) ResolveReport(ctx context.Context, userID, id string, res Resoluti
 	case domain.ResolveMute:
 		until := res.Until
 		if until.IsZero() {
-			until = now.Add(DefaultMuteDuration)
+			until = now.Add(a.muteFor)
 		}
 		if err := a.authorOf(ctx, rep, func(author string) error {
 			_, err := a.Mute(ctx, userID, rep.RoomID, author, until, resolveReason(res.Reason, rep))
