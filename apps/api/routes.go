@@ -16,7 +16,9 @@ import (
 	"github.com/chatforge/chat/modules/identity"
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/modules/notify"
+	"github.com/chatforge/chat/modules/webhooks"
 	"github.com/chatforge/chat/platform/authn"
+	"github.com/chatforge/chat/platform/egress"
 	"github.com/chatforge/chat/platform/health"
 	"github.com/chatforge/chat/platform/metrics"
 	"github.com/chatforge/chat/platform/ratelimit"
@@ -120,6 +122,13 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	}
 	chat.Routes(r, auth, userLimit)
 	rooms.chat = chat
+	hooks, err := webhooks.NewAPI(d.db, egress.New(egress.Policy{
+		AllowPrivate: cfg.AllowPrivateWebhooks, AllowHTTP: !cfg.production(),
+	}, nil), d.log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhooks module: %w", err)
+	}
+	hooks.Routes(r, auth, userLimit)
 	files.Routes(r, auth, userLimit)
 
 	vapid := cfg.VAPIDPublicKey

@@ -18,8 +18,10 @@ import (
 	"github.com/chatforge/chat/modules/attachments"
 	"github.com/chatforge/chat/modules/identity"
 	"github.com/chatforge/chat/modules/notify"
+	"github.com/chatforge/chat/modules/webhooks"
 	"github.com/chatforge/chat/platform/config"
 	"github.com/chatforge/chat/platform/database"
+	"github.com/chatforge/chat/platform/egress"
 	"github.com/chatforge/chat/platform/httpserver"
 	"github.com/chatforge/chat/platform/logging"
 	"github.com/chatforge/chat/platform/metrics"
@@ -127,13 +129,22 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		return err
 	}
 
+	hooks := webhooks.NewWorker(db, rdb, jobs, egress.New(egress.Policy{
+		AllowPrivate: cfg.AllowPrivateWebhooks, AllowHTTP: !cfg.production(),
+	}, nil), webhookAlerts{log: log}, webhooks.WorkerConfig{
+		RetryBase: cfg.WebhookRetryBase, RetryMax: cfg.WebhookRetryMax, MaxAttempts: cfg.WebhookMaxAttempts,
+		DisableAfter: cfg.WebhookDisableAfter, Timeout: cfg.WebhookTimeout,
+		Partitions: cfg.StreamPartitions, Consumer: cfg.ID,
+	}, log)
+
 	mux := asynq.NewServeMux()
 	mux.Use(taskMetrics(reg))
 	mod.RegisterTasks(mux)
 	ident.RegisterTasks(mux)
 	hk.RegisterTasks(mux)
+	hooks.RegisterTasks(mux)
 
-	srv := asynq.NewServerFromRedisClient(rdb, serverConfig(cfg, mod, log))
+	srv := asynq.NewServerFromRedisClient(rdb, serverConfig(cfg, mod, hooks, log))
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("asynq server: %w", err)
 	}
@@ -154,6 +165,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return httpserver.Run(gctx, log, cfg.Addr, h, cfg.ShutdownTimeout) })
 	g.Go(func() error { return mod.RunPushFanout(gctx) })
+	g.Go(func() error { return hooks.RunFanout(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("worker stopping: finishing in-flight tasks", "timeout", cfg.ShutdownTimeout.String())
