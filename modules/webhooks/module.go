@@ -49,7 +49,9 @@ func NewAPI(db *gorm.DB, guard *egress.Guard, log *slog.Logger) (*API, error) {
 
 // Routes mounts /api/chat/rooms/:id/webhooks (POST, GET), .../:webhookId
 // (DELETE) and .../:webhookId/enable (POST).
-func (a *API) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) { a.http.Routes(r, auth, userLimit) }
+func (a *API) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) {
+	a.http.Routes(r, auth, userLimit)
+}
 
 // WorkerConfig tunes delivery.
 type WorkerConfig struct {
