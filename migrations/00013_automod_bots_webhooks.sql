@@ -1,4 +1,6 @@
--- Bots, outgoing webhooks and automatic moderation (ARCHITECTURE.md §9).
+-- Bots and outgoing webhooks (ARCHITECTURE.md §9). Automatic moderation
+-- needs no table of its own: it hides messages (messages.moderation) and
+-- opens reports through the messaging module (00012).
 --
 -- A bot is a user (users.is_bot) with no e-mail login: its users row holds a
 -- reserved address under .invalid (RFC 2606) and no password hash anyone can
@@ -39,13 +41,7 @@ CREATE TABLE room_webhooks (
 -- Serves "the live hooks of a room" on every event.
 CREATE INDEX room_webhooks_room_idx ON room_webhooks (room_id);
 
--- Automatic moderation: a flagged message is hidden with a reason.
-ALTER TABLE messages
-    ADD COLUMN moderation_status text CHECK (moderation_status IN ('hidden')),
-    ADD COLUMN moderation_reason text NOT NULL DEFAULT '';
-
 -- +goose Down
-ALTER TABLE messages DROP COLUMN moderation_reason, DROP COLUMN moderation_status;
 DROP TABLE room_webhooks;
 DROP TABLE bots;
 ALTER TABLE users DROP COLUMN is_bot;
