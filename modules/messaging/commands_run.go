@@ -275,6 +275,12 @@ func commandError(err error) error {
 	switch {
 	case errors.As(err, &inv):
 		return &streamcmd.Error{Code: CodeBadRequest, Message: inv.Field + " " + inv.Message}
+	case errors.Is(err, ErrBlocked):
+		return &streamcmd.Error{Code: wire.CodeBlocked, Message: err.Error()}
+	case errors.Is(err, ErrMuted):
+		return &streamcmd.Error{Code: wire.CodeMuted, Message: err.Error()}
+	case errors.Is(err, ErrBanned), errors.Is(err, ErrUserBanned):
+		return &streamcmd.Error{Code: wire.CodeBanned, Message: err.Error()}
 	case errors.Is(err, ErrMessageNotFound):
 		return &streamcmd.Error{Code: CodeNotFound, Message: "message not found"}
 	case errors.Is(err, ErrNotFound):

@@ -25,6 +25,22 @@ var (
 	// ErrInvalid: bad input; the error is an *InvalidError naming the
 	// field. 422 / "invalid".
 	ErrInvalid = domain.ErrInvalid
+	// ErrBlocked: a block stands between the two users of a direct room.
+	// It matches ErrForbidden. 403 / code "blocked".
+	ErrBlocked = domain.ErrBlocked
+	// ErrMuted: the caller is muted in the room. It matches ErrForbidden.
+	// 403 / code "muted".
+	ErrMuted = domain.ErrMuted
+	// ErrBanned: the caller (or, ErrUserBanned, the user to add) is banned
+	// from the room. They match ErrForbidden. 403 / code "banned".
+	ErrBanned     = domain.ErrBanned
+	ErrUserBanned = domain.ErrUserBanned
+	// ErrReportNotFound: no such report, or the caller does not moderate
+	// its room. It matches ErrNotFound.
+	ErrReportNotFound = domain.ErrReportNotFound
+	// ErrReportResolved: the report was resolved already. It matches
+	// ErrConflict.
+	ErrReportResolved = domain.ErrReportResolved
 	// ErrUnavailable: PostgreSQL or Redis could not be reached; retry
 	// later. 503 / "unavailable". The adapters' errors carry it as marked
 	// by the platform (platform/database, platform/redisconn).

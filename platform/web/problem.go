@@ -23,6 +23,9 @@ type Problem struct {
 	Instance  string       `json:"instance"`
 	RequestID string       `json:"requestId"`
 	Errors    []FieldError `json:"errors,omitempty"`
+	// Code is an extension member for refusals a client must tell apart
+	// (e.g. "blocked", "muted", "banned"); absent otherwise.
+	Code string `json:"code,omitempty"`
 }
 
 // FieldError names one invalid input field (a JSON path such as
@@ -45,6 +48,12 @@ type FieldError struct {
 //
 // A 503 carries Retry-After (RetryAfterSeconds) unless the handler set one.
 func WriteProblem(c *gin.Context, status int, detail string, errs ...FieldError) {
+	WriteProblemCode(c, status, "", detail, errs...)
+}
+
+// WriteProblemCode is WriteProblem with the code extension member ("" for
+// none).
+func WriteProblemCode(c *gin.Context, status int, code, detail string, errs ...FieldError) {
 	c.Abort()
 	if c.Writer.Written() {
 		return
@@ -65,6 +74,7 @@ func WriteProblem(c *gin.Context, status int, detail string, errs ...FieldError)
 		Instance:  c.Request.URL.Path,
 		RequestID: logging.RequestID(c.Request.Context()),
 		Errors:    errs,
+		Code:      code,
 	})
 	if err != nil { // strings and ints only: cannot happen
 		c.Status(http.StatusInternalServerError)

@@ -32,6 +32,7 @@ type Store struct {
 	revs     map[string]int64                    // room -> its revision (rooms.rev)
 	reacts   map[string][]domain.Reaction        // message -> its reactions, oldest first
 	outbox   []outboxRow
+	blocks   map[[2]string]time.Time // (blocker, blocked) -> since
 	// FailNextAppend, when set, is returned by the next Append or
 	// AppendBatch (then cleared).
 	FailNextAppend error
@@ -60,7 +61,7 @@ func NewStore() *Store {
 
 // Ports returns the store as every app port.
 func (s *Store) Ports() app.Ports {
-	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s, Changes: s, Reactions: s, Replies: s, Threads: s, ChangeLog: s}
+	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s, Changes: s, Reactions: s, Replies: s, Threads: s, ChangeLog: s, Blocks: s}
 }
 
 // AddUser registers a user (the real store's users table) and returns its id.

@@ -211,6 +211,10 @@ const (
 	CodeForbidden   = "forbidden"
 	CodeInternal    = "internal"
 	CodeUnavailable = "unavailable"
+	// Refusals of ARCHITECTURE.md section 9, told apart by clients.
+	CodeBlocked = "blocked"
+	CodeMuted   = "muted"
+	CodeBanned  = "banned"
 )
 
 // Error is the data of a failed reply, and the error a Service returns to

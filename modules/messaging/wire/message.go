@@ -38,7 +38,13 @@ type Message struct {
 	Reactions   []ReactionCount
 	ReplyCount  int
 	Attachments []Attachment
+	Moderation  Moderation // zero: visible
 }
+
+// Moderation is a message's moderation state: {status: "hidden", reason}
+// on a message hidden by moderation (its content withheld from all but the
+// room's moderators); absent when visible.
+type Moderation = domain.Moderation
 
 // Attachment is a file a message carries: {id, roomId, name, contentType,
 // size, url, thumbnailUrl?}; url and thumbnailUrl are signed, expiring links.
@@ -74,6 +80,12 @@ type messageWire struct {
 	DeletedAt   string           `json:"deletedAt,omitempty"`
 	Reactions   []reactionWire   `json:"reactions,omitempty"`
 	ReplyCount  int              `json:"replyCount,omitempty"`
+	Moderation  *moderationWire  `json:"moderation,omitempty"`
+}
+
+type moderationWire struct {
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
 }
 
 type reactionWire struct {
@@ -96,6 +108,9 @@ func (m Message) MarshalJSON() ([]byte, error) {
 		}
 	}
 	w.Attachments = AttachmentsJSON(m.Attachments)
+	if m.Moderation.Status != "" {
+		w.Moderation = &moderationWire{Status: m.Moderation.Status, Reason: m.Moderation.Reason}
+	}
 	return json.Marshal(w)
 }
 
@@ -140,6 +155,9 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	}
 	for _, a := range w.Attachments {
 		m.Attachments = append(m.Attachments, Attachment(a))
+	}
+	if w.Moderation != nil {
+		m.Moderation = Moderation{Status: w.Moderation.Status, Reason: w.Moderation.Reason}
 	}
 	return nil
 }

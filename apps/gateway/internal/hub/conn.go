@@ -37,6 +37,9 @@ type Conn struct {
 
 	depth   atomic.Int64 // frames queued to the sink and not yet written
 	dropped atomic.Bool
+	// blocked: the users this connection's user blocks (nil: none); see
+	// SetBlocked.
+	blocked atomic.Pointer[map[string]struct{}]
 
 	mu       sync.Mutex
 	rooms    map[string]*roomState

@@ -177,13 +177,14 @@ func (h *Hub) DeliverMessage(room string, seq int64, frame []byte) int {
 }
 
 // DeliverRoom writes an ephemeral frame (typing, receipt) to the local
-// connections in room, except those of exceptUser ("" for none).
+// connections in room, except those of exceptUser ("" for none), whom the
+// frame is about, and those whose user blocks exceptUser.
 func (h *Hub) DeliverRoom(room, exceptUser string, frame []byte) int {
 	p := getScratch()
 	*p = h.rooms.appendConns(*p, room)
 	n := 0
 	for _, c := range *p {
-		if c.UserID != exceptUser && c.deliverEphemeral(room, frame) {
+		if c.UserID != exceptUser && !c.Blocks(exceptUser) && c.deliverEphemeral(room, frame) {
 			n++
 		}
 	}
@@ -194,7 +195,7 @@ func (h *Hub) DeliverRoom(room, exceptUser string, frame []byte) int {
 
 // DeliverRooms writes an ephemeral frame (presence) once to every local
 // connection whose join of at least one of rooms completed, except those
-// of exceptUser ("" for none). It returns the number of connections
+// of exceptUser ("" for none) and those whose user blocks exceptUser. It returns the number of connections
 // written to.
 func (h *Hub) DeliverRooms(rooms []string, exceptUser string, frame []byte) int {
 	if len(rooms) == 1 {
@@ -207,7 +208,7 @@ func (h *Hub) DeliverRooms(rooms []string, exceptUser string, frame []byte) int 
 	for _, room := range rooms {
 		*p = h.rooms.appendConns((*p)[:0], room)
 		for _, c := range *p {
-			if c.UserID == exceptUser {
+			if c.UserID == exceptUser || c.Blocks(exceptUser) {
 				continue
 			}
 			if _, dup := seen[c]; dup {

@@ -180,6 +180,7 @@ func (g *Gateway) finishConnect(cl *client) {
 		cl.Close(protocol.CloseUnauthorized, "session revoked")
 		return
 	}
+	g.loadBlocks(ctx, cl.conn)
 	cl.expiry = time.AfterFunc(time.Until(cl.claims.ExpiresAt), func() {
 		cl.Close(protocol.CloseUnauthorized, "token expired")
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
+	"github.com/chatforge/chat/modules/messaging/wire"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
 )
@@ -17,7 +18,7 @@ import (
 // the heartbeat's revocation re-check and the typing/presence TTLs cover.
 func (g *Gateway) runPubSub(ctx context.Context) error {
 	pcfg := g.Presence.Config()
-	ps := g.Redis.Subscribe(ctx, authn.RevokedChannel, pcfg.EventsChannel, pcfg.TypingChannel)
+	ps := g.Redis.Subscribe(ctx, authn.RevokedChannel, pcfg.EventsChannel, pcfg.TypingChannel, wire.BlocksChannel)
 	defer ps.Close()
 	for ctx.Err() == nil {
 		if _, err := ps.Receive(ctx); err == nil {
@@ -40,6 +41,10 @@ func (g *Gateway) runPubSub(ctx context.Context) error {
 			switch msg.Channel {
 			case authn.RevokedChannel:
 				g.revoke(msg.Payload)
+			case wire.BlocksChannel:
+				if conns := g.hub.User(msg.Payload); len(conns) > 0 {
+					go g.reloadBlocks(conns)
+				}
 			case pcfg.EventsChannel:
 				e, err := presence.DecodeEvent([]byte(msg.Payload))
 				if err != nil {
@@ -126,7 +131,7 @@ func (g *Gateway) onJoined(c *hub.Conn, room string) {
 	}
 	n := 0
 	for _, u := range g.prooms.Online(room, PresenceRoomMax) {
-		if u != c.UserID && c.Send(protocol.Presence(u, true, time.Time{})) {
+		if u != c.UserID && !c.Blocks(u) && c.Send(protocol.Presence(u, true, time.Time{})) {
 			n++
 		}
 	}
@@ -177,5 +182,33 @@ func (g *Gateway) runTypingExpiry(ctx context.Context) error {
 				g.deliverTyping(ty)
 			}
 		}
+	}
+}
+
+// loadBlocks reads whom c's user blocks (wire.BlocksKey, kept by the api)
+// so their typing and presence are not delivered to c. A failure is
+// logged and leaves the set as it was: the next change published reloads
+// it.
+func (g *Gateway) loadBlocks(ctx context.Context, c *hub.Conn) {
+	ids, err := g.Redis.SMembers(ctx, wire.BlocksKey(c.UserID)).Result()
+	if err != nil {
+		g.Log.Warn("blocks load failed", "conn", c.ID, "err", err)
+		return
+	}
+	c.SetBlocked(ids)
+}
+
+// reloadBlocks reloads the blocks of a user's local connections after the
+// api published a change (one read serves them all).
+func (g *Gateway) reloadBlocks(conns []*hub.Conn) {
+	ctx, cancel := context.WithTimeout(g.life, 2*time.Second)
+	defer cancel()
+	ids, err := g.Redis.SMembers(ctx, wire.BlocksKey(conns[0].UserID)).Result()
+	if err != nil {
+		g.Log.Warn("blocks reload failed", "user", conns[0].UserID, "err", err)
+		return
+	}
+	for _, c := range conns {
+		c.SetBlocked(ids)
 	}
 }

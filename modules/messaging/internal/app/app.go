@@ -40,6 +40,13 @@ type Ports struct {
 	ChangeLog ChangeReader
 	// Attachments is optional (nil: messages carry none).
 	Attachments AttachmentReader
+	// Safety: blocks, moderation, reports.
+	Blocks        BlockStore
+	Moderation    Moderator
+	Reports       ReportStore
+	MessageReader MessageReader
+	// BlockMirror is optional (nil: the gateways are not told of blocks).
+	BlockMirror BlockMirror
 }
 
 // Options tune the use cases.

@@ -17,6 +17,10 @@ type MessageChanger interface {
 	// It returns the message as it now is. ErrMessageNotFound when id
 	// names no message.
 	ChangeMessage(ctx context.Context, id, userID string, change func(domain.Access, *domain.Message) (bool, error)) (domain.Message, error)
+	// ChangeMessageLogged is ChangeMessage whose change may also return a
+	// moderation log entry (ID, RoomID, MessageID and CreatedAt are set by
+	// the store), written in the same transaction when the message changed.
+	ChangeMessageLogged(ctx context.Context, id, userID string, change func(domain.Access, *domain.Message) (bool, *domain.ModEntry, error)) (domain.Message, error)
 }
 
 // EditMessage replaces the content of message id, for its author only,
@@ -43,8 +47,13 @@ func (a *App) DeleteMessage(ctx context.Context, userID, id string) (domain.Mess
 		return domain.Message{}, err
 	}
 	now := a.clock()
-	m, err := a.changeMessage(ctx, id, userID, func(acc domain.Access, m *domain.Message) (bool, error) {
-		return m.Delete(acc, userID, now)
+	m, err := a.changeLogged(ctx, id, userID, func(acc domain.Access, m *domain.Message) (bool, *domain.ModEntry, error) {
+		changed, err := m.Delete(acc, userID, now)
+		if !changed || m.UserID == userID {
+			return changed, nil, err
+		}
+		// A moderator's deletion of someone else's message is logged.
+		return true, &domain.ModEntry{ActorID: userID, Kind: domain.ModDelete, UserID: m.UserID}, nil
 	})
 	if err != nil || a.p.Attachments == nil {
 		return m, err
@@ -56,6 +65,35 @@ func (a *App) DeleteMessage(ctx context.Context, userID, id string) (domain.Mess
 		return domain.Message{}, err
 	}
 	return m, nil
+}
+
+// changeLogged is changeMessage with a moderation log entry written with
+// the change.
+func (a *App) changeLogged(ctx context.Context, id, userID string, fn func(domain.Access, *domain.Message) (bool, *domain.ModEntry, error)) (domain.Message, error) {
+	changed := false
+	m, err := a.p.Changes.ChangeMessageLogged(ctx, id, userID, func(acc domain.Access, m *domain.Message) (bool, *domain.ModEntry, error) {
+		c, e, err := fn(acc, m)
+		changed = c
+		return c, e, err
+	})
+	if err != nil {
+		return domain.Message{}, err
+	}
+	if changed {
+		a.wake()
+	}
+	return m, nil
+}
+
+// redact withholds hidden messages' content from a reader who does not
+// moderate the room.
+func redact(acc domain.Access, items []domain.Message) {
+	if acc.Role.Moderates() {
+		return
+	}
+	for i := range items {
+		items[i] = items[i].Redacted()
+	}
 }
 
 // changeMessage runs a change through the port and wakes the relay after one.

@@ -64,6 +64,13 @@ func (a *App) OpenDirect(ctx context.Context, userID, otherRaw string) (domain.R
 	if err != nil {
 		return domain.RoomView{}, false, err
 	}
+	// Either way: the blocked user cannot reach the blocker, and the
+	// blocker does not write to someone they block.
+	if blocked, err := a.p.Blocks.BlockedEither(ctx, userID, otherID); err != nil {
+		return domain.RoomView{}, false, err
+	} else if blocked {
+		return domain.RoomView{}, false, domain.ErrBlocked
+	}
 	stored, created, err := a.p.Rooms.OpenDirect(ctx, room, userID)
 	if err != nil {
 		return domain.RoomView{}, false, err

@@ -46,6 +46,7 @@ func (a *App) History(ctx context.Context, userID, roomID string, q domain.Histo
 	if err := a.fillAttachments(ctx, items); err != nil {
 		return domain.HistoryPage{}, err
 	}
+	redact(acc, items)
 	page := domain.HistoryPage{Items: items}
 	if more {
 		page.Next = items[len(items)-1].Seq

@@ -105,6 +105,7 @@ func (a *App) Thread(ctx context.Context, userID, roomID, parentID string, q dom
 	if err := a.fillAttachments(ctx, items); err != nil {
 		return domain.HistoryPage{}, err
 	}
+	redact(acc, items)
 	page := domain.HistoryPage{Items: items}
 	if more {
 		page.Next = items[len(items)-1].Seq
@@ -148,6 +149,7 @@ func (a *App) ChangedSince(ctx context.Context, userID, roomID string, since int
 	if err := a.fillAttachments(ctx, items); err != nil {
 		return domain.HistoryPage{}, err
 	}
+	redact(acc, items)
 	page := domain.HistoryPage{Items: items}
 	if more {
 		page.Next = items[len(items)-1].Rev

@@ -38,16 +38,16 @@ func (m *Message) Edit(a Access, userID, content string, now time.Time, window t
 	return true, nil
 }
 
-// Delete deletes m by userID at now: the author or the room's owner may
-// (a room's creator is its owner; moderators arrive with roles). The
+// Delete deletes m by userID at now: the author or the room's owner or a
+// moderator may (a room's creator is its owner). The
 // message keeps its seq; its content and reactions go. changed is false
 // when it was already deleted (idempotent).
 func (m *Message) Delete(a Access, userID string, now time.Time) (changed bool, err error) {
 	if err := a.CanChange(); err != nil {
 		return false, err
 	}
-	if m.UserID != userID && a.Role != RoleOwner {
-		return false, because(ErrForbidden, "only the author or the room owner deletes a message")
+	if m.UserID != userID && !a.Role.Moderates() {
+		return false, because(ErrForbidden, "only the author, the room owner or a moderator deletes a message")
 	}
 	if m.Deleted() {
 		return false, nil

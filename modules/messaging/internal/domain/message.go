@@ -39,6 +39,7 @@ type Message struct {
 	Reactions   []ReactionCount
 	ReplyCount  int
 	Attachments []Attachment // the files it carries, with fresh signed links
+	Moderation  Moderation   // zero: visible; see Hidden
 }
 
 // MaxAttachments is how many attachments one message may carry.

@@ -28,9 +28,10 @@ type Role string
 
 // Roles.
 const (
-	RoleNone   Role = ""
-	RoleMember Role = "member"
-	RoleOwner  Role = "owner"
+	RoleNone      Role = ""
+	RoleMember    Role = "member"
+	RoleModerator Role = "moderator" // deletes any message, mutes, bans, handles reports
+	RoleOwner     Role = "owner"
 )
 
 // Room is a conversation. LastSeq is the seq of its newest message (0: none).
@@ -63,6 +64,13 @@ func (r Room) Peer(userID string) string {
 type Access struct {
 	Room Room
 	Role Role
+	// The user's safety state in the room, read with the access: muted
+	// until MutedUntil (zero: not muted; only a mute still running is
+	// read), banned (a banned user has no membership), and, in a direct
+	// room, a block between the pair, either way.
+	MutedUntil time.Time
+	Banned     bool
+	Blocked    bool
 }
 
 // Member reports whether the user is in the room (always in the global one).
@@ -72,7 +80,12 @@ func (a Access) Member() bool { return a.Room.Kind == KindGlobal || a.Role != Ro
 // non-member of a private or direct room gets ErrNotFound: the room's
 // existence is not revealed.
 func (a Access) CanRead() error {
-	if a.Member() || a.Room.Kind == KindPublic {
+	switch {
+	case a.Member():
+		return nil
+	case a.Banned && a.Room.Kind == KindPublic:
+		return ErrBanned
+	case a.Room.Kind == KindPublic:
 		return nil
 	}
 	return ErrNotFound
@@ -85,8 +98,13 @@ func (a Access) CanPost() error {
 	if err := a.CanRead(); err != nil {
 		return err
 	}
-	if !a.Member() {
+	switch {
+	case !a.Member():
 		return because(ErrForbidden, "join the room first")
+	case a.Blocked:
+		return ErrBlocked
+	case !a.MutedUntil.IsZero():
+		return ErrMuted
 	}
 	return nil
 }

@@ -21,6 +21,13 @@ import (
 // included, is serialized on that one lock: the message read is current,
 // and the rev taken from rooms.rev under it is committed in rev order.
 func (s *Store) ChangeMessage(ctx context.Context, id, userID string, change func(domain.Access, *domain.Message) (bool, error)) (domain.Message, error) {
+	return s.changeMessage(ctx, id, userID, func(acc domain.Access, m *domain.Message) (bool, *domain.ModEntry, error) {
+		changed, err := change(acc, m)
+		return changed, nil, err
+	})
+}
+
+func (s *Store) changeMessage(ctx context.Context, id, userID string, change func(domain.Access, *domain.Message) (bool, *domain.ModEntry, error)) (domain.Message, error) {
 	var out domain.Message
 	atts, err := s.ForMessages(ctx, []string{id})
 	if err != nil {
@@ -34,13 +41,19 @@ func (s *Store) ChangeMessage(ctx context.Context, id, userID string, change fun
 		if !m.Deleted() {
 			m.Attachments = atts[m.ID]
 		}
-		changed, err := change(acc, &m)
+		changed, entry, err := change(acc, &m)
 		if err != nil || !changed {
 			out = m
 			return err
 		}
 		if err := s.storeChange(tx, &m); err != nil {
 			return err
+		}
+		if entry != nil {
+			entry.ID, entry.RoomID, entry.MessageID, entry.CreatedAt = newEventID(), m.RoomID, m.ID, s.clock()
+			if err := insertModLog(tx, *entry); err != nil {
+				return err
+			}
 		}
 		out = m
 		return nil
@@ -99,7 +112,9 @@ func (s *Store) storeChange(tx *gorm.DB, m *domain.Message) error {
 	if m.Deleted() {
 		m.Attachments = nil // the app drops them after the commit
 	}
-	event := domain.MessageUpdated(newEventID(), *m, at.UTC())
+	// The room hears of a hidden message without its content; its
+	// moderators read it over REST.
+	event := domain.MessageUpdated(newEventID(), m.Redacted(), at.UTC())
 	data, err := s.encode(event)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", event.Type, err)
@@ -107,7 +122,7 @@ func (s *Store) storeChange(tx *gorm.DB, m *domain.Message) error {
 	// A deletion drops the message's reactions with its content.
 	return tx.Exec(`WITH m AS (
 			UPDATE messages SET content = CAST(@content AS text), rev = CAST(@rev AS bigint), edited_at = CAST(@edited AS timestamptz), deleted_at = CAST(@deleted AS timestamptz),
-				reactions = CAST(@reactions AS jsonb)
+				reactions = CAST(@reactions AS jsonb), moderation = CAST(@moderation AS jsonb)
 			WHERE id = CAST(@id AS uuid)
 			RETURNING id
 		), d AS (
@@ -117,7 +132,7 @@ func (s *Store) storeChange(tx *gorm.DB, m *domain.Message) error {
 		SELECT CAST(@event AS uuid), CAST(@room AS uuid), CAST(@type AS text), CAST(@payload AS jsonb), CAST(@at AS timestamptz) FROM m`, map[string]any{
 		"content": m.Content, "rev": m.Rev, "edited": optTime(m.EditedAt), "deleted": optTime(m.DeletedAt),
 		"reactions": reactions, "id": m.ID, "event": event.ID, "room": m.RoomID, "type": string(event.Type),
-		"payload": string(data), "at": at,
+		"payload": string(data), "at": at, "moderation": encodeModeration(m.Moderation),
 	}).Error
 }
 
@@ -144,4 +159,32 @@ func encodeReactions(rs []domain.ReactionCount) (*string, error) {
 	}
 	s := string(b)
 	return &s, nil
+}
+
+// encodeModeration is messages.moderation: NULL when visible.
+func encodeModeration(mod domain.Moderation) *string {
+	if mod.Status == "" {
+		return nil
+	}
+	b, _ := json.Marshal(moderationJSON(mod)) // two strings: cannot fail
+	s := string(b)
+	return &s
+}
+
+// moderationJSON is messages.moderation's shape.
+type moderationJSON struct {
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// decodeModeration reads messages.moderation (text or binary jsonb).
+func decodeModeration(b []byte) domain.Moderation {
+	if len(b) > 0 && b[0] == 1 {
+		b = b[1:]
+	}
+	var m moderationJSON
+	if len(b) == 0 || json.Unmarshal(b, &m) != nil {
+		return domain.Moderation{}
+	}
+	return domain.Moderation(m)
 }

@@ -75,12 +75,13 @@ func (s *Store) History(ctx context.Context, roomID, userID string, q domain.His
 			v := rows.RawValues()
 			if !found {
 				found = true
-				acc = domain.Access{Room: domain.Room{ID: roomID, Kind: domain.Kind(v[0])}, Role: domain.Role(v[1])}
+				acc = domain.Access{Room: domain.Room{ID: roomID, Kind: domain.Kind(v[0])}, Role: domain.Role(v[1]),
+					Banned: len(v[2]) == 1 && v[2][0] == 1}
 			}
-			if v[2] == nil { // the room has no message in range (or is not readable)
+			if v[3] == nil { // the room has no message in range (or is not readable)
 				continue
 			}
-			m, err := text.decode(v[2:])
+			m, err := text.decode(v[3:])
 			if err != nil {
 				return err
 			}
@@ -112,13 +113,15 @@ func (s *Store) History(ctx context.Context, roomID, userID string, q domain.His
 // historySQL is History's statement, for the order "ASC" or "DESC".
 func historySQL(order string) string {
 	return `SELECT r.kind, mb.role,
+		(mb.role IS NULL AND EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = $1
+			AND (b.until IS NULL OR b.until > now()))) AS banned,
 		m.id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at,
-		m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count
+		m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.moderation
 	FROM rooms r
 	LEFT JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = $1
 	LEFT JOIN LATERAL (
 		SELECT id, seq, user_id, content, client_msg_id, created_at,
-			rev, reply_to, edited_at, deleted_at, reactions, reply_count FROM messages
+			rev, reply_to, edited_at, deleted_at, reactions, reply_count, moderation FROM messages
 		WHERE room_id = r.id AND seq > $2 AND seq < $3
 			AND (r.kind IN ('global', 'public') OR mb.role IS NOT NULL)
 		ORDER BY seq ` + order + ` LIMIT $4
@@ -139,10 +142,10 @@ var (
 	historyDesc = historySQL("DESC")
 	// historyFormats asks every column in binary: text's binary format is
 	// its text, and uuid, int8 and timestamptz decode without parsing.
-	historyFormats = pgx.QueryResultFormats{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
-	historyOIDs    = [...]uint32{pgtype.TextOID, pgtype.TextOID, pgtype.UUIDOID, pgtype.Int8OID,
+	historyFormats = pgx.QueryResultFormats{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+	historyOIDs    = [...]uint32{pgtype.TextOID, pgtype.TextOID, pgtype.BoolOID, pgtype.UUIDOID, pgtype.Int8OID,
 		pgtype.UUIDOID, pgtype.TextOID, pgtype.TextOID, pgtype.TimestamptzOID,
-		pgtype.Int8OID, pgtype.UUIDOID, pgtype.TimestamptzOID, pgtype.TimestamptzOID, pgtype.JSONBOID, pgtype.Int4OID}
+		pgtype.Int8OID, pgtype.UUIDOID, pgtype.TimestamptzOID, pgtype.TimestamptzOID, pgtype.JSONBOID, pgtype.Int4OID, pgtype.JSONBOID}
 )
 
 // checkHistoryFields guards pageText.decode against a schema that no longer
@@ -208,6 +211,7 @@ func (t *pageText) decode(v [][]byte) (domain.Message, error) {
 		DeletedAt:  deleted,
 		Reactions:  decodeReactions(v[10]),
 		ReplyCount: int(int32(binary.BigEndian.Uint32(v[11]))),
+		Moderation: decodeModeration(v[12]),
 	}, nil
 }
 

@@ -42,6 +42,16 @@ func (s *Store) ChangeMembership(ctx context.Context, roomID, actorID, targetID 
 		}
 		now := s.clock()
 		if c.Adds() {
+			banned, err := targetOf(tx, roomID, c.UserID, now)
+			if err != nil {
+				return err
+			}
+			if banned.Banned {
+				if c.Action == domain.ActionJoined {
+					return domain.ErrBanned
+				}
+				return domain.ErrUserBanned
+			}
 			if err := insertMembers(tx, roomID, []domain.Member{{UserID: c.UserID, Role: c.Role, JoinedAt: now}}); err != nil {
 				return err
 			}

@@ -28,6 +28,7 @@ type viewRow struct {
 	LmDeletedAt   *time.Time
 	LmReactions   []byte
 	LmReplyCount  int
+	LmModeration  []byte
 }
 
 // viewSelect reads rooms r as user @user sees them. The newest message is a
@@ -36,7 +37,8 @@ const viewSelect = `SELECT ` + roomColumns + `, m.role, COALESCE(rr.last_read_se
 	lm.id AS lm_id, lm.user_id AS lm_user_id, lm.content AS lm_content,
 	lm.client_msg_id AS lm_client_msg_id, lm.created_at AS lm_created_at,
 	COALESCE(lm.rev, 0) AS lm_rev, lm.reply_to AS lm_reply_to, lm.edited_at AS lm_edited_at,
-	lm.deleted_at AS lm_deleted_at, lm.reactions AS lm_reactions, COALESCE(lm.reply_count, 0) AS lm_reply_count`
+	lm.deleted_at AS lm_deleted_at, lm.reactions AS lm_reactions, COALESCE(lm.reply_count, 0) AS lm_reply_count,
+	lm.moderation AS lm_moderation`
 
 const viewJoins = `
 	LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = @user
@@ -50,7 +52,10 @@ func (v viewRow) toDomain() domain.RoomView {
 			ID: *v.LmID, RoomID: v.Room.ID, Seq: v.Room.LastSeq, UserID: deref(v.LmUserID), Content: deref(v.LmContent),
 			ClientMsgID: deref(v.LmClientMsgID), CreatedAt: v.LmCreatedAt.UTC(),
 			Rev: v.LmRev, ReplyTo: deref(v.LmReplyTo), EditedAt: derefTime(v.LmEditedAt), DeletedAt: derefTime(v.LmDeletedAt),
-			Reactions: decodeReactions(v.LmReactions), ReplyCount: v.LmReplyCount,
+			Reactions: decodeReactions(v.LmReactions), ReplyCount: v.LmReplyCount, Moderation: decodeModeration(v.LmModeration),
+		}
+		if !out.Role.Moderates() {
+			*out.LastMessage = out.LastMessage.Redacted()
 		}
 	}
 	return out
@@ -65,20 +70,46 @@ func viewsToDomain(rows []viewRow) []domain.RoomView {
 }
 
 // Access implements app.AccessReader: one primary-key lookup, scanned by
-// hand (gorm's reflective Scan cost more CPU than the query).
+// hand (gorm's reflective Scan cost more CPU than the query), with the
+// user's running mute, ban and (direct rooms) a block between the pair:
+// primary-key probes, so the hot path stays one round trip.
 func (s *Store) Access(ctx context.Context, roomID, userID string) (domain.Access, error) {
-	var r roomRow
-	err := database.ScanRow(s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role FROM rooms r
-		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
-		WHERE r.id = ?`, userID, roomID),
-		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Role)
+	var (
+		r       roomRow
+		safe    safetyCols
+		nowTime = s.clock()
+	)
+	err := database.ScanRow(s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role, `+safetySelect+` FROM rooms r
+		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = @user
+		WHERE r.id = @room`, map[string]any{"user": userID, "room": roomID, "now": nowTime}),
+		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Role,
+		&safe.MutedUntil, &safe.Banned, &safe.Blocked)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return domain.Access{}, domain.ErrNotFound
 	case err != nil:
 		return domain.Access{}, err
 	}
-	return domain.Access{Room: r.toDomain(), Role: r.role()}, nil
+	return safe.access(r), nil
+}
+
+// safetySelect reads, next to a room r, the running mute and ban of @user
+// and whether a block stands between a direct room's pair; @now is the
+// clock they are compared with.
+const safetySelect = `(SELECT mu.until FROM room_mutes mu WHERE mu.room_id = r.id AND mu.user_id = @user AND mu.until > @now) AS muted_until,
+	EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = @user AND (b.until IS NULL OR b.until > @now)) AS banned,
+	(r.kind = 'direct' AND EXISTS (SELECT 1 FROM user_blocks ub WHERE (ub.blocker_id = r.dm_low AND ub.blocked_id = r.dm_high)
+		OR (ub.blocker_id = r.dm_high AND ub.blocked_id = r.dm_low))) AS blocked`
+
+// safetyCols are safetySelect's columns.
+type safetyCols struct {
+	MutedUntil *time.Time
+	Banned     bool
+	Blocked    bool
+}
+
+func (c safetyCols) access(r roomRow) domain.Access {
+	return domain.Access{Room: r.toDomain(), Role: r.role(), MutedUntil: derefTime(c.MutedUntil), Banned: c.Banned, Blocked: c.Blocked}
 }
 
 // Accesses implements app.BatchAppender: the Access query for many pairs
@@ -90,20 +121,22 @@ func (s *Store) Accesses(ctx context.Context, keys []app.AccessKey) (map[app.Acc
 		rooms[i], users[i] = k.RoomID, k.UserID
 	}
 	var rows []struct {
-		Room roomRow `gorm:"embedded"`
+		Room roomRow    `gorm:"embedded"`
+		Safe safetyCols `gorm:"embedded"`
 		Ord  int
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role, k.ord
-		FROM unnest(?::uuid[], ?::uuid[]) WITH ORDINALITY AS k(room_id, user_id, ord)
+	err := s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role, k.ord, `+
+		strings.ReplaceAll(safetySelect, "@user", "k.user_id")+`
+		FROM unnest(CAST(@rooms AS uuid[]), CAST(@users AS uuid[])) WITH ORDINALITY AS k(room_id, user_id, ord)
 		JOIN rooms r ON r.id = k.room_id
 		LEFT JOIN memberships m ON m.room_id = k.room_id AND m.user_id = k.user_id`,
-		texts(rooms), texts(users)).Scan(&rows).Error
+		map[string]any{"rooms": texts(rooms), "users": texts(users), "now": s.clock()}).Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[app.AccessKey]domain.Access, len(rows))
 	for _, r := range rows {
-		out[keys[r.Ord-1]] = domain.Access{Room: r.Room.toDomain(), Role: r.Room.role()}
+		out[keys[r.Ord-1]] = r.Safe.access(r.Room)
 	}
 	return out, nil
 }

@@ -179,17 +179,18 @@ type messageRow struct {
 	DeletedAt   *time.Time
 	Reactions   []byte // jsonb: [{"emoji": ..., "count": ...}] or NULL
 	ReplyCount  int
+	Moderation  []byte // jsonb: {"status": "hidden", "reason": ...} or NULL
 }
 
 const messageColumns = "m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, " +
-	"m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count"
+	"m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.moderation"
 
 func (r messageRow) toDomain() domain.Message {
 	return domain.Message{
 		ID: r.ID, RoomID: r.RoomID, Seq: r.Seq, UserID: r.UserID, Content: r.Content,
 		ClientMsgID: deref(r.ClientMsgID), CreatedAt: r.CreatedAt.UTC(),
 		Rev: r.Rev, ReplyTo: deref(r.ReplyTo), EditedAt: derefTime(r.EditedAt), DeletedAt: derefTime(r.DeletedAt),
-		Reactions: decodeReactions(r.Reactions), ReplyCount: r.ReplyCount,
+		Reactions: decodeReactions(r.Reactions), ReplyCount: r.ReplyCount, Moderation: decodeModeration(r.Moderation),
 	}
 }
 

@@ -31,7 +31,7 @@ func newStore(db *gorm.DB) *postgres.Store {
 }
 
 func ports(s *postgres.Store) app.Ports {
-	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s, Changes: s, Reactions: s, Replies: s, Threads: s, ChangeLog: s}
+	return app.Ports{Access: s, Messages: s, Batches: s, History: s, Receipts: s, Rooms: s, Reader: s, Lister: s, Members: s, Search: s, Changes: s, Reactions: s, Replies: s, Threads: s, ChangeLog: s, Blocks: s, Moderation: s, Reports: s, MessageReader: s}
 }
 
 func addUser(t testing.TB, db *gorm.DB) string {

@@ -27,6 +27,12 @@ type messageDTO struct {
 	DeletedAt   string             `json:"deletedAt,omitempty"`
 	Reactions   []reactionCountDTO `json:"reactions,omitempty"`
 	ReplyCount  int                `json:"replyCount,omitempty"`
+	Moderation  *moderationDTO     `json:"moderation,omitempty"`
+}
+
+type moderationDTO struct {
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
 }
 
 type attachmentDTO struct {
@@ -59,6 +65,9 @@ func toMessage(m domain.Message) messageDTO {
 		for i, a := range m.Attachments {
 			out.Attachments[i] = attachmentDTO(a)
 		}
+	}
+	if m.Moderation.Status != "" {
+		out.Moderation = &moderationDTO{Status: m.Moderation.Status, Reason: m.Moderation.Reason}
 	}
 	return out
 }

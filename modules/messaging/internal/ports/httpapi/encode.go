@@ -105,6 +105,15 @@ func appendMessage(b []byte, m *domain.Message) []byte {
 		b = append(b, `,"replyCount":`...)
 		b = strconv.AppendInt(b, int64(m.ReplyCount), 10)
 	}
+	if m.Moderation.Status != "" {
+		b = append(b, `,"moderation":{"status":`...)
+		b = appendString(b, m.Moderation.Status)
+		if m.Moderation.Reason != "" {
+			b = append(b, `,"reason":`...)
+			b = appendString(b, m.Moderation.Reason)
+		}
+		b = append(b, '}')
+	}
 	return append(b, '}')
 }
 

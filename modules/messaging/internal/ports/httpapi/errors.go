@@ -16,14 +16,20 @@ var problems = []struct {
 	err    error
 	status int
 	detail string
+	code   string // the problem's code extension, for refusals clients tell apart
 }{
-	{domain.ErrInvalid, http.StatusUnprocessableEntity, "request has invalid fields"},
-	{domain.ErrMessageNotFound, http.StatusNotFound, "message not found"},
+	{domain.ErrInvalid, http.StatusUnprocessableEntity, "request has invalid fields", ""},
+	{domain.ErrBlocked, http.StatusForbidden, "", "blocked"},
+	{domain.ErrMuted, http.StatusForbidden, "", "muted"},
+	{domain.ErrBanned, http.StatusForbidden, "", "banned"},
+	{domain.ErrUserBanned, http.StatusForbidden, "", "banned"},
+	{domain.ErrReportNotFound, http.StatusNotFound, "report not found", ""},
+	{domain.ErrMessageNotFound, http.StatusNotFound, "message not found", ""},
 	// Also for rooms the caller may not see: their existence is not revealed.
-	{domain.ErrNotFound, http.StatusNotFound, "room not found"},
-	{domain.ErrUserNotFound, http.StatusNotFound, "user not found"},
-	{domain.ErrForbidden, http.StatusForbidden, ""},
-	{domain.ErrConflict, http.StatusConflict, ""},
+	{domain.ErrNotFound, http.StatusNotFound, "room not found", ""},
+	{domain.ErrUserNotFound, http.StatusNotFound, "user not found", ""},
+	{domain.ErrForbidden, http.StatusForbidden, "", ""},
+	{domain.ErrConflict, http.StatusConflict, "", ""},
 }
 
 // writeError answers err from the table; see web.WriteServerError for the
@@ -41,7 +47,7 @@ func (h *Handler) writeError(c *gin.Context, err error) {
 		if inv := (*domain.InvalidError)(nil); errors.As(err, &inv) {
 			fields = []web.FieldError{{Field: inv.Field, Message: inv.Message}}
 		}
-		web.WriteProblem(c, p.status, detail, fields...)
+		web.WriteProblemCode(c, p.status, p.code, detail, fields...)
 		return
 	}
 	// Not in the table: an outage (503), a client gone (499) or a bug (500).

@@ -27,13 +27,16 @@ func NewRooms(db *gorm.DB) *Rooms { return &Rooms{db: db} }
 // of a live session. The global room has no membership rows (everyone is
 // in it implicitly), so it yields nobody: by policy a message to the global
 // room pushes to no one, or every message there would buzz every phone.
+// A member who blocks the sender (messaging's user_blocks) gets no push.
 func (r *Rooms) PushRecipients(ctx context.Context, roomID, senderID string) ([]string, error) {
 	var ids []string
 	err := r.db.WithContext(ctx).Raw(`
 		SELECT DISTINCT m.user_id::text FROM memberships m
 		JOIN push_subscriptions p ON p.user_id = m.user_id
 		JOIN sessions se ON se.id = p.session_id AND `+liveSession+`
-		WHERE m.room_id = ? AND m.user_id <> ?`, roomID, senderID).Scan(&ids).Error
+		WHERE m.room_id = ? AND m.user_id <> ?
+			AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = m.user_id AND b.blocked_id = ?)`,
+		roomID, senderID, senderID).Scan(&ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("push recipients: %w", err)
 	}
