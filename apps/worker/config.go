@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatforge/chat/modules/attachments"
+	"github.com/chatforge/chat/modules/moderation"
 	"github.com/chatforge/chat/platform/config"
 )
 
@@ -69,6 +70,9 @@ type Config struct {
 	WebhookMaxAttempts  int           `env:"WEBHOOK_MAX_ATTEMPTS" envDefault:"8"`
 	WebhookDisableAfter int           `env:"WEBHOOK_DISABLE_AFTER" envDefault:"20"`
 	WebhookTimeout      time.Duration `env:"WEBHOOK_TIMEOUT" envDefault:"10s"`
+
+	// Moderation holds MODERATION_*: automatic moderation of new messages.
+	Moderation moderation.Config `envPrefix:""`
 
 	HousekeepingInterval time.Duration `env:"HOUSEKEEPING_INTERVAL" envDefault:"15m"`
 	StreamRetention      time.Duration `env:"STREAM_RETENTION" envDefault:"72h"`
@@ -153,6 +157,9 @@ func (c Config) Validate() error {
 	}
 	if c.WebhookMaxAttempts < 1 || c.WebhookMaxAttempts > 100 || c.WebhookDisableAfter < 1 {
 		bad("WEBHOOK_MAX_ATTEMPTS must be 1..100 and WEBHOOK_DISABLE_AFTER at least 1")
+	}
+	if err := c.Moderation.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.HousekeepingInterval < time.Minute {
 		bad("HOUSEKEEPING_INTERVAL %s: want at least 1m", c.HousekeepingInterval)

@@ -17,6 +17,8 @@ import (
 	"github.com/chatforge/chat/apps/worker/internal/housekeeping"
 	"github.com/chatforge/chat/modules/attachments"
 	"github.com/chatforge/chat/modules/identity"
+	"github.com/chatforge/chat/modules/messaging"
+	"github.com/chatforge/chat/modules/moderation"
 	"github.com/chatforge/chat/modules/notify"
 	"github.com/chatforge/chat/modules/webhooks"
 	"github.com/chatforge/chat/platform/config"
@@ -137,6 +139,19 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		Partitions: cfg.StreamPartitions, Consumer: cfg.ID,
 	}, log)
 
+	// Automatic moderation hides and reports through the messaging module
+	// (its outbox: the api's relay publishes the message-updated).
+	chat, err := messaging.New(messaging.Deps{DB: db, Redis: rdb, Log: log,
+		Config: messaging.Config{StreamPartitions: cfg.StreamPartitions}})
+	if err != nil {
+		return err
+	}
+	automod, err := moderation.New(moderation.Deps{Redis: rdb, Chat: moderationChat{chat: chat}, Log: log, Metrics: reg,
+		Config: cfg.Moderation, Partitions: cfg.StreamPartitions, Consumer: cfg.ID})
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+
 	mux := asynq.NewServeMux()
 	mux.Use(taskMetrics(reg))
 	mod.RegisterTasks(mux)
@@ -166,6 +181,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	g.Go(func() error { return httpserver.Run(gctx, log, cfg.Addr, h, cfg.ShutdownTimeout) })
 	g.Go(func() error { return mod.RunPushFanout(gctx) })
 	g.Go(func() error { return hooks.RunFanout(gctx) })
+	g.Go(func() error { return automod.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("worker stopping: finishing in-flight tasks", "timeout", cfg.ShutdownTimeout.String())
