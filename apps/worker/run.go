@@ -133,10 +133,10 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 
 	hooks := webhooks.NewWorker(db, rdb, jobs, egress.New(egress.Policy{
 		AllowPrivate: cfg.AllowPrivateWebhooks, AllowHTTP: !cfg.production(),
-	}, nil), webhookAlerts{log: log}, webhooks.WorkerConfig{
+	}, nil), webhooks.WorkerConfig{
 		RetryBase: cfg.WebhookRetryBase, RetryMax: cfg.WebhookRetryMax, MaxAttempts: cfg.WebhookMaxAttempts,
 		DisableAfter: cfg.WebhookDisableAfter, Timeout: cfg.WebhookTimeout,
-		Partitions: cfg.StreamPartitions, Consumer: cfg.ID,
+		Partitions: cfg.StreamPartitions, Consumer: cfg.ID, PublicBaseURL: cfg.PublicBaseURL,
 	}, log)
 
 	// Automatic moderation hides and reports through the messaging module

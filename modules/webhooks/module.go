@@ -26,11 +26,13 @@ import (
 // TaskDeliver is the asynq task type of one delivery.
 const TaskDeliver = tasks.TaskDeliver
 
+// TaskDisabledEmail is the task (for the notify module's e-mail handler,
+// identity's payload shape) telling a room's owner that a webhook was
+// disabled and how to enable it again.
+const TaskDisabledEmail = tasks.TaskDisabledEmail
+
 // Group is the consumer group of the worker on the event streams.
 const Group = "webhooks"
-
-// Webhook is a hook as seen outside the module (the owner alert).
-type Webhook = domain.Webhook
 
 // API is the api side: the management routes.
 type API struct{ http *httpapi.Handler }
@@ -62,11 +64,8 @@ type WorkerConfig struct {
 	Timeout      time.Duration // per attempt; WEBHOOK_TIMEOUT
 	Partitions   int           // event stream partitions
 	Consumer     string        // this worker's name in the group
-}
-
-// Alerts tells a room's owner that a hook was disabled.
-type Alerts interface {
-	Disabled(ctx context.Context, w Webhook) error
+	// PublicBaseURL is where the owner's e-mail points the enabling call.
+	PublicBaseURL string
 }
 
 // Worker is the worker side: the stream consumer and the delivery task.
@@ -78,12 +77,13 @@ type Worker struct {
 }
 
 // NewWorker wires delivery; guard's client makes every request.
-func NewWorker(db *gorm.DB, rdb *redis.Client, jobs *asynq.Client, guard *egress.Guard, alerts Alerts, cfg WorkerConfig, log *slog.Logger) *Worker {
+func NewWorker(db *gorm.DB, rdb *redis.Client, jobs *asynq.Client, guard *egress.Guard, cfg WorkerConfig, log *slog.Logger) *Worker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := postgres.New(db)
 	q := tasks.Queue{Client: jobs, MaxRetries: max(cfg.MaxAttempts-1, 0)}
+	alerts := tasks.Alerts{Owners: s, Client: jobs, BaseURL: cfg.PublicBaseURL}
 	d := app.NewDeliverer(s, q, guard.Client(egress.ClientOptions{Timeout: cfg.Timeout}), alerts, cfg.DisableAfter, log, time.Now)
 	return &Worker{cfg: cfg, d: d, rdb: rdb, log: log.With("component", "webhooks")}
 }

@@ -136,9 +136,10 @@ func waitGroup(t *testing.T, s *harness.Stack, group string, partitions int) {
 // more, and works again once the owner enables it.
 func TestWebhooks(t *testing.T) {
 	s := harness.NewStack(t, harness.Options{Env: map[string]string{"ALLOW_PRIVATE_WEBHOOKS": "true"}})
+	mp := startMailpit(t)
 	startWorker(t, s, "worker-hooks", map[string]string{
 		"ALLOW_PRIVATE_WEBHOOKS": "true",
-		"SMTP_ADDR":              harness.FreeAddr(t),
+		"SMTP_ADDR":              mp.SMTPAddr,
 		"WEBHOOK_RETRY_BASE":     "100ms",
 		"WEBHOOK_MAX_ATTEMPTS":   "10",
 		"WEBHOOK_DISABLE_AFTER":  "3",
@@ -216,6 +217,23 @@ func TestWebhooks(t *testing.T) {
 		}
 		if d := rcv.deliveries("/ok")[1]; d.Body.Data.ID != second.ID || !d.SignatureOK {
 			t.Errorf("second delivery %+v", d)
+		}
+	})
+
+	t.Run("the owner is told how to enable it", func(t *testing.T) {
+		var mail mailSummary
+		eventually(t, 20*time.Second, "the owner's e-mail", func() bool {
+			for _, m := range mp.messagesTo(t, alice.a.Email) {
+				if m.Subject == "A webhook of your room was disabled" {
+					mail = m
+					return true
+				}
+			}
+			return false
+		})
+		d := mp.message(t, mail.ID)
+		if want := "POST " + s.APIs[0].URL() + hooksPath + "/" + failing.ID + "/enable"; !strings.Contains(d.Text, want) {
+			t.Errorf("mail text lacks %q:\n%s", want, d.Text)
 		}
 	})
 

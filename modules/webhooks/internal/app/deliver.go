@@ -42,6 +42,9 @@ type Queue interface {
 	Enqueue(ctx context.Context, d Delivery) error
 }
 
+// Owner is a room's owner, whom Alerts tell.
+type Owner struct{ UserID, Email, DisplayName string }
+
 // Alerts tells a room's owner that one of its hooks was disabled and how to
 // enable it again.
 type Alerts interface {

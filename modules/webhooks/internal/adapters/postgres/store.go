@@ -193,3 +193,17 @@ func (s *Store) Role(ctx context.Context, userID, roomID uuid.UUID) (string, err
 	}
 	return role, nil
 }
+
+// RoomOwner returns the room's owner: id, e-mail and display name.
+func (s *Store) RoomOwner(ctx context.Context, room uuid.UUID) (app.Owner, error) {
+	var o app.Owner
+	err := database.ScanRow(s.db.WithContext(ctx).Raw(`SELECT u.id, u.email, u.display_name
+		FROM rooms r JOIN users u ON u.id = r.owner_id WHERE r.id = ?`, room), &o.UserID, &o.Email, &o.DisplayName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.Owner{}, domain.ErrNotFound
+	}
+	if err != nil {
+		return app.Owner{}, fmt.Errorf("select room owner: %w", err)
+	}
+	return o, nil
+}
