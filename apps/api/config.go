@@ -55,6 +55,9 @@ type Config struct {
 	RateLimitAuthIP      int `env:"RATE_LIMIT_AUTH_IP" envDefault:"20"`
 	RateLimitAuthAccount int `env:"RATE_LIMIT_AUTH_ACCOUNT" envDefault:"5"`
 	RateLimitUser        int `env:"RATE_LIMIT_USER" envDefault:"600"`
+	// RateLimitBot replaces RATE_LIMIT_USER for bots (Authorization: Bot),
+	// counted per bot: programs get a budget of their own.
+	RateLimitBot int `env:"RATE_LIMIT_BOT" envDefault:"300"`
 	// Logins are limited by their failures only: per (account, client
 	// address) per minute, and per account per hour (the latter only
 	// refuses addresses that failed for the account; see README).
@@ -192,6 +195,7 @@ func (c Config) Validate() error {
 		{"RATE_LIMIT_AUTH_IP", c.RateLimitAuthIP},
 		{"RATE_LIMIT_AUTH_ACCOUNT", c.RateLimitAuthAccount},
 		{"RATE_LIMIT_USER", c.RateLimitUser},
+		{"RATE_LIMIT_BOT", c.RateLimitBot},
 		{"RATE_LIMIT_LOGIN_FAILURES", c.RateLimitLoginFailures},
 		{"RATE_LIMIT_LOGIN_ACCOUNT_FAILURES", c.RateLimitLoginAccountFailures},
 	} {

@@ -12,10 +12,13 @@ import (
 
 	"github.com/chatforge/chat/apps/api/openapi"
 	"github.com/chatforge/chat/modules/attachments"
+	"github.com/chatforge/chat/modules/bots"
 	"github.com/chatforge/chat/modules/identity"
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/modules/notify"
+	"github.com/chatforge/chat/modules/webhooks"
 	"github.com/chatforge/chat/platform/authn"
+	"github.com/chatforge/chat/platform/egress"
 	"github.com/chatforge/chat/platform/health"
 	"github.com/chatforge/chat/platform/metrics"
 	"github.com/chatforge/chat/platform/ratelimit"
@@ -99,10 +102,18 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("identity module: %w", err)
 	}
-	auth := authn.Middleware(d.verifier, d.revocations)
+	botMod, err := bots.New(bots.Deps{DB: d.db, Tokens: authn.NewBotTokens(d.rdb), Revocations: d.revocations,
+		Log: d.log, Now: time.Now})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bots module: %w", err)
+	}
+	auth := authn.Middleware(d.verifier, d.revocations, authn.WithBots(botMod))
 	// Counted in memory, synced with Redis by the limiter's Run (run.go).
-	userLimit := ratelimit.BatchedMiddleware(d.limiter, perMinute(cfg.RateLimitUser), userKey)
+	userLimit := callerLimit(
+		ratelimit.BatchedMiddleware(d.limiter, perMinute(cfg.RateLimitUser), userKey),
+		ratelimit.BatchedMiddleware(d.limiter, perMinute(cfg.RateLimitBot), botKey))
 	ident.Routes(r, auth, userLimit)
+	botMod.Routes(r, auth, userLimit)
 
 	chat, err := messaging.New(messaging.Deps{DB: d.db, Redis: d.rdb, Log: d.log, Config: cfg.Messaging, Now: time.Now,
 		Metrics: d.reg, Attachments: &messageFiles{files: files}})
@@ -111,6 +122,13 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	}
 	chat.Routes(r, auth, userLimit)
 	rooms.chat = chat
+	hooks, err := webhooks.NewAPI(d.db, egress.New(egress.Policy{
+		AllowPrivate: cfg.AllowPrivateWebhooks, AllowHTTP: !cfg.production(),
+	}, nil), d.log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhooks module: %w", err)
+	}
+	hooks.Routes(r, auth, userLimit)
 	files.Routes(r, auth, userLimit)
 
 	vapid := cfg.VAPIDPublicKey
@@ -146,7 +164,8 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	// Redis holds revocations as a mirror of PostgreSQL: put back what a
 	// Redis that lost its data forgot (at start-up, then periodically).
 	reseed := func(ctx context.Context) error { return ident.RunRevocationReseed(ctx, cfg.RevocationReseedInterval) }
-	return r, []runner{chat.RunRelay, commands, reseed}, nil
+	botReseed := func(ctx context.Context) error { return botMod.RunReseed(ctx, cfg.RevocationReseedInterval) }
+	return r, []runner{chat.RunRelay, commands, reseed, botReseed}, nil
 }
 
 // instanceName names this process in the command stream's consumer group:
@@ -164,6 +183,20 @@ func userKey(c *gin.Context) string {
 		return ""
 	}
 	return "user:" + p.UserID
+}
+
+// botKey keys the per-bot rate limit (RATE_LIMIT_BOT).
+func botKey(c *gin.Context) string { return "bot:" + authn.PrincipalFrom(c).UserID }
+
+// callerLimit applies the bot limit to bots and the user limit to people.
+func callerLimit(user, bot gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if authn.PrincipalFrom(c).Bot {
+			bot(c)
+			return
+		}
+		user(c)
+	}
 }
 
 // perMinute is a limit of n requests a minute with a burst of n.

@@ -33,7 +33,10 @@ type Config struct {
 	RateBurst      int     `env:"WS_RATE_BURST" envDefault:"40"`
 	UserRatePerSec int     `env:"WS_USER_RATE_PER_SEC" envDefault:"30"`
 	UserRateBurst  int     `env:"WS_USER_RATE_BURST" envDefault:"60"`
-	BadFrameLimit  int     `env:"WS_BAD_FRAME_LIMIT" envDefault:"5"`
+	// Bots (Authorization: Bot) get their own per-bot command rate.
+	BotRatePerSec int `env:"WS_BOT_RATE_PER_SEC" envDefault:"10"`
+	BotRateBurst  int `env:"WS_BOT_RATE_BURST" envDefault:"20"`
+	BadFrameLimit int `env:"WS_BAD_FRAME_LIMIT" envDefault:"5"`
 	// RateAbuseWindow: sending over twice WS_RATE_PER_SEC for about this
 	// long closes the socket (4008); a client less far over only gets
 	// rate_limited answers.
@@ -101,6 +104,8 @@ func (c Config) Validate() error {
 	rng("WS_RATE_BURST", c.RateBurst, 1, 1<<20)
 	rng("WS_USER_RATE_PER_SEC", c.UserRatePerSec, 1, 1<<20)
 	rng("WS_USER_RATE_BURST", c.UserRateBurst, 1, 1<<20)
+	rng("WS_BOT_RATE_PER_SEC", c.BotRatePerSec, 1, 1<<20)
+	rng("WS_BOT_RATE_BURST", c.BotRateBurst, 1, 1<<20)
 	rng("WS_BAD_FRAME_LIMIT", c.BadFrameLimit, 0, 1000)
 	rng("WS_MAX_SOCKETS_PER_USER", c.MaxSocketsPerUser, 0, 1<<20)
 	if c.RateAbuseWindow < time.Second || c.RateAbuseWindow > time.Minute {

@@ -101,6 +101,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 			RateBurst:       cfg.RateBurst,
 			RateAbuseWindow: cfg.RateAbuseWindow,
 			UserRate:        ratelimit.Limit{Rate: cfg.UserRatePerSec, Period: time.Second, Burst: cfg.UserRateBurst},
+			BotRate:         ratelimit.Limit{Rate: cfg.BotRatePerSec, Period: time.Second, Burst: cfg.BotRateBurst},
 			BadFrameLimit:   cfg.BadFrameLimit,
 			PingInterval:    cfg.PingInterval,
 			TypingTTL:       cfg.TypingTTL,

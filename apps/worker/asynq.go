@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatforge/chat/modules/notify"
+	"github.com/chatforge/chat/modules/webhooks"
 )
 
 // Queue priorities: account e-mails (a person is waiting) before push
@@ -20,15 +21,20 @@ import (
 // pushes cannot starve the clean-up forever.
 var queues = map[string]int{"critical": 6, "default": 3, "low": 1}
 
-func serverConfig(cfg Config, mod *notify.Module, log *slog.Logger) asynq.Config {
+func serverConfig(cfg Config, mod *notify.Module, hooks *webhooks.Worker, log *slog.Logger) asynq.Config {
 	level := asynq.InfoLevel
 	if cfg.LogLevel == "debug" {
 		level = asynq.DebugLevel
 	}
 	return asynq.Config{
-		Concurrency:     cfg.Concurrency,
-		Queues:          queues,
-		RetryDelayFunc:  mod.RetryDelay,
+		Concurrency: cfg.Concurrency,
+		Queues:      queues,
+		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
+			if t.Type() == webhooks.TaskDeliver && !errors.Is(err, asynq.ErrLeaseExpired) {
+				return hooks.RetryDelay(n)
+			}
+			return mod.RetryDelay(n, err, t)
+		},
 		IsFailure:       notify.IsFailure,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		// Retries and scheduled pushes become runnable when the forwarder

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatforge/chat/modules/attachments"
+	"github.com/chatforge/chat/modules/moderation"
 	"github.com/chatforge/chat/platform/config"
 )
 
@@ -60,6 +61,18 @@ type Config struct {
 	// loopback, private and other internal addresses: development and tests
 	// with a local push service only.
 	AllowPrivateWebhooks bool `env:"ALLOW_PRIVATE_WEBHOOKS" envDefault:"false"`
+
+	// Outgoing webhooks: back-off of a delivery's retries (base, doubling,
+	// up to max), attempts per delivery, consecutive failed attempts that
+	// disable a hook, and the time limit of one attempt.
+	WebhookRetryBase    time.Duration `env:"WEBHOOK_RETRY_BASE" envDefault:"10s"`
+	WebhookRetryMax     time.Duration `env:"WEBHOOK_RETRY_MAX" envDefault:"1h"`
+	WebhookMaxAttempts  int           `env:"WEBHOOK_MAX_ATTEMPTS" envDefault:"8"`
+	WebhookDisableAfter int           `env:"WEBHOOK_DISABLE_AFTER" envDefault:"20"`
+	WebhookTimeout      time.Duration `env:"WEBHOOK_TIMEOUT" envDefault:"10s"`
+
+	// Moderation holds MODERATION_*: automatic moderation of new messages.
+	Moderation moderation.Config `envPrefix:""`
 
 	HousekeepingInterval time.Duration `env:"HOUSEKEEPING_INTERVAL" envDefault:"15m"`
 	StreamRetention      time.Duration `env:"STREAM_RETENTION" envDefault:"72h"`
@@ -138,6 +151,15 @@ func (c Config) Validate() error {
 	}
 	if c.StreamPartitions < 1 || c.StreamPartitions > 1024 {
 		bad("EVENT_STREAM_PARTITIONS %d: want 1..1024 (the same as the api's)", c.StreamPartitions)
+	}
+	if c.WebhookRetryBase <= 0 || c.WebhookRetryMax < c.WebhookRetryBase || c.WebhookTimeout <= 0 {
+		bad("WEBHOOK_RETRY_BASE and WEBHOOK_TIMEOUT must be positive and WEBHOOK_RETRY_MAX at least WEBHOOK_RETRY_BASE")
+	}
+	if c.WebhookMaxAttempts < 1 || c.WebhookMaxAttempts > 100 || c.WebhookDisableAfter < 1 {
+		bad("WEBHOOK_MAX_ATTEMPTS must be 1..100 and WEBHOOK_DISABLE_AFTER at least 1")
+	}
+	if err := c.Moderation.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.HousekeepingInterval < time.Minute {
 		bad("HOUSEKEEPING_INTERVAL %s: want at least 1m", c.HousekeepingInterval)

@@ -17,9 +17,13 @@ import (
 	"github.com/chatforge/chat/apps/worker/internal/housekeeping"
 	"github.com/chatforge/chat/modules/attachments"
 	"github.com/chatforge/chat/modules/identity"
+	"github.com/chatforge/chat/modules/messaging"
+	"github.com/chatforge/chat/modules/moderation"
 	"github.com/chatforge/chat/modules/notify"
+	"github.com/chatforge/chat/modules/webhooks"
 	"github.com/chatforge/chat/platform/config"
 	"github.com/chatforge/chat/platform/database"
+	"github.com/chatforge/chat/platform/egress"
 	"github.com/chatforge/chat/platform/httpserver"
 	"github.com/chatforge/chat/platform/logging"
 	"github.com/chatforge/chat/platform/metrics"
@@ -127,13 +131,35 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		return err
 	}
 
+	hooks := webhooks.NewWorker(db, rdb, jobs, egress.New(egress.Policy{
+		AllowPrivate: cfg.AllowPrivateWebhooks, AllowHTTP: !cfg.production(),
+	}, nil), webhooks.WorkerConfig{
+		RetryBase: cfg.WebhookRetryBase, RetryMax: cfg.WebhookRetryMax, MaxAttempts: cfg.WebhookMaxAttempts,
+		DisableAfter: cfg.WebhookDisableAfter, Timeout: cfg.WebhookTimeout,
+		Partitions: cfg.StreamPartitions, Consumer: cfg.ID, PublicBaseURL: cfg.PublicBaseURL,
+	}, log)
+
+	// Automatic moderation hides and reports through the messaging module
+	// (its outbox: the api's relay publishes the message-updated).
+	chat, err := messaging.New(messaging.Deps{DB: db, Redis: rdb, Log: log,
+		Config: messaging.Config{StreamPartitions: cfg.StreamPartitions}})
+	if err != nil {
+		return err
+	}
+	automod, err := moderation.New(moderation.Deps{Redis: rdb, Chat: moderationChat{chat: chat}, Log: log, Metrics: reg,
+		Config: cfg.Moderation, Partitions: cfg.StreamPartitions, Consumer: cfg.ID})
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+
 	mux := asynq.NewServeMux()
 	mux.Use(taskMetrics(reg))
 	mod.RegisterTasks(mux)
 	ident.RegisterTasks(mux)
 	hk.RegisterTasks(mux)
+	hooks.RegisterTasks(mux)
 
-	srv := asynq.NewServerFromRedisClient(rdb, serverConfig(cfg, mod, log))
+	srv := asynq.NewServerFromRedisClient(rdb, serverConfig(cfg, mod, hooks, log))
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("asynq server: %w", err)
 	}
@@ -154,6 +180,8 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return httpserver.Run(gctx, log, cfg.Addr, h, cfg.ShutdownTimeout) })
 	g.Go(func() error { return mod.RunPushFanout(gctx) })
+	g.Go(func() error { return hooks.RunFanout(gctx) })
+	g.Go(func() error { return automod.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("worker stopping: finishing in-flight tasks", "timeout", cfg.ShutdownTimeout.String())

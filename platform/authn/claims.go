@@ -13,6 +13,8 @@ type Claims struct {
 	TokenID   string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// Bot marks a bot's claims (BotClaims): no access token behind them.
+	Bot bool
 }
 
 // tokenClaims is the wire form of an access token's payload: the registered

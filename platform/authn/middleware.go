@@ -16,6 +16,9 @@ import (
 type Principal struct {
 	UserID    string
 	SessionID string
+	// Bot is set for a bot authenticated with "Authorization: Bot <token>"
+	// (WithBots); its SessionID is its user id.
+	Bot bool
 }
 
 // principalKey keys the Principal in a request context; unexported so only
@@ -31,8 +34,18 @@ type principalKey struct{}
 // missing, invalid, expired or revoked token; 503 when the revocation store
 // cannot be reached, because letting a revoked session through is worse than
 // a retryable error.
-func Middleware(v *Verifier, r *Revocations) gin.HandlerFunc {
+func Middleware(v *Verifier, r *Revocations, opts ...MiddlewareOption) gin.HandlerFunc {
+	var o middlewareOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	return func(c *gin.Context) {
+		if o.bots != nil {
+			if scheme, tok := Credentials(c.GetHeader("Authorization")); scheme == "bot" {
+				authenticateBot(c, o.bots, tok)
+				return
+			}
+		}
 		token, ok := bearerToken(c.GetHeader("Authorization"))
 		if !ok {
 			// RFC 6750 §3.1: no error code when no credentials were sent.
@@ -66,6 +79,44 @@ func Middleware(v *Verifier, r *Revocations) gin.HandlerFunc {
 		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), principalKey{}, p))
 		c.Next()
 	}
+}
+
+// MiddlewareOption tunes Middleware.
+type MiddlewareOption func(*middlewareOptions)
+
+type middlewareOptions struct{ bots BotResolver }
+
+// WithBots also admits "Authorization: Bot <token>", resolved by b; the
+// Principal then has Bot set.
+func WithBots(b BotResolver) MiddlewareOption {
+	return func(o *middlewareOptions) { o.bots = b }
+}
+
+// authenticateBot admits a bot token: 401 when it is unknown or revoked,
+// 503 when it cannot be looked up.
+func authenticateBot(c *gin.Context, bots BotResolver, token string) {
+	p, err := bots.ResolveBot(c.Request.Context(), token)
+	switch {
+	case errors.Is(err, ErrUnknownBotToken):
+		unauthorized(c, `Bot error="invalid_token"`, "invalid or revoked bot token")
+		return
+	case err != nil:
+		_ = c.Error(err)
+		web.WriteProblem(c, http.StatusServiceUnavailable, "authentication temporarily unavailable")
+		return
+	}
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), principalKey{}, p))
+	c.Next()
+}
+
+// HumansOnly refuses bots (403, code bot_forbidden) on routes that only a
+// person may use: password, sessions, sign-out. It runs after Middleware.
+func HumansOnly(c *gin.Context) {
+	if PrincipalFrom(c).Bot {
+		web.WriteProblemCode(c, http.StatusForbidden, "bot_forbidden", "bots cannot use this endpoint")
+		return
+	}
+	c.Next()
 }
 
 func unauthorized(c *gin.Context, challenge, detail string) {

@@ -37,6 +37,9 @@ type Options struct {
 	Dialer  *websocket.Dialer // nil: websocket.DefaultDialer
 	Buffer  int               // frames queued before the reader blocks; 0: 4096
 	Timeout time.Duration     // how long Expect waits; 0: 10s
+	// Header is sent with the upgrade; its Authorization replaces the
+	// Bearer one made of token (a bot's "Bot <token>").
+	Header http.Header
 }
 
 // Client is a real WebSocket client: a reader goroutine queues frames (and
@@ -58,6 +61,9 @@ func Dial(url, token string, o Options) (*Client, int, error) {
 	h := http.Header{}
 	if token != "" {
 		h.Set("Authorization", "Bearer "+token)
+	}
+	for k, vs := range o.Header {
+		h[k] = vs
 	}
 	d := o.Dialer
 	if d == nil {

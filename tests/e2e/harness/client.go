@@ -205,6 +205,7 @@ type Problem struct {
 	Detail    string       `json:"detail"`
 	Instance  string       `json:"instance"`
 	RequestID string       `json:"requestId"`
+	Code      string       `json:"code"` // ARCHITECTURE.md §9 refusal code, when any
 	Errors    []FieldError `json:"errors"`
 }
 

@@ -260,7 +260,8 @@ var ErrClosed = errors.New("engineio: session closed")
 // bearerFrom keeps what authentication needs of the opening request.
 func bearerFrom(r *http.Request) (header, query string) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		// Bearer, or Bot for a bot token (told apart by its prefix later).
+		if scheme, tok, ok := strings.Cut(h, " "); ok && (strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "Bot")) {
 			header = strings.TrimSpace(tok)
 		}
 	}

@@ -84,7 +84,11 @@ func (g *Gateway) onBinary(s *melody.Session, _ []byte) {
 func (cl *client) allowCommand(ref json.RawMessage) bool {
 	ctx, cancel := context.WithTimeout(cl.g.life, time.Second)
 	defer cancel()
-	ok, retry, _ := cl.g.Limiter.AllowBatched(ctx, "ws:user:"+cl.claims.UserID, cl.g.cfg.UserRate)
+	key, limit := "ws:user:"+cl.claims.UserID, cl.g.cfg.UserRate
+	if cl.claims.Bot && cl.g.cfg.BotRate.Rate > 0 {
+		key, limit = "ws:bot:"+cl.claims.UserID, cl.g.cfg.BotRate
+	}
+	ok, retry, _ := cl.g.Limiter.AllowBatched(ctx, key, limit)
 	if !ok {
 		cl.fail(ref, protocol.RateLimited("too many requests for this user; slow down", retry), false)
 	}

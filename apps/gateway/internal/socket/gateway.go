@@ -46,6 +46,7 @@ type Config struct {
 	// closes the connection with 4008 (see limits.FrameRate).
 	RateAbuseWindow time.Duration
 	UserRate        ratelimit.Limit // per-user rate of commands (send, join, mark-read), all gateways
+	BotRate         ratelimit.Limit // the same per bot; zero: UserRate
 	BadFrameLimit   int             // strikes tolerated per minute before 4008
 	PingInterval    time.Duration   // ping period; a connection silent for 2x is closed
 	TypingTTL       time.Duration   // typing ends by itself after this without refresh
@@ -70,7 +71,10 @@ type Deps struct {
 	Redis       *redis.Client
 	Verifier    *authn.Verifier
 	Revocations *authn.Revocations
-	Limiter     *ratelimit.Limiter
+	// Bots admits bot tokens (authn.BotTokenPrefix); nil: the Redis
+	// mirror of live bot tokens on Redis.
+	Bots    authn.BotResolver
+	Limiter *ratelimit.Limiter
 	// Sockets limits each user's open sockets across gateways; nil: no
 	// limit.
 	Sockets  *limits.Sockets
@@ -130,6 +134,9 @@ func New(d Deps) (*Gateway, error) {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Bots == nil {
+		d.Bots = authn.NewBotTokens(d.Redis)
 	}
 	cfg := d.Config
 	if cfg.WriteWait <= 0 {

@@ -2,7 +2,6 @@ package socket
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -14,7 +13,6 @@ import (
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/apps/gateway/internal/socketio"
-	"github.com/chatforge/chat/platform/authn"
 	"github.com/chatforge/chat/platform/web"
 )
 
@@ -200,23 +198,14 @@ func (sc *sioConn) connect(auth json.RawMessage) {
 		sc.connectError("", "missing access token (auth.token, Authorization: Bearer or access_token)", "unauthorized")
 		return
 	}
-	claims, err := g.Verifier.Verify(token, g.Now())
+	claims, refused, err := g.authenticate(g.life, token)
 	if err != nil {
-		msg := "invalid access token"
-		if errors.Is(err, authn.ErrExpiredToken) {
-			msg = "access token expired"
-		}
-		sc.connectError("", msg, "unauthorized")
-		return
-	}
-	revoked, err := g.Revocations.IsRevoked(g.life, claims.SessionID)
-	if err != nil {
-		g.Log.Error("revocation check failed", "err", err)
+		g.Log.Error("socket authentication failed", "err", err)
 		sc.connectError("", "cannot verify the session right now", string(protocol.CodeUnavailable))
 		return
 	}
-	if revoked {
-		sc.connectError("", "session revoked", "unauthorized")
+	if refused != "" {
+		sc.connectError("", refused, "unauthorized")
 		return
 	}
 	// The per-user socket limit holds here too: a refusal is a

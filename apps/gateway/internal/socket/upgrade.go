@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -41,23 +40,14 @@ func (g *Gateway) serveWS(c *gin.Context) {
 		unauthorized(c, "missing access token (Authorization: Bearer or access_token)")
 		return
 	}
-	claims, err := g.Verifier.Verify(token, g.Now())
+	claims, refused, err := g.authenticate(c.Request.Context(), token)
 	if err != nil {
-		detail := "invalid access token"
-		if errors.Is(err, authn.ErrExpiredToken) {
-			detail = "access token expired"
-		}
-		unauthorized(c, detail)
-		return
-	}
-	revoked, err := g.Revocations.IsRevoked(c.Request.Context(), claims.SessionID)
-	if err != nil {
-		g.Log.ErrorContext(c.Request.Context(), "revocation check failed", "err", err)
+		g.Log.ErrorContext(c.Request.Context(), "socket authentication failed", "err", err)
 		web.WriteProblem(c, http.StatusServiceUnavailable, "cannot verify the session right now")
 		return
 	}
-	if revoked {
-		unauthorized(c, "session revoked")
+	if refused != "" {
+		unauthorized(c, refused)
 		return
 	}
 	connID, ok := g.AdmitSocket(c, claims.UserID)
@@ -122,16 +112,14 @@ func unauthorized(c *gin.Context, detail string) {
 	web.WriteProblem(c, http.StatusUnauthorized, detail)
 }
 
-// bearer takes the token from the Authorization header, else from the
-// access_token query parameter (browsers cannot set headers on a
-// WebSocket; the access log never records queries).
+// bearer takes the token from the Authorization header (Bearer, or Bot for
+// a bot token), else from the access_token query parameter (browsers
+// cannot set headers on a WebSocket; the access log never records
+// queries).
 func bearer(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, tok, ok := strings.Cut(h, " ")
-		if ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok)
-		}
-		return ""
+		_, tok := authn.Credentials(h)
+		return tok
 	}
 	return r.URL.Query().Get("access_token")
 }

@@ -77,7 +77,7 @@ func NewResetResolver(store ResetResolverStore, mail Mailer, ttl time.Duration, 
 // queue down); an unknown address is not an error.
 func (r *ResetResolver) Resolve(ctx context.Context, req ResetRequest) error {
 	u, err := r.store.UserByEmail(ctx, req.Email)
-	if errors.Is(err, domain.ErrUserNotFound) {
+	if errors.Is(err, domain.ErrUserNotFound) || (err == nil && u.IsBot) {
 		r.log.InfoContext(ctx, "password reset for an unknown address", "request_id", req.RequestID, "ip", req.IP)
 		return nil
 	}

@@ -43,7 +43,9 @@ func (a *App) Login(ctx context.Context, in LoginInput) (Tokens, domain.User, er
 	}
 	u, err := a.store.UserByEmail(ctx, email)
 	switch {
-	case errors.Is(err, domain.ErrUserNotFound):
+	case errors.Is(err, domain.ErrUserNotFound) || (err == nil && u.IsBot):
+		// A bot has no password: its reserved address logs in like an
+		// unknown one.
 		_, _ = a.hasher.Verify(in.Password, a.dummyHash)
 		return Tokens{}, domain.User{}, domain.ErrInvalidCredentials
 	case err != nil:

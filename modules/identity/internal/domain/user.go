@@ -15,8 +15,11 @@ type User struct {
 	DisplayName     DisplayName
 	PasswordHash    string
 	EmailVerifiedAt *time.Time // nil until the address is confirmed
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// IsBot marks a bot account (created by the bots module): it has no
+	// e-mail login, so login and password reset ignore it.
+	IsBot     bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // NewUser creates an unverified user. IDs are UUIDv7: time-ordered, so new

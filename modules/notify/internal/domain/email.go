@@ -16,6 +16,9 @@ type Kind string
 const (
 	KindVerify        Kind = "verify"
 	KindPasswordReset Kind = "password_reset"
+	// KindWebhookDisabled tells a room's owner a webhook was disabled; its
+	// link is the API call that enables it again.
+	KindWebhookDisabled Kind = "webhook_disabled"
 )
 
 // Email is one transactional e-mail to send. Invariants (NewEmail): To is a
@@ -42,7 +45,7 @@ func EmailKey(kind Kind, token string) string {
 // baseURL (PUBLIC_BASE_URL): a link pointing elsewhere is a bug or a forged
 // task, and mailing it would be phishing on our behalf.
 func NewEmail(kind Kind, userID, to, displayName, token, link, baseURL string) (Email, error) {
-	if kind != KindVerify && kind != KindPasswordReset {
+	if kind != KindVerify && kind != KindPasswordReset && kind != KindWebhookDisabled {
 		return Email{}, fmt.Errorf("%w: unknown e-mail kind %q", ErrInvalid, kind)
 	}
 	if token == "" {

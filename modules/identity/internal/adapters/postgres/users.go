@@ -22,6 +22,7 @@ type userRow struct {
 	DisplayName     string
 	PasswordHash    string
 	EmailVerifiedAt *time.Time
+	IsBot           bool      `gorm:"->"` // read-only here: the bots module sets it
 	CreatedAt       time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt       time.Time `gorm:"autoUpdateTime:false"`
 }
@@ -38,7 +39,7 @@ func toUserRow(u domain.User) userRow {
 func (r userRow) toDomain() domain.User {
 	return domain.User{
 		ID: r.ID, Email: domain.Email(r.Email), DisplayName: domain.DisplayName(r.DisplayName), PasswordHash: r.PasswordHash,
-		EmailVerifiedAt: utc(r.EmailVerifiedAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		EmailVerifiedAt: utc(r.EmailVerifiedAt), IsBot: r.IsBot, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
 
@@ -66,9 +67,9 @@ func (s *Store) UserByEmail(ctx context.Context, email domain.Email) (domain.Use
 // cost more CPU than the query itself.
 func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (domain.User, error) {
 	var r userRow
-	err := database.ScanRow(s.db.WithContext(ctx).Raw(`SELECT id, email, display_name, password_hash, email_verified_at, created_at, updated_at
+	err := database.ScanRow(s.db.WithContext(ctx).Raw(`SELECT id, email, display_name, password_hash, email_verified_at, is_bot, created_at, updated_at
 		FROM users WHERE id = ?`, id),
-		&r.ID, &r.Email, &r.DisplayName, &r.PasswordHash, &r.EmailVerifiedAt, &r.CreatedAt, &r.UpdatedAt)
+		&r.ID, &r.Email, &r.DisplayName, &r.PasswordHash, &r.EmailVerifiedAt, &r.IsBot, &r.CreatedAt, &r.UpdatedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return domain.User{}, domain.ErrUserNotFound

@@ -19,7 +19,7 @@ func TestRegister(t *testing.T) {
 	if u["email"] != "ada@example.com" || u["displayName"] != "Ada" || u["emailVerified"] != false || u["id"] == "" || u["createdAt"] == nil || u["updatedAt"] == nil {
 		t.Fatalf("user = %v", u)
 	}
-	if _, leaked := u["passwordHash"]; leaked || len(u) != 6 {
+	if _, leaked := u["passwordHash"]; leaked || len(u) != 7 || u["isBot"] != false {
 		t.Fatalf("unexpected user fields: %v", u)
 	}
 

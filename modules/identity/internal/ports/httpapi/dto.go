@@ -48,6 +48,7 @@ type userResponse struct {
 	Email         string `json:"email"`
 	DisplayName   string `json:"displayName"`
 	EmailVerified bool   `json:"emailVerified"`
+	IsBot         bool   `json:"isBot"`
 	CreatedAt     string `json:"createdAt"`
 	UpdatedAt     string `json:"updatedAt"`
 }
@@ -55,7 +56,7 @@ type userResponse struct {
 func toUserResponse(u domain.User) userResponse {
 	return userResponse{
 		ID: u.ID.String(), Email: u.Email.String(), DisplayName: u.DisplayName.String(),
-		EmailVerified: u.EmailVerified(), CreatedAt: timestamp(u.CreatedAt), UpdatedAt: timestamp(u.UpdatedAt),
+		EmailVerified: u.EmailVerified(), IsBot: u.IsBot, CreatedAt: timestamp(u.CreatedAt), UpdatedAt: timestamp(u.UpdatedAt),
 	}
 }
 

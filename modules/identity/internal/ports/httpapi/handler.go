@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/chatforge/chat/modules/identity/internal/app"
+	"github.com/chatforge/chat/platform/authn"
 	"github.com/chatforge/chat/platform/ratelimit"
 )
 
@@ -54,18 +55,21 @@ func (h *Handler) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) {
 	a.POST("/register", h.register)
 	a.POST("/login", h.login)
 	a.POST("/refresh", h.refresh)
-	a.POST("/logout", append(chain(auth), h.logout)...)
+	// Bots (authn.WithBots) hold a token, not a session: sign-out,
+	// password and session routes are for people (403 bot_forbidden).
+	human := authn.HumansOnly
+	a.POST("/logout", append(chain(auth), human, h.logout)...)
 	a.POST("/verify-email", h.verifyEmail)
-	a.POST("/verify-email/resend", append(authed, h.resendVerification)...)
+	a.POST("/verify-email/resend", append(authed, human, h.resendVerification)...)
 	a.POST("/password/forgot", h.forgotPassword)
 	a.POST("/password/reset", h.resetPassword)
 
 	u := r.Group("/api/user", authed...)
 	u.GET("/profile", h.profile)
 	u.PUT("/profile", h.updateProfile)
-	u.PUT("/password", h.changePassword)
-	u.GET("/sessions", h.sessions)
-	u.DELETE("/sessions/:id", h.revokeSession)
+	u.PUT("/password", human, h.changePassword)
+	u.GET("/sessions", human, h.sessions)
+	u.DELETE("/sessions/:id", human, h.revokeSession)
 }
 
 // chain drops nil handlers, so optional middleware can be passed as nil.

@@ -26,7 +26,7 @@ func TestProfileAndPassword(t *testing.T) {
 	s.want(r, 200)
 	var prof map[string]any
 	r.json(&prof)
-	if prof["id"] != lb.User.ID || prof["email"] != "a@example.com" || len(prof) != 6 {
+	if prof["id"] != lb.User.ID || prof["email"] != "a@example.com" || len(prof) != 7 {
 		t.Fatalf("profile = %v", prof)
 	}
 	r = s.do("PUT", "/api/user/profile", map[string]string{"displayName": "Grace"}, lb.AccessToken)

@@ -17,6 +17,8 @@ var templateFS embed.FS
 var subjects = map[domain.Kind]string{
 	domain.KindVerify:        "Confirm your e-mail address",
 	domain.KindPasswordReset: "Reset your password",
+	// The webhooks module's alert (webhooks.TaskDisabledEmail).
+	domain.KindWebhookDisabled: "A webhook of your room was disabled",
 }
 
 // templates holds the parsed text and HTML bodies of every kind. The HTML

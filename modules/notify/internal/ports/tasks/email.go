@@ -13,16 +13,21 @@ import (
 	"github.com/chatforge/chat/modules/identity"
 	"github.com/chatforge/chat/modules/notify/internal/app"
 	"github.com/chatforge/chat/modules/notify/internal/domain"
+	"github.com/chatforge/chat/modules/webhooks"
 )
 
-// kinds maps identity's e-mail task types to the e-mails they ask for.
+// kinds maps the e-mail task types (identity's, and the webhooks module's
+// alert, same payload) to the e-mails they ask for.
 var kinds = map[string]domain.Kind{
 	identity.TaskVerifyEmail:   domain.KindVerify,
 	identity.TaskPasswordReset: domain.KindPasswordReset,
+	webhooks.TaskDisabledEmail: domain.KindWebhookDisabled,
 }
 
 // EmailTypes are the task types EmailHandler serves.
-func EmailTypes() []string { return []string{identity.TaskVerifyEmail, identity.TaskPasswordReset} }
+func EmailTypes() []string {
+	return []string{identity.TaskVerifyEmail, identity.TaskPasswordReset, webhooks.TaskDisabledEmail}
+}
 
 // EmailHandler serves identity's e-mail tasks.
 type EmailHandler struct {
