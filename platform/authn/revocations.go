@@ -49,7 +49,7 @@ const (
 // once its announcement arrives (about a network hop later); one made
 // through this instance at once. Safe for concurrent use.
 type Revocations struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	ttl    time.Duration
 	health time.Duration // mirrorHealthInterval; shorter in tests
 
@@ -60,7 +60,7 @@ type Revocations struct {
 
 // NewRevocations returns a Revocations whose markers cover tokens living ttl
 // (the access token TTL).
-func NewRevocations(rdb *redis.Client, ttl time.Duration) *Revocations {
+func NewRevocations(rdb redis.UniversalClient, ttl time.Duration) *Revocations {
 	return &Revocations{rdb: rdb, ttl: ttl + leeway, health: mirrorHealthInterval, sids: make(map[string]time.Time)}
 }
 

@@ -67,7 +67,7 @@ type Config struct {
 
 // Deps are the gateway's collaborators.
 type Deps struct {
-	Redis       *redis.Client
+	Redis       redis.UniversalClient
 	Verifier    *authn.Verifier
 	Revocations *authn.Revocations
 	Limiter     *ratelimit.Limiter

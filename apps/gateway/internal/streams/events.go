@@ -37,7 +37,7 @@ func (e Entry) Time() time.Time {
 // partitions in one blocking XREAD and calls the handler in stream order,
 // which per room is seq order.
 type EventReader struct {
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	log     *slog.Logger
 	streams []string
 	handle  func(Entry)
@@ -47,7 +47,7 @@ type EventReader struct {
 
 // NewEventReader returns a reader of the partitions' streams calling handle
 // for each entry, from one goroutine.
-func NewEventReader(rdb *redis.Client, partitions int, handle func(Entry), log *slog.Logger) *EventReader {
+func NewEventReader(rdb redis.UniversalClient, partitions int, handle func(Entry), log *slog.Logger) *EventReader {
 	return &EventReader{rdb: rdb, log: log, streams: wire.StreamKeys(partitions), handle: handle}
 }
 

@@ -22,7 +22,7 @@ import (
 // different slots, it would have to be one transaction per stream again). It is safe
 // for concurrent use, though the relay calls it from one goroutine.
 type Publisher struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	key    func(roomID string) string
 	maxLen int64
 	// suspect is set when a previous Publish may have appended part of its
@@ -37,7 +37,7 @@ type Publisher struct {
 // New returns a publisher writing to the stream key(roomID) of each record,
 // capped at about maxLen entries (MAXLEN ~: trimming whole macro nodes is
 // much cheaper than exact trimming).
-func New(rdb *redis.Client, key func(roomID string) string, maxLen int64) *Publisher {
+func New(rdb redis.UniversalClient, key func(roomID string) string, maxLen int64) *Publisher {
 	p := &Publisher{rdb: rdb, key: key, maxLen: maxLen}
 	p.suspect.Store(true)
 	return p

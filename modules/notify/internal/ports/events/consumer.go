@@ -32,7 +32,7 @@ const (
 
 // Consumer reads the streams for one worker instance.
 type Consumer struct {
-	rdb      *redis.Client
+	rdb      redis.UniversalClient
 	streams  []string
 	name     string
 	fanout   *app.FanOut
@@ -42,7 +42,7 @@ type Consumer struct {
 }
 
 // NewConsumer returns a consumer named name over partitions streams.
-func NewConsumer(rdb *redis.Client, partitions int, name string, f *app.FanOut, log *slog.Logger) *Consumer {
+func NewConsumer(rdb redis.UniversalClient, partitions int, name string, f *app.FanOut, log *slog.Logger) *Consumer {
 	return &Consumer{rdb: rdb, streams: messaging.StreamKeys(partitions), name: name, fanout: f,
 		seen: redisstate.NewEvents(rdb), log: log.With("component", "push-fanout")}
 }
