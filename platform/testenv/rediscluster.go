@@ -53,7 +53,7 @@ func StartRedisCluster(t testing.TB, masters int) *RedisCluster {
 		cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", dir,
 			"--cluster-enabled", "yes", "--cluster-port", busPort, "--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", "5000", "--appendonly", "no", "--save", "",
-			"--logfile", "redis.log", "--daemonize", "no")
+			"--logfile", filepath.Join(dir, "redis.log"), "--daemonize", "no")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("testenv: start redis-server: %v", err)
