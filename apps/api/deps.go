@@ -26,7 +26,7 @@ import (
 type deps struct {
 	log         *slog.Logger
 	db          *gorm.DB
-	rdb         *redis.Client
+	rdb         redis.UniversalClient
 	jobs        *asynq.Client
 	reg         *prometheus.Registry
 	signer      *authn.Signer

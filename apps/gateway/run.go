@@ -173,9 +173,9 @@ func loadVerifier(ctx context.Context, cfg Config, log *slog.Logger) (*authn.Ver
 // channelSuffix scopes the pub/sub channels by Redis database: pub/sub
 // ignores databases, and stacks sharing a server on different databases
 // (tests, staging next to dev) must not hear each other. DB 0 keeps the
-// plain names.
-func channelSuffix(rdb *redis.Client) string {
-	if db := rdb.Options().DB; db != 0 {
+// plain names, as does a cluster (database 0 only).
+func channelSuffix(rdb redis.UniversalClient) string {
+	if db := redisconn.DB(rdb); db != 0 {
 		return ":db" + strconv.Itoa(db)
 	}
 	return ""

@@ -106,7 +106,7 @@ func taskMetrics(reg prometheus.Registerer) asynq.MiddlewareFunc {
 // registerQueueMetrics exports asynq's queue gauges (size, latency, states,
 // processed and failed counts) through asynq's own collector. Each scrape
 // asks Redis; every instance exports the same shared numbers.
-func registerQueueMetrics(reg prometheus.Registerer, rdb *redis.Client) {
+func registerQueueMetrics(reg prometheus.Registerer, rdb redis.UniversalClient) {
 	reg.MustRegister(metrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(rdb)))
 }
 

@@ -37,7 +37,7 @@ func (h *opsHandler) close() {
 	}
 }
 
-func newHandler(cfg Config, log *slog.Logger, reg *prometheus.Registry, rdb *redis.Client, db *gorm.DB, srv *asynq.Server) *opsHandler {
+func newHandler(cfg Config, log *slog.Logger, reg *prometheus.Registry, rdb redis.UniversalClient, db *gorm.DB, srv *asynq.Server) *opsHandler {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
@@ -76,9 +76,16 @@ func newHandler(cfg Config, log *slog.Logger, reg *prometheus.Registry, rdb *red
 }
 
 // redisConnOpt rebuilds asynq's connection options from the client's, so
-// the dashboard talks to the same Redis database as the queues.
-func redisConnOpt(rdb *redis.Client) asynq.RedisClientOpt {
-	o := rdb.Options()
+// the dashboard talks to the same Redis database, or cluster, as the
+// queues.
+func redisConnOpt(rdb redis.UniversalClient) asynq.RedisConnOpt {
+	if c, ok := rdb.(*redis.ClusterClient); ok {
+		o := c.Options()
+		return asynq.RedisClusterClientOpt{
+			Addrs: o.Addrs, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
+		}
+	}
+	o := rdb.(*redis.Client).Options()
 	return asynq.RedisClientOpt{
 		Network: o.Network, Addr: o.Addr, Username: o.Username, Password: o.Password,
 		DB: o.DB, TLSConfig: o.TLSConfig,
@@ -107,7 +114,7 @@ func redactPayload(_ string, payload []byte) string {
 // Redis state (leases renewed by the gateways).
 type presenceOnline struct{ p *presence.Module }
 
-func newOnlineChecker(rdb *redis.Client, log *slog.Logger) (presenceOnline, error) {
+func newOnlineChecker(rdb redis.UniversalClient, log *slog.Logger) (presenceOnline, error) {
 	p, err := presence.New(presence.Deps{Redis: rdb, Log: log})
 	if err != nil {
 		return presenceOnline{}, fmt.Errorf("presence: %w", err)

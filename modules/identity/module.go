@@ -29,7 +29,7 @@ import (
 // middleware the app passes to Routes.
 type Deps struct {
 	DB          *gorm.DB
-	Redis       *redis.Client
+	Redis       redis.UniversalClient
 	Jobs        *asynq.Client
 	Signer      *authn.Signer
 	Verifier    *authn.Verifier

@@ -30,7 +30,7 @@ import (
 type wired struct {
 	m           *identity.Module
 	db          *gorm.DB
-	rdb         *redis.Client
+	rdb         redis.UniversalClient
 	jobs        *asynq.Client
 	redisOpt    asynq.RedisConnOpt
 	verifier    *authn.Verifier

@@ -68,7 +68,7 @@ type CommandOptions struct {
 // send-message commands of each read (up to 100) are stored in one
 // transaction (SendMessages). Run it in one goroutine per api process,
 // next to RunRelay.
-func (m *Module) RunCommands(ctx context.Context, rdb *redis.Client, o CommandOptions) error {
+func (m *Module) RunCommands(ctx context.Context, rdb redis.UniversalClient, o CommandOptions) error {
 	c, err := streamcmd.New(rdb, commandService{m}, streamcmd.Options{
 		Consumer: o.Consumer, Workers: o.Workers, SendSlots: o.SendSlots, MaxInFlight: o.MaxInFlight, ClaimMinIdle: o.ClaimMinIdle,
 		ClaimInterval: o.ClaimInterval, MaxAge: o.MaxAge, ShedAfter: o.ShedAfter,

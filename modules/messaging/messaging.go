@@ -25,7 +25,7 @@ import (
 // defaults.
 type Deps struct {
 	DB     *gorm.DB
-	Redis  *redis.Client
+	Redis  redis.UniversalClient
 	Log    *slog.Logger
 	Config Config
 	Now    func() time.Time

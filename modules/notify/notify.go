@@ -34,7 +34,7 @@ import (
 // time.Now.
 type Deps struct {
 	DB      *gorm.DB
-	Redis   *redis.Client
+	Redis   redis.UniversalClient
 	Jobs    *asynq.Client
 	Limiter *ratelimit.Limiter
 	Online  OnlineChecker

@@ -43,7 +43,7 @@ type Config struct {
 
 // Deps are the module's collaborators.
 type Deps struct {
-	Redis  *redis.Client
+	Redis  redis.UniversalClient
 	Log    *slog.Logger
 	Config Config
 	Now    func() time.Time // default time.Now
@@ -52,7 +52,7 @@ type Deps struct {
 // Module offers the presence use cases. Safe for concurrent use.
 type Module struct {
 	svc    *app.Service
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	log    *slog.Logger
 	config Config
 }

@@ -42,7 +42,7 @@ func revoked(t *testing.T, r *authn.Revocations, sid string) bool {
 
 // The marker is deleted behind the mirror's back: only an answer from
 // memory still says revoked, which proves the mirror answered.
-func dropMarker(t *testing.T, rdb *redis.Client, sid string) {
+func dropMarker(t *testing.T, rdb redis.UniversalClient, sid string) {
 	t.Helper()
 	if err := rdb.Del(t.Context(), "revoked:sid:"+sid).Err(); err != nil {
 		t.Fatal(err)

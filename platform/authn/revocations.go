@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/chatforge/chat/platform/redisconn"
 )
 
 // RevokedChannel is the Redis pub/sub channel on which Revoke publishes each
@@ -35,6 +38,13 @@ const (
 	snapshotBatch = 1000
 )
 
+// revokeScript sets the marker KEYS[1] for ARGV[1] ms and announces the
+// session ARGV[3] on the channel ARGV[2].
+var revokeScript = redis.NewScript(`
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1`)
+
 // Revocations records revoked sessions in Redis, where every api and gateway
 // instance sees them. A marker must outlive every access token of its
 // session, so it is kept for the token TTL plus the verification leeway;
@@ -49,7 +59,7 @@ const (
 // once its announcement arrives (about a network hop later); one made
 // through this instance at once. Safe for concurrent use.
 type Revocations struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	ttl    time.Duration
 	health time.Duration // mirrorHealthInterval; shorter in tests
 
@@ -60,7 +70,7 @@ type Revocations struct {
 
 // NewRevocations returns a Revocations whose markers cover tokens living ttl
 // (the access token TTL).
-func NewRevocations(rdb *redis.Client, ttl time.Duration) *Revocations {
+func NewRevocations(rdb redis.UniversalClient, ttl time.Duration) *Revocations {
 	return &Revocations{rdb: rdb, ttl: ttl + leeway, health: mirrorHealthInterval, sids: make(map[string]time.Time)}
 }
 
@@ -70,16 +80,17 @@ func (r *Revocations) Revoke(ctx context.Context, sessionIDs ...string) error {
 	if len(sessionIDs) == 0 {
 		return nil
 	}
-	// Markers before announcements, in one MULTI/EXEC: a gateway reacting
+	// Each marker and its announcement in one script: a gateway reacting
 	// to the message and re-checking must already find the marker, and a
 	// marker whose announcement was lost would go unseen by live mirrors
-	// until the token expires.
-	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	// until the token expires. One script per session (its marker's slot:
+	// valid on a Redis Cluster too), all in one pipeline. EVAL, not
+	// EVALSHA: a pipeline cannot fall back on NOSCRIPT, and revocations
+	// are rare.
+	ttl := strconv.FormatInt(r.ttl.Milliseconds(), 10)
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, sid := range sessionIDs {
-			p.Set(ctx, revokedKeyPrefix+sid, "1", r.ttl)
-		}
-		for _, sid := range sessionIDs {
-			p.Publish(ctx, RevokedChannel, sid)
+			revokeScript.Eval(ctx, p, []string{revokedKeyPrefix + sid}, ttl, RevokedChannel, sid)
 		}
 		return nil
 	})
@@ -207,43 +218,38 @@ func (r *Revocations) learn(ctx context.Context, sid string) {
 	r.mu.Unlock()
 }
 
-// snapshot adds every current marker to the mirror.
+// snapshot adds every current marker to the mirror (on a Redis Cluster,
+// every master's).
 func (r *Revocations) snapshot(ctx context.Context) error {
-	var cursor uint64
-	for {
-		keys, next, err := r.rdb.Scan(ctx, cursor, revokedKeyPrefix+"*", snapshotBatch).Result()
-		if err != nil {
-			return fmt.Errorf("authn: snapshot revocations: %w", err)
-		}
-		if len(keys) > 0 {
-			cmds := make([]*redis.DurationCmd, len(keys))
-			if _, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-				for i, k := range keys {
-					cmds[i] = p.PTTL(ctx, k)
-				}
-				return nil
-			}); err != nil {
-				return fmt.Errorf("authn: snapshot revocations: %w", err)
-			}
-			now := time.Now()
-			r.mu.Lock()
+	err := redisconn.ScanKeys(ctx, r.rdb, revokedKeyPrefix+"*", snapshotBatch, func(ctx context.Context, c redis.Cmdable, keys []string) error {
+		cmds := make([]*redis.DurationCmd, len(keys))
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, k := range keys {
-				d := cmds[i].Val()
-				switch {
-				case d == -2: // expired since the SCAN
-					continue
-				case d < 0: // no TTL: keep it long
-					d = mirrorUnknownTTL
-				}
-				r.addLocked(strings.TrimPrefix(k, revokedKeyPrefix), now.Add(d))
+				cmds[i] = p.PTTL(ctx, k)
 			}
-			r.mu.Unlock()
-		}
-		if next == 0 {
 			return nil
+		}); err != nil {
+			return err
 		}
-		cursor = next
+		now := time.Now()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for i, k := range keys {
+			d := cmds[i].Val()
+			switch {
+			case d == -2: // expired since the SCAN
+				continue
+			case d < 0: // no TTL: keep it long
+				d = mirrorUnknownTTL
+			}
+			r.addLocked(strings.TrimPrefix(k, revokedKeyPrefix), now.Add(d))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("authn: snapshot revocations: %w", err)
 	}
+	return nil
 }
 
 func (r *Revocations) addLocked(sid string, exp time.Time) {

@@ -2,7 +2,9 @@ package config
 
 import (
 	"errors"
+	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -50,18 +52,43 @@ func (p Postgres) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Redis is the Redis connection block shared by every binary.
+// Redis is the Redis connection block shared by every binary: one server
+// (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_ADDRS, which takes
+// precedence). With a cluster, REDIS_URL may still be set: its user,
+// password and scheme (rediss:// for TLS) then apply to every node, and its
+// host and database are ignored (a cluster has database 0 only).
 type Redis struct {
-	URL      string `env:"REDIS_URL,required"`
-	PoolSize int    `env:"REDIS_POOL_SIZE" envDefault:"0"` // 0 = go-redis default (10 per CPU)
+	URL          string   `env:"REDIS_URL"`
+	ClusterAddrs []string `env:"REDIS_CLUSTER_ADDRS"`            // seed nodes host:port, comma-separated
+	PoolSize     int      `env:"REDIS_POOL_SIZE" envDefault:"0"` // 0 = go-redis default (10 per CPU; per node in a cluster)
 }
 
-// Validate checks the URL scheme (those go-redis ParseURL accepts) and the
-// pool size.
+// Cluster reports whether the block names a Redis Cluster.
+func (r Redis) Cluster() bool { return len(r.ClusterAddrs) > 0 }
+
+// Validate checks that a server or a cluster is named, the URL scheme
+// (those go-redis ParseURL accepts), the seed addresses and the pool size.
 func (r Redis) Validate() error {
 	var errs []error
-	if err := checkURL("REDIS_URL", r.URL, "redis", "rediss", "unix"); err != nil {
-		errs = append(errs, err)
+	switch {
+	case r.Cluster():
+		for _, a := range r.ClusterAddrs {
+			if host, port, err := net.SplitHostPort(strings.TrimSpace(a)); err != nil || host == "" || port == "" {
+				errs = append(errs, errors.New("REDIS_CLUSTER_ADDRS: every entry must be host:port"))
+				break
+			}
+		}
+		if r.URL != "" {
+			if err := checkURL("REDIS_URL", r.URL, "redis", "rediss"); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	case r.URL == "":
+		errs = append(errs, errors.New("REDIS_URL: required but not set (or set REDIS_CLUSTER_ADDRS)"))
+	default:
+		if err := checkURL("REDIS_URL", r.URL, "redis", "rediss", "unix"); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if r.PoolSize < 0 {
 		errs = append(errs, errors.New("REDIS_POOL_SIZE: must not be negative (0 = driver default)"))

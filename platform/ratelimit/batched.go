@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/chatforge/chat/platform/redisconn"
 )
 
 // Batched limiting (AllowBatched, Run) answers from memory and reconciles
@@ -117,10 +119,7 @@ func (l *Limiter) sync(ctx context.Context) {
 			emission := d.lim.Period.Seconds() / float64(d.lim.Rate)
 			args = append(args, strconv.FormatFloat(emission, 'g', -1, 64), d.count)
 		}
-		resets, err := consume.Run(ctx, l.rdb, keys, args...).StringSlice()
-		if err == nil && len(resets) != n {
-			err = fmt.Errorf("script answered %d states for %d keys", len(resets), n)
-		}
+		resets, err := l.consumeAll(ctx, keys, args)
 		if err != nil {
 			// Carried to the next sync. A script that ran but whose answer
 			// was lost (a timeout) is then counted twice: erring on the
@@ -141,4 +140,52 @@ func (l *Limiter) sync(ctx context.Context) {
 			l.local.learn(d, time.Duration(secs*float64(time.Second)), now)
 		}
 	}
+}
+
+// consumeAll runs consume over keys (args: two per key) and returns the
+// keys' answers in order: one script call on one Redis; on a Redis
+// Cluster, one per hash slot (a script's keys must share one), pipelined.
+func (l *Limiter) consumeAll(ctx context.Context, keys []string, args []any) ([]string, error) {
+	groups := redisconn.SlotGroups(l.rdb, keys)
+	if len(groups) == 1 {
+		resets, err := consume.Run(ctx, l.rdb, keys, args...).StringSlice()
+		if err == nil && len(resets) != len(keys) {
+			err = fmt.Errorf("script answered %d states for %d keys", len(resets), len(keys))
+		}
+		return resets, err
+	}
+	gkeys := make([][]string, len(groups))
+	gargs := make([][]any, len(groups))
+	for gi, g := range groups {
+		for _, i := range g {
+			gkeys[gi] = append(gkeys[gi], keys[i])
+			gargs[gi] = append(gargs[gi], args[2*i], args[2*i+1])
+		}
+	}
+	cmds := make([]*redis.Cmd, len(groups))
+	_, _ = l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for gi := range groups {
+			cmds[gi] = consume.EvalSha(ctx, p, gkeys[gi], gargs[gi]...)
+		}
+		return nil
+	})
+	out := make([]string, len(keys))
+	for gi, g := range groups {
+		cmd := cmds[gi]
+		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+			// This node lost its script cache (restarted): loaded again.
+			cmd = consume.Run(ctx, l.rdb, gkeys[gi], gargs[gi]...)
+		}
+		resets, err := cmd.StringSlice()
+		if err == nil && len(resets) != len(g) {
+			err = fmt.Errorf("script answered %d states for %d keys", len(resets), len(g))
+		}
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range g {
+			out[i] = resets[j]
+		}
+	}
+	return out, nil
 }

@@ -46,7 +46,7 @@ func (l Limit) Validate() error {
 // Limiter checks limits in Redis. Safe for concurrent use.
 type Limiter struct {
 	gcra *redis_rate.Limiter
-	rdb  *redis.Client
+	rdb  redis.UniversalClient
 	log  *slog.Logger
 
 	local   *local      // AllowBatched's states
@@ -58,7 +58,7 @@ type Limiter struct {
 
 // New returns a Limiter over rdb, logging Redis failures to log (nil
 // discards them).
-func New(rdb *redis.Client, log *slog.Logger) *Limiter {
+func New(rdb redis.UniversalClient, log *slog.Logger) *Limiter {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/chatforge/chat/platform/config"
 	"github.com/chatforge/chat/platform/redisconn"
 	"github.com/chatforge/chat/platform/testenv"
@@ -18,7 +20,7 @@ func TestOpen(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
-	if got := rdb.Options().PoolSize; got != 3 {
+	if got := rdb.(*redis.Client).Options().PoolSize; got != 3 {
 		t.Errorf("PoolSize = %d, want 3", got)
 	}
 	if err := rdb.Set(t.Context(), "k", "v", time.Minute).Err(); err != nil {

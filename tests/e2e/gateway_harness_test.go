@@ -46,7 +46,9 @@ func startGateway(t *testing.T, s *harness.Stack, name string, env map[string]st
 	t.Helper()
 	addr := harness.FreeAddr(t)
 	e := gatewayEnv()
-	e["REDIS_URL"] = s.RedisURL
+	for k, v := range s.RedisEnv() {
+		e[k] = v
+	}
 	e["GATEWAY_ADDR"] = addr
 	e["JWKS_URL"] = s.APIs[0].URL() + "/.well-known/jwks.json"
 	for k, v := range env {

@@ -88,7 +88,7 @@ func TestChatConcurrentSendersTwoAPIs(t *testing.T) {
 
 // streamSeqs reads the message.created events of room from every event
 // stream partition (chat:events:{0..3}), in stream order.
-func streamSeqs(t *testing.T, rdb *redis.Client, room string) []int64 {
+func streamSeqs(t *testing.T, rdb redis.Cmdable, room string) []int64 {
 	t.Helper()
 	var seqs []int64
 	for p := range 4 {

@@ -18,7 +18,6 @@ func startWorker(t *testing.T, s *harness.Stack, name string, env map[string]str
 	addr := harness.FreeAddr(t)
 	e := map[string]string{
 		"DATABASE_URL":            s.DatabaseURL,
-		"REDIS_URL":               s.RedisURL,
 		"WORKER_ADDR":             addr,
 		"WORKER_ID":               name,
 		"APP_ENV":                 "test",
@@ -29,6 +28,9 @@ func startWorker(t *testing.T, s *harness.Stack, name string, env map[string]str
 		"WORKER_SHUTDOWN_TIMEOUT": "5s",
 		"DB_MAX_OPEN_CONNS":       "5",
 		"DB_MAX_IDLE_CONNS":       "2",
+	}
+	for k, v := range s.RedisEnv() {
+		e[k] = v
 	}
 	for k, v := range env {
 		e[k] = v

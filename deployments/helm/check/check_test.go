@@ -49,6 +49,30 @@ func TestChartNeedsItsSecrets(t *testing.T) {
 	}
 }
 
+// On a Redis Cluster the Secret needs no REDIS_URL; the seed nodes are
+// plain settings.
+func TestChartOnRedisCluster(t *testing.T) {
+	vals := testValues()
+	delete(vals["secret"].(map[string]any)["values"].(map[string]any), "REDIS_URL")
+	if _, err := Render(chartDir, "cf", "chat", vals); err == nil || !strings.Contains(err.Error(), "secret.values.REDIS_URL is required") {
+		t.Fatalf("without REDIS_URL nor a cluster: %v, want the required-value message", err)
+	}
+	vals["config"] = map[string]any{"REDIS_CLUSTER_ADDRS": "r0:6379,r1:6379,r2:6379"}
+	objs, err := Render(chartDir, "cf", "chat", vals)
+	if err != nil {
+		t.Fatalf("on a cluster without REDIS_URL: %v", err)
+	}
+	for _, o := range objs {
+		if cm, ok := o.Obj.(*corev1.ConfigMap); ok {
+			if cm.Data["REDIS_CLUSTER_ADDRS"] != "r0:6379,r1:6379,r2:6379" || cm.Data["LOG_LEVEL"] == "" {
+				t.Errorf("ConfigMap %v: want the seed nodes beside the default settings", cm.Data)
+			}
+			return
+		}
+	}
+	t.Error("no ConfigMap")
+}
+
 // rendered renders the chart with testValues and indexes objects by kind/name.
 func rendered(t *testing.T, extra map[string]any) map[string]any {
 	t.Helper()

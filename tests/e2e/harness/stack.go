@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -24,11 +25,16 @@ type Options struct {
 	// own (e.g. StartPrivatePostgres); "" gets a fresh database of
 	// TEST_DATABASE_URL and a Redis DB of TEST_REDIS_URL.
 	DatabaseURL, RedisURL string
+	// RedisClusterAddrs, when set, puts the stack on that Redis Cluster
+	// (REDIS_CLUSTER_ADDRS; see testenv.StartRedisCluster) instead of
+	// RedisURL.
+	RedisClusterAddrs []string
 }
 
 // Stack is a set of processes sharing one database and one Redis database.
 type Stack struct {
 	DatabaseURL, RedisURL string
+	RedisClusterAddrs     []string // set when the stack runs on a Redis Cluster (RedisURL is then "")
 	APIs                  []*Proc
 
 	next atomic.Uint64 // round-robin cursor of clients
@@ -50,11 +56,11 @@ func NewStack(t testing.TB, o Options) *Stack {
 		o.APIs = 1
 	}
 	bin := Binary(t, "./apps/api")
-	s := &Stack{DatabaseURL: o.DatabaseURL, RedisURL: o.RedisURL}
+	s := &Stack{DatabaseURL: o.DatabaseURL, RedisURL: o.RedisURL, RedisClusterAddrs: o.RedisClusterAddrs}
 	if s.DatabaseURL == "" {
 		s.DatabaseURL = testenv.Postgres(t, migrations.FS)
 	}
-	if s.RedisURL == "" {
+	if s.RedisURL == "" && len(s.RedisClusterAddrs) == 0 {
 		s.RedisURL = testenv.Redis(t)
 	}
 	keyFile := writeSigningKey(t)
@@ -79,7 +85,6 @@ func NewStack(t testing.TB, o Options) *Stack {
 		addr := FreeAddr(t)
 		env := map[string]string{
 			"DATABASE_URL":              s.DatabaseURL,
-			"REDIS_URL":                 s.RedisURL,
 			"API_ADDR":                  addr,
 			"APP_ENV":                   "test",
 			"LOG_LEVEL":                 "debug",
@@ -96,6 +101,9 @@ func NewStack(t testing.TB, o Options) *Stack {
 			"RATE_LIMIT_AUTH_ACCOUNT": "100000",
 			"RATE_LIMIT_USER":         "100000",
 		}
+		for k, v := range s.RedisEnv() {
+			env[k] = v
+		}
 		for k, v := range o.Env {
 			env[k] = v
 		}
@@ -106,6 +114,15 @@ func NewStack(t testing.TB, o Options) *Stack {
 		p.start(t)
 	}
 	return s
+}
+
+// RedisEnv is the Redis configuration of every process of the stack:
+// REDIS_URL, or REDIS_CLUSTER_ADDRS on a cluster.
+func (s *Stack) RedisEnv() map[string]string {
+	if len(s.RedisClusterAddrs) > 0 {
+		return map[string]string{"REDIS_CLUSTER_ADDRS": strings.Join(s.RedisClusterAddrs, ",")}
+	}
+	return map[string]string{"REDIS_URL": s.RedisURL}
 }
 
 // AllowedOrigin is the CORS origin every stack allows unless Options.Env

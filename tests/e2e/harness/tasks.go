@@ -12,9 +12,12 @@ import (
 // in a stack, so every task enqueued by the apis stays there.
 func (s *Stack) Tasks(t testing.TB, queue, taskType string) [][]byte {
 	t.Helper()
-	opt, err := asynq.ParseRedisURI(s.RedisURL)
-	if err != nil {
-		t.Fatalf("harness: parse %s: %v", s.RedisURL, err)
+	var opt asynq.RedisConnOpt = asynq.RedisClusterClientOpt{Addrs: s.RedisClusterAddrs}
+	if len(s.RedisClusterAddrs) == 0 {
+		var err error
+		if opt, err = asynq.ParseRedisURI(s.RedisURL); err != nil {
+			t.Fatalf("harness: parse %s: %v", s.RedisURL, err)
+		}
 	}
 	in := asynq.NewInspector(opt)
 	defer in.Close()

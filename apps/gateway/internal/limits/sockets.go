@@ -21,7 +21,7 @@ import (
 // re-adds, so that leases lost with Redis's data are counted again); such
 // a lease only lapses after one TTL.
 type Sockets struct {
-	rdb *redis.Client
+	rdb redis.UniversalClient
 	max int
 	ttl time.Duration
 	now func() time.Time
@@ -30,7 +30,7 @@ type Sockets struct {
 // NewSockets limits each user to max sockets (0: no limit) whose leases
 // last ttl without renewal (the presence TTL: renewed by the same
 // heartbeat).
-func NewSockets(rdb *redis.Client, max int, ttl time.Duration) *Sockets {
+func NewSockets(rdb redis.UniversalClient, max int, ttl time.Duration) *Sockets {
 	return &Sockets{rdb: rdb, max: max, ttl: ttl, now: time.Now}
 }
 

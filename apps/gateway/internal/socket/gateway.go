@@ -68,7 +68,7 @@ type Config struct {
 
 // Deps are the gateway's collaborators.
 type Deps struct {
-	Redis       *redis.Client
+	Redis       redis.UniversalClient
 	Verifier    *authn.Verifier
 	Revocations *authn.Revocations
 	// Bots admits bot tokens (authn.BotTokenPrefix); nil: the Redis

@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatforge/chat/modules/messaging/wire"
+	"github.com/chatforge/chat/platform/redisconn"
 )
 
 // ErrTimeout is returned by Do when no reply came in time: the api fleet is
@@ -33,11 +34,14 @@ var ErrTimeout = errors.New("streams: no reply from the api in time")
 // process has its own reply stream, read by one goroutine (Run) that hands
 // each reply to the waiting caller by ref. Safe for concurrent use.
 type Commander struct {
-	rdb *redis.Client
+	rdb redis.UniversalClient
 	// appends sends the command pipelines without go-redis's retries: a
 	// pipeline that times out reading its replies is sent again, and an
 	// XADD sent twice is a command run twice (only sends are idempotent).
-	appends *redis.Client
+	// On a cluster it does not follow MOVED either (see
+	// redisconn.WithoutRetries): a command caught by a resharding is
+	// answered unavailable and resent by its client.
+	appends redis.UniversalClient
 	log     *slog.Logger
 	reply   string // this gateway's reply stream
 
@@ -67,13 +71,9 @@ type appendCall struct {
 var errLead = errors.New("streams: send the next batch")
 
 // NewCommander returns a Commander for the gateway gatewayID.
-func NewCommander(rdb *redis.Client, gatewayID string, log *slog.Logger) *Commander {
-	opts := *rdb.Options()
-	opts.MaxRetries = -1
-	// Its own push-notification state: the copied ones belong to rdb.
-	opts.PushNotificationProcessor, opts.MaintNotificationsConfig = nil, nil
+func NewCommander(rdb redis.UniversalClient, gatewayID string, log *slog.Logger) *Commander {
 	return &Commander{
-		rdb: rdb, appends: redis.NewClient(&opts), log: log, reply: wire.ReplyStreamPrefix + gatewayID,
+		rdb: rdb, appends: redisconn.WithoutRetries(rdb), log: log, reply: wire.ReplyStreamPrefix + gatewayID,
 		waiting: make(map[string]chan wire.Reply),
 	}
 }

@@ -61,7 +61,7 @@ const Batch = 1000
 // Housekeeper runs the clean-up jobs.
 type Housekeeper struct {
 	db      *gorm.DB
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	log     *slog.Logger
 	cfg     Config
 	now     func() time.Time
@@ -69,7 +69,7 @@ type Housekeeper struct {
 }
 
 // New returns a Housekeeper; reg nil leaves its metric unregistered.
-func New(db *gorm.DB, rdb *redis.Client, log *slog.Logger, reg prometheus.Registerer, cfg Config) *Housekeeper {
+func New(db *gorm.DB, rdb redis.UniversalClient, log *slog.Logger, reg prometheus.Registerer, cfg Config) *Housekeeper {
 	h := &Housekeeper{db: db, rdb: rdb, log: log, cfg: cfg, now: time.Now,
 		removed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "housekeeping_removed_total",

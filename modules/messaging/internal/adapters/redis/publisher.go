@@ -4,25 +4,29 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 	"github.com/chatforge/chat/modules/messaging/wire"
+	"github.com/chatforge/chat/platform/redisconn"
 )
 
-// Publisher implements app.Publisher with one XADD per record, all the
-// records of a Publish in one MULTI/EXEC: all of them or none (a plain
-// pipeline could fail one XADD, e.g. on OOM, and run the later ones, and
-// the retry would then append the failed one after them: out of order).
-// The partition streams are keys of one Redis, so one transaction spans
-// them (on a Redis Cluster, whose partitions' hash tags put them in
-// different slots, it would have to be one transaction per stream again). It is safe
+// Publisher implements app.Publisher with one XADD per record, the
+// records of a Publish in one MULTI/EXEC per hash slot: all of a slot's or
+// none (a plain pipeline could fail one XADD, e.g. on OOM, and run the
+// later ones, and the retry would then append the failed one after them:
+// out of order). On one Redis every partition stream is in one
+// transaction; on a Redis Cluster, whose partitions' hash tags put them in
+// different slots, each slot's transaction is sent at once, concurrently
+// (order matters only within a room, hence within a stream). It is safe
 // for concurrent use, though the relay calls it from one goroutine.
 type Publisher struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	key    func(roomID string) string
 	maxLen int64
 	// suspect is set when a previous Publish may have appended part of its
@@ -37,7 +41,7 @@ type Publisher struct {
 // New returns a publisher writing to the stream key(roomID) of each record,
 // capped at about maxLen entries (MAXLEN ~: trimming whole macro nodes is
 // much cheaper than exact trimming).
-func New(rdb *redis.Client, key func(roomID string) string, maxLen int64) *Publisher {
+func New(rdb redis.UniversalClient, key func(roomID string) string, maxLen int64) *Publisher {
 	p := &Publisher{rdb: rdb, key: key, maxLen: maxLen}
 	p.suspect.Store(true)
 	return p
@@ -59,18 +63,33 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 	}
 	// One MULTI/EXEC for the whole batch, every stream's records in order:
 	// one round trip per drain (a transaction per stream cost one each).
-	_, err := p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		for _, r := range recs {
-			pipe.XAdd(ctx, &redis.XAddArgs{
-				Stream: p.key(r.RoomID),
-				MaxLen: p.maxLen,
-				Approx: true,
-				Values: wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At),
+	// On a cluster, one per slot, sent concurrently.
+	keys := make([]string, len(recs))
+	for i, r := range recs {
+		keys[i] = p.key(r.RoomID)
+	}
+	groups := redisconn.SlotGroups(p.rdb, keys)
+	errs := make([]error, len(groups))
+	var wg sync.WaitGroup
+	for gi, g := range groups {
+		wg.Go(func() {
+			_, errs[gi] = p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+				for _, i := range g {
+					r := recs[i]
+					pipe.XAdd(ctx, &redis.XAddArgs{
+						Stream: keys[i],
+						MaxLen: p.maxLen,
+						Approx: true,
+						Values: wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At),
+					})
+				}
+				return nil
 			})
-		}
-		return nil
-	})
-	if err != nil {
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		// Some slots' transactions may have run: the retry deduplicates.
 		p.suspect.Store(true)
 		return fmt.Errorf("xadd %d events: %w", len(recs), err)
 	}

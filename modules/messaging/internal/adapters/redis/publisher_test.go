@@ -32,7 +32,19 @@ func key(room string) string { return "t:events:{" + room + "}" }
 // A publisher that may follow a partial or uncommitted publish (it starts
 // suspicious) skips what the streams already hold.
 func TestRetryAfterPartialPublishAddsNoDuplicate(t *testing.T) {
-	rdb := client(t)
+	testRetryAfterPartialPublish(t, client(t))
+}
+
+// The same on a Redis Cluster, where the two rooms' streams are in
+// different hash slots (one transaction each).
+func TestPublishOnRedisCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Redis Cluster")
+	}
+	testRetryAfterPartialPublish(t, testenv.StartRedisCluster(t, 3).Client(t))
+}
+
+func testRetryAfterPartialPublish(t *testing.T, rdb redis.UniversalClient) {
 	recs := records(6)
 	if err := redisadapter.New(rdb, key, 1000).Publish(t.Context(), recs[:3]); err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ const DefaultSendSlots = 2
 
 // Consumer reads and runs commands. Run it once per api process.
 type Consumer struct {
-	rdb *redis.Client
+	rdb redis.UniversalClient
 	svc Service
 	o   Options
 
@@ -126,7 +126,7 @@ type Consumer struct {
 }
 
 // New returns a Consumer.
-func New(rdb *redis.Client, svc Service, o Options) (*Consumer, error) {
+func New(rdb redis.UniversalClient, svc Service, o Options) (*Consumer, error) {
 	if o.Consumer == "" {
 		return nil, errors.New("streamcmd: Options.Consumer is required")
 	}

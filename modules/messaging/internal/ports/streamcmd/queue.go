@@ -2,9 +2,12 @@ package streamcmd
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // queuedSend is a send-message waiting for a send slot, its data decoded
@@ -93,6 +96,23 @@ type redisClock struct {
 	read   time.Time     // when it was read (zero: never)
 }
 
+// clockScript answers TIME on the node holding KEYS[1], the command
+// stream: its entry ids come from that node's clock, and on a Redis
+// Cluster a plain TIME goes to any node.
+var clockScript = redis.NewScript(`return redis.call('TIME')`)
+
+// streamTime is the clock of the command stream's Redis node.
+func streamTime(ctx context.Context, rdb redis.Scripter) (time.Time, error) {
+	v, err := clockScript.Run(ctx, rdb, []string{CommandStream}).Int64Slice()
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(v) != 2 {
+		return time.Time{}, fmt.Errorf("streamcmd: TIME answered %d values", len(v))
+	}
+	return time.Unix(v[0], v[1]*1000), nil
+}
+
 // clockRefresh is how often Redis's clock is read again.
 const clockRefresh = time.Second
 
@@ -113,7 +133,7 @@ func (c *Consumer) redisNow(ctx context.Context) time.Time {
 	tctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	before := time.Now()
-	t, err := c.rdb.Time(tctx).Result()
+	t, err := streamTime(tctx, c.rdb)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err == nil {

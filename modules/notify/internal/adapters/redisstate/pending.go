@@ -23,7 +23,7 @@ const pendingTTL = 24 * time.Hour
 // Pending implements app.PendingStore and app.PendingReader with one hash
 // per (user, room): fields id, seq, sender, content, at (unix ms), count.
 // The user id is the Redis Cluster hash tag.
-type Pending struct{ rdb *redis.Client }
+type Pending struct{ rdb redis.UniversalClient }
 
 var (
 	_ app.PendingStore  = (*Pending)(nil)
@@ -31,7 +31,7 @@ var (
 )
 
 // NewPending returns the store on rdb.
-func NewPending(rdb *redis.Client) *Pending { return &Pending{rdb: rdb} }
+func NewPending(rdb redis.UniversalClient) *Pending { return &Pending{rdb: rdb} }
 
 func pendingKey(userID, roomID string) string { return "push:pending:{" + userID + "}:" + roomID }
 
@@ -108,10 +108,10 @@ func (p *Pending) Settle(ctx context.Context, userID, roomID string, seq int64, 
 // Events remembers which message events were fanned out, so an event
 // redelivered to the consumer group (a consumer died before XACK) is not
 // counted twice.
-type Events struct{ rdb *redis.Client }
+type Events struct{ rdb redis.UniversalClient }
 
 // NewEvents returns the record on rdb.
-func NewEvents(rdb *redis.Client) *Events { return &Events{rdb: rdb} }
+func NewEvents(rdb redis.UniversalClient) *Events { return &Events{rdb: rdb} }
 
 // Seen reports whether eventID was handled already.
 func (e *Events) Seen(ctx context.Context, eventID string) (bool, error) {

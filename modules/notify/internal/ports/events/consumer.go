@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,6 +17,7 @@ import (
 	"github.com/chatforge/chat/modules/notify/internal/adapters/redisstate"
 	"github.com/chatforge/chat/modules/notify/internal/app"
 	"github.com/chatforge/chat/modules/notify/internal/domain"
+	"github.com/chatforge/chat/platform/redisconn"
 )
 
 // Group is the consumer group name on every event stream.
@@ -30,20 +32,33 @@ const (
 	claimIdle  = 30 * time.Second
 )
 
-// Consumer reads the streams for one worker instance.
+// Consumer reads the streams for one worker instance: on one Redis, all
+// of them in one blocking XREADGROUP; on a Redis Cluster, where one read
+// may only name streams of one hash slot, one loop per slot. Entries are
+// handled concurrently across loops (the fan-out is safe for that, and
+// pushes are not ordered).
 type Consumer struct {
-	rdb      *redis.Client
-	streams  []string
-	name     string
-	fanout   *app.FanOut
-	seen     *redisstate.Events
-	log      *slog.Logger
-	lastScan time.Time
+	rdb     redis.UniversalClient
+	streams []string
+	groups  [][]string // streams read together
+	name    string
+	fanout  *app.FanOut
+	seen    *redisstate.Events
+	log     *slog.Logger
 }
 
 // NewConsumer returns a consumer named name over partitions streams.
-func NewConsumer(rdb *redis.Client, partitions int, name string, f *app.FanOut, log *slog.Logger) *Consumer {
-	return &Consumer{rdb: rdb, streams: messaging.StreamKeys(partitions), name: name, fanout: f,
+func NewConsumer(rdb redis.UniversalClient, partitions int, name string, f *app.FanOut, log *slog.Logger) *Consumer {
+	streams := messaging.StreamKeys(partitions)
+	var groups [][]string
+	for _, g := range redisconn.SlotGroups(rdb, streams) {
+		var gs []string
+		for _, i := range g {
+			gs = append(gs, streams[i])
+		}
+		groups = append(groups, gs)
+	}
+	return &Consumer{rdb: rdb, streams: streams, groups: groups, name: name, fanout: f,
 		seen: redisstate.NewEvents(rdb), log: log.With("component", "push-fanout")}
 }
 
@@ -57,16 +72,26 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		break
 	}
-	args := &redis.XReadGroupArgs{Group: Group, Consumer: c.name, Count: batch, Block: block}
-	for _, s := range c.streams {
-		args.Streams = append(args.Streams, s)
+	var wg sync.WaitGroup
+	for _, streams := range c.groups {
+		wg.Go(func() { c.read(ctx, streams) })
 	}
-	for range c.streams {
+	wg.Wait()
+	return nil
+}
+
+// read consumes one group of streams until ctx is done.
+func (c *Consumer) read(ctx context.Context, streams []string) {
+	args := &redis.XReadGroupArgs{Group: Group, Consumer: c.name, Count: batch, Block: block}
+	args.Streams = append(args.Streams, streams...)
+	for range streams {
 		args.Streams = append(args.Streams, ">")
 	}
+	var lastScan time.Time
 	for ctx.Err() == nil {
-		if time.Since(c.lastScan) > claimEvery {
-			c.claimStale(ctx)
+		if time.Since(lastScan) > claimEvery {
+			c.claimStale(ctx, streams)
+			lastScan = time.Now()
 		}
 		res, err := c.rdb.XReadGroup(ctx, args).Result()
 		if errors.Is(err, redis.Nil) {
@@ -85,7 +110,6 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
 }
 
 // ensureGroups creates the group on every stream, starting at "$": a new
@@ -102,9 +126,8 @@ func (c *Consumer) ensureGroups(ctx context.Context) error {
 
 // claimStale takes over entries another consumer read but never
 // acknowledged (it crashed), so their pushes still happen.
-func (c *Consumer) claimStale(ctx context.Context) {
-	c.lastScan = time.Now()
-	for _, s := range c.streams {
+func (c *Consumer) claimStale(ctx context.Context, streams []string) {
+	for _, s := range streams {
 		msgs, _, err := c.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
 			Stream: s, Group: Group, Consumer: c.name, MinIdle: claimIdle, Start: "0-0", Count: batch,
 		}).Result()

@@ -24,7 +24,7 @@ const batchSize = 500
 
 // Store is the Redis adapter. Safe for concurrent use.
 type Store struct {
-	rdb           *redis.Client
+	rdb           redis.UniversalClient
 	exp, count    string
 	seen, gone    string
 	eventsChannel string
@@ -33,7 +33,7 @@ type Store struct {
 
 // New returns a Store with keys under prefix (tests pass a unique one),
 // publishing presence changes on eventsChannel and typing on typingChannel.
-func New(rdb *redis.Client, prefix, eventsChannel, typingChannel string) *Store {
+func New(rdb redis.UniversalClient, prefix, eventsChannel, typingChannel string) *Store {
 	tag := "{" + prefix + "}"
 	return &Store{
 		rdb: rdb, exp: tag + ":exp", count: tag + ":count", seen: tag + ":seen", gone: tag + ":gone",
