@@ -12,6 +12,7 @@ import (
 
 	"github.com/chatforge/chat/apps/api/openapi"
 	"github.com/chatforge/chat/modules/attachments"
+	"github.com/chatforge/chat/modules/calls"
 	"github.com/chatforge/chat/modules/identity"
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/modules/notify"
@@ -130,6 +131,13 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	}
 	push.Routes(r, auth, userLimit)
 
+	phone, err := calls.New(calls.Deps{DB: d.db, Redis: d.rdb, Rooms: callRooms{chat}, History: callHistory{chat},
+		Log: d.log, Now: time.Now, Config: cfg.Calls})
+	if err != nil {
+		return nil, nil, fmt.Errorf("calls module: %w", err)
+	}
+	phone.Routes(r, auth, userLimit)
+
 	commands := func(ctx context.Context) error {
 		return chat.RunCommands(ctx, d.rdb, messaging.CommandOptions{
 			Consumer:      instanceName(),
@@ -141,12 +149,13 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 			MaxAge:        cfg.CommandMaxAge,
 			ShedAfter:     cfg.CommandShedAfter,
 			MaxRelayLag:   cfg.CommandMaxRelayLag,
+			Calls:         phone.HandleCommand,
 		})
 	}
 	// Redis holds revocations as a mirror of PostgreSQL: put back what a
 	// Redis that lost its data forgot (at start-up, then periodically).
 	reseed := func(ctx context.Context) error { return ident.RunRevocationReseed(ctx, cfg.RevocationReseedInterval) }
-	return r, []runner{chat.RunRelay, commands, reseed}, nil
+	return r, []runner{chat.RunRelay, commands, reseed, phone.RunSweeper}, nil
 }
 
 // instanceName names this process in the command stream's consumer group:

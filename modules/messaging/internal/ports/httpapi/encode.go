@@ -105,6 +105,11 @@ func appendMessage(b []byte, m *domain.Message) []byte {
 		b = append(b, `,"replyCount":`...)
 		b = strconv.AppendInt(b, int64(m.ReplyCount), 10)
 	}
+	if m.Call != nil {
+		// Written by the calls module as a JSON object: copied as is.
+		b = append(b, `,"kind":"call","call":`...)
+		b = append(b, m.Call...)
+	}
 	return append(b, '}')
 }
 
