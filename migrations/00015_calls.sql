@@ -44,6 +44,8 @@ CREATE INDEX calls_unrecorded_idx ON calls (ended_at) WHERE state = 'ended' AND 
 -- "Is this user in a call?" (busy): active calls by either party.
 CREATE INDEX calls_active_caller_idx ON calls (caller_id) WHERE state = 'active';
 CREATE INDEX calls_active_answerer_idx ON calls (answered_by) WHERE state = 'active';
+-- The sweep of calls connected longer than CALL_MAX_DURATION.
+CREATE INDEX calls_active_since_idx ON calls (answered_at) WHERE state = 'active';
 
 -- A call message: NULL for every other message; its record otherwise
 -- ({callId, media, status, startedAt, answeredAt?, endedAt, durationMs}).

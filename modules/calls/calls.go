@@ -74,12 +74,15 @@ func New(d Deps) (*Module, error) {
 	if d.Config.SweepInterval == 0 {
 		d.Config.SweepInterval = time.Second
 	}
+	if d.Config.MaxDuration == 0 {
+		d.Config.MaxDuration = 12 * time.Hour
+	}
 	if d.Config.TURNCredentialTTL == 0 {
 		d.Config.TURNCredentialTTL = 12 * time.Hour
 	}
 	a := app.New(app.Ports{
 		Store: postgres.New(d.DB), Rooms: d.Rooms, History: d.History, Signals: redissignal.New(d.Redis),
-	}, d.Config.RingTimeout, d.Now, d.Log)
+	}, app.Options{RingTimeout: d.Config.RingTimeout, MaxDuration: d.Config.MaxDuration, Now: d.Now, Log: d.Log})
 	return &Module{app: a, cfg: d.Config, now: d.Now, log: d.Log}, nil
 }
 

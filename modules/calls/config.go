@@ -15,6 +15,10 @@ type Config struct {
 	// SweepInterval is how often each api looks for calls whose ring timed
 	// out (so a missed call ends at most this late).
 	SweepInterval time.Duration `env:"CALL_SWEEP_INTERVAL" envDefault:"1s"`
+	// MaxDuration ends a connected call nobody hung up after this long: its
+	// devices may have vanished (crashed, out of coverage) without a
+	// hang-up, and it would keep its parties busy forever.
+	MaxDuration time.Duration `env:"CALL_MAX_DURATION" envDefault:"12h"`
 	// STUNURLs are handed out as is (stun: or stuns: URLs).
 	STUNURLs []string `env:"STUN_URLS" envSeparator:","`
 	// TURNURLs are handed out with a time-limited credential of the TURN
@@ -35,6 +39,7 @@ func (c Config) Validate() error {
 	}
 	check(c.RingTimeout >= time.Second && c.RingTimeout <= 10*time.Minute, "CALL_RING_TIMEOUT must be 1s..10m, got %s", c.RingTimeout)
 	check(c.SweepInterval >= 50*time.Millisecond && c.SweepInterval <= time.Minute, "CALL_SWEEP_INTERVAL must be 50ms..1m, got %s", c.SweepInterval)
+	check(c.MaxDuration >= time.Minute, "CALL_MAX_DURATION must be at least 1m, got %s", c.MaxDuration)
 	check(c.TURNCredentialTTL >= time.Minute && c.TURNCredentialTTL <= 7*24*time.Hour, "TURN_CREDENTIAL_TTL must be 1m..168h, got %s", c.TURNCredentialTTL)
 	for _, u := range c.STUNURLs {
 		check(strings.HasPrefix(u, "stun:") || strings.HasPrefix(u, "stuns:"), "STUN_URLS: %q is not a stun: or stuns: URL", u)

@@ -39,6 +39,9 @@ type Store interface {
 	// ExpireDue ends up to limit ringing calls whose deadline is not after
 	// now, as missed, and returns them.
 	ExpireDue(ctx context.Context, now time.Time, limit int) ([]domain.Call, error)
+	// EndStale ends up to limit active calls answered before answeredBefore
+	// (completed) and returns them.
+	EndStale(ctx context.Context, answeredBefore, now time.Time, limit int) ([]domain.Call, error)
 	// Unrecorded returns up to limit calls ended before before whose
 	// history entry is not posted yet.
 	Unrecorded(ctx context.Context, before time.Time, limit int) ([]domain.Call, error)
@@ -73,17 +76,26 @@ type Ports struct {
 	Signals Signals
 }
 
+// Options tune the app.
+type Options struct {
+	RingTimeout time.Duration // CALL_RING_TIMEOUT
+	MaxDuration time.Duration // CALL_MAX_DURATION
+	Now         func() time.Time
+	Log         *slog.Logger
+}
+
 // App runs the call use cases.
 type App struct {
 	p           Ports
 	ringTimeout time.Duration
+	maxDuration time.Duration
 	now         func() time.Time
 	log         *slog.Logger
 }
 
-// New returns the app; ringTimeout is CALL_RING_TIMEOUT.
-func New(p Ports, ringTimeout time.Duration, now func() time.Time, log *slog.Logger) *App {
-	return &App{p: p, ringTimeout: ringTimeout, now: now, log: log}
+// New returns the app.
+func New(p Ports, o Options) *App {
+	return &App{p: p, ringTimeout: o.RingTimeout, maxDuration: o.MaxDuration, now: o.Now, log: o.Log}
 }
 
 // signalOf builds a signal whose data is v (always encodable).

@@ -18,7 +18,8 @@ const sweepBatch = 100
 const recordGrace = 10 * time.Second
 
 // Sweep ends the calls whose ring timed out (call-ended "missed" to every
-// device rung and to the caller's) and posts the history entries left
+// device rung and to the caller's) and the connected calls older than
+// CALL_MAX_DURATION (call-ended "hangup"), and posts the history entries left
 // unposted (by a process that died after ending a call). Any api instance
 // may run it at any time: the store hands each expired call to one.
 func (a *App) Sweep(ctx context.Context) error {
@@ -30,6 +31,16 @@ func (a *App) Sweep(ctx context.Context) error {
 	for _, c := range due {
 		s := signalOf(signal.EventEnded, ended{CallID: c.ID, RoomID: c.RoomID, Reason: domain.ReasonMissed})
 		s.Users, s.Sessions = c.Invitees, []string{c.CallerSession}
+		a.publish(ctx, s)
+		a.record(ctx, c)
+	}
+	stale, err := a.p.Store.EndStale(ctx, now.Add(-a.maxDuration), now, sweepBatch)
+	if err != nil {
+		return err
+	}
+	for _, c := range stale {
+		s := signalOf(signal.EventEnded, ended{CallID: c.ID, RoomID: c.RoomID, Reason: domain.ReasonHangup})
+		s.Sessions = []string{c.CallerSession, c.AnswererSession}
 		a.publish(ctx, s)
 		a.record(ctx, c)
 	}

@@ -201,6 +201,15 @@ func (s *Store) ExpireDue(ctx context.Context, now time.Time, limit int) ([]doma
 		RETURNING `+columns, now, now, limit)
 }
 
+// EndStale ends active calls answered before answeredBefore.
+func (s *Store) EndStale(ctx context.Context, answeredBefore, now time.Time, limit int) ([]domain.Call, error) {
+	return s.many(ctx, `UPDATE calls SET state = 'ended', outcome = 'completed', ended_at = ?
+		WHERE id IN (SELECT id FROM calls WHERE state = 'active' AND answered_at < ?
+			ORDER BY answered_at LIMIT ? FOR UPDATE SKIP LOCKED)
+		AND state = 'active'
+		RETURNING `+columns, now, answeredBefore, limit)
+}
+
 // Unrecorded returns ended calls whose history entry is not posted.
 func (s *Store) Unrecorded(ctx context.Context, before time.Time, limit int) ([]domain.Call, error) {
 	return s.many(ctx, `SELECT `+columns+` FROM calls WHERE state = 'ended' AND recorded_at IS NULL AND ended_at < ?
