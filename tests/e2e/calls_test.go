@@ -20,9 +20,9 @@ import (
 // call is seen quickly.
 const callsRingTimeout = 2 * time.Second
 
-// callsStack is one api (the calls module, its sweep) and two gateways, so
-// every case crosses gateways: the caller on one, the callee's devices on
-// both. TURN_* point at a real coturn with the same secret.
+// callsStack is two apis (the calls module; each sweeps for ring
+// timeouts) and two gateways, so every case crosses gateways: the caller
+// on one, the callee's devices on both. TURN_* point at a real coturn with the same secret.
 type callsStack struct {
 	s    *harness.Stack
 	gws  []*gatewayProc
@@ -41,7 +41,8 @@ func newCallsStack(t *testing.T) *callsStack {
 	env["TURN_URLS"] = "turn:" + ts.addr + "?transport=udp,turn:" + ts.addr + "?transport=tcp"
 	env["TURN_SECRET"] = callsTURNSecret
 	env["TURN_CREDENTIAL_TTL"] = "10m"
-	s := harness.NewStack(t, harness.Options{Env: env})
+	// Two apis: both sweep for ring timeouts, and commands land on either.
+	s := harness.NewStack(t, harness.Options{APIs: 2, Env: env})
 	// Refusals sends many bad frames on one socket: strikes must not close it.
 	gw := map[string]string{"WS_BAD_FRAME_LIMIT": "100"}
 	return &callsStack{s: s, turn: ts, gws: []*gatewayProc{startGateway(t, s, "gateway-0", gw), startGateway(t, s, "gateway-1", gw)}}
@@ -303,8 +304,9 @@ func testCallsAnsweredElsewhere(t *testing.T, cs *callsStack) {
 	}
 }
 
-// testCallsMissed: nobody answers; at the ring timeout (kept by the api's
-// sweep, not by a gateway) every device rung and the caller get missed.
+// testCallsMissed: nobody answers; at the ring timeout (kept by the apis'
+// sweeps, not by a gateway) every device rung and the caller get missed,
+// once.
 func testCallsMissed(t *testing.T, cs *callsStack) {
 	a, b := cs.user(t), cs.user(t)
 	var room struct {
@@ -325,6 +327,9 @@ func testCallsMissed(t *testing.T, cs *callsStack) {
 	if waited := time.Since(start); waited < callsRingTimeout {
 		t.Fatalf("missed after %s, before the ring timeout %s", waited, callsRingTimeout)
 	}
+	// Both apis sweep; the call ended once, so it was announced once.
+	caller.quiet(t, 500*time.Millisecond, "call-ended", id)
+	b1.quiet(t, 0, "call-ended", id)
 	b1.refused(t, "call_over", "call-answer", map[string]any{"callId": id, "sdp": "too late"})
 	m := callEntry(t, a, room.ID, id)
 	if m.Call.Status != "missed" || m.Call.DurationMs != 0 || m.Call.AnsweredAt != "" {

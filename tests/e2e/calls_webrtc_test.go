@@ -193,6 +193,7 @@ func testCallsWebRTC(t *testing.T, cs *callsStack) {
 	if err != nil {
 		t.Fatalf("caller: offer: %v", err)
 	}
+	start := time.Now()
 	caller.request(t, "call-invite", map[string]any{"callId": id, "roomId": room, "media": "audio", "sdp": offerSDP.SDP})
 	tr.start()
 
@@ -227,6 +228,7 @@ func testCallsWebRTC(t *testing.T, cs *callsStack) {
 			t.Fatalf("no data channel message within 30s (ICE state %s)", pc.ICEConnectionState())
 		}
 	}
+	t.Logf("invite to the first data channel reply: %s (signaling through 2 gateways and the api)", time.Since(start))
 	if got := <-calleeGot; got != "ping" {
 		t.Fatalf("callee got %q", got)
 	}

@@ -70,6 +70,9 @@ const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // RecordOf is the history record of an ended call.
 func RecordOf(c domain.Call) Record {
+	// Whole milliseconds, as the stamps are written: durationMs is exactly
+	// endedAt - answeredAt for a client that subtracts them.
+	c.AnsweredAt, c.EndedAt = c.AnsweredAt.Truncate(time.Millisecond), c.EndedAt.Truncate(time.Millisecond)
 	r := Record{CallID: c.ID, Media: c.Media, Status: string(c.Outcome), StartedAt: c.CreatedAt.UTC().Format(timeFormat),
 		EndedAt: c.EndedAt.UTC().Format(timeFormat), DurationMs: c.Duration().Milliseconds()}
 	if !c.AnsweredAt.IsZero() {
