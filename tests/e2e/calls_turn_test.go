@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,7 +51,9 @@ func startTURN(t *testing.T, secret string) *turnServer {
 	_, port, _ := net.SplitHostPort(addr)
 	relayLo := 40000 + int(time.Now().UnixNano()%20000)
 	ts := &turnServer{addr: addr, realm: "chatforge.test", logs: &syncBuffer{}}
+	dir := t.TempDir() // its pid file and (empty) user database, not the system's
 	cmd := exec.Command(bin, "-n", "--log-file=stdout", "--simple-log", "--no-cli", "--no-tls", "--no-dtls",
+		"--pidfile="+filepath.Join(dir, "turnserver.pid"), "--userdb="+filepath.Join(dir, "turndb"),
 		"--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port="+port,
 		"--min-port="+strconv.Itoa(relayLo), "--max-port="+strconv.Itoa(relayLo+200),
 		"--use-auth-secret", "--static-auth-secret="+secret, "--realm="+ts.realm,
