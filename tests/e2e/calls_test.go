@@ -238,7 +238,8 @@ func offer(room, callID string) map[string]any {
 // credentials checked by a real coturn.
 func TestCallsSignaling(t *testing.T) {
 	cs := newCallsStack(t)
-	t.Run("WebRTC", func(t *testing.T) { t.Parallel(); testCallsWebRTC(t, cs) })
+	t.Run("WebRTC", func(t *testing.T) { t.Parallel(); testCallsWebRTC(t, cs, false) })
+	t.Run("WebRTCThroughTURN", func(t *testing.T) { t.Parallel(); testCallsWebRTC(t, cs, true) })
 	t.Run("AnsweredElsewhere", func(t *testing.T) { t.Parallel(); testCallsAnsweredElsewhere(t, cs) })
 	t.Run("Missed", func(t *testing.T) { t.Parallel(); testCallsMissed(t, cs) })
 	t.Run("Busy", func(t *testing.T) { t.Parallel(); testCallsBusy(t, cs) })

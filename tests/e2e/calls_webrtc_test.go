@@ -93,15 +93,16 @@ func (tr *trickle) start() {
 }
 
 // loopbackPeer is a pion PeerConnection with host candidates on the
-// loopback interface only (UDP, no mDNS): media-free, machine-local.
-func loopbackPeer(t *testing.T) *webrtc.PeerConnection {
+// loopback interface only (UDP, no mDNS): media-free, machine-local. With
+// cfg.ICETransportPolicy relay, it uses only the TURN servers of cfg.
+func loopbackPeer(t *testing.T, cfg webrtc.Configuration) *webrtc.PeerConnection {
 	t.Helper()
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(cfg)
 	if err != nil {
 		t.Fatalf("peer connection: %v", err)
 	}
@@ -118,8 +119,16 @@ type iceFrame struct {
 // testCallsWebRTC: two pion peers on two gateways exchange offer, answer
 // and trickled ICE candidates only through the signaling, then talk over
 // a data channel on loopback.
-func testCallsWebRTC(t *testing.T, cs *callsStack) {
+//
+// relay: both peers use only the TURN server, with the credentials of
+// GET /api/calls/ice-servers (ICETransportPolicy relay): the data goes
+// through coturn.
+func testCallsWebRTC(t *testing.T, cs *callsStack, relay bool) {
 	a, b := cs.user(t), cs.user(t)
+	var cfgA, cfgB webrtc.Configuration
+	if relay {
+		cfgA, cfgB = relayConfig(t, a), relayConfig(t, b)
+	}
 	room := a.createRoom("private", b.a.ID).ID
 	caller, callee := newRTCDevice(cs.device(t, a, 0)), newRTCDevice(cs.device(t, b, 1))
 	id := uuid.NewString()
@@ -134,7 +143,7 @@ func testCallsWebRTC(t *testing.T, cs *callsStack) {
 	calleeDone := make(chan struct{})
 	go func() {
 		defer close(calleeDone)
-		pc := loopbackPeer(t)
+		pc := loopbackPeer(t, cfgB)
 		tr := &trickle{send: sendICE(callee)}
 		pc.OnICECandidate(tr.add)
 		pc.OnDataChannel(func(dc *webrtc.DataChannel) {
@@ -176,7 +185,7 @@ func testCallsWebRTC(t *testing.T, cs *callsStack) {
 	}()
 
 	// The caller: offers a data channel, sends "ping" once it opens.
-	pc := loopbackPeer(t)
+	pc := loopbackPeer(t, cfgA)
 	callerGot := make(chan string, 1)
 	dc, err := pc.CreateDataChannel("chat", nil)
 	if err != nil {
@@ -228,14 +237,19 @@ func testCallsWebRTC(t *testing.T, cs *callsStack) {
 			t.Fatalf("no data channel message within 30s (ICE state %s)", pc.ICEConnectionState())
 		}
 	}
-	t.Logf("invite to the first data channel reply: %s (signaling through 2 gateways and the api)", time.Since(start))
+	t.Logf("relay=%v: invite to the first data channel reply: %s (signaling through 2 gateways and the api)", relay, time.Since(start))
 	if got := <-calleeGot; got != "ping" {
 		t.Fatalf("callee got %q", got)
 	}
-	// The pair that carried it is on loopback: no relay, no other host.
+	// The pair that carried it is on loopback: host candidates, or relayed
+	// ones (addresses coturn allocated on 127.0.0.1) in relay mode.
+	want := webrtc.ICECandidateTypeHost
+	if relay {
+		want = webrtc.ICECandidateTypeRelay
+	}
 	if pair, err := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair(); err != nil || pair == nil ||
-		pair.Local.Address != "127.0.0.1" || pair.Remote.Address != "127.0.0.1" {
-		t.Fatalf("selected pair %v (%v), want loopback", pair, err)
+		pair.Local.Address != "127.0.0.1" || pair.Remote.Address != "127.0.0.1" || pair.Local.Typ != want || pair.Remote.Typ != want {
+		t.Fatalf("selected pair %v (%v), want %s candidates on loopback", pair, err, want)
 	}
 	caller.request(t, "call-hangup", map[string]any{"callId": id})
 	select {
@@ -246,4 +260,22 @@ func testCallsWebRTC(t *testing.T, cs *callsStack) {
 	if m := callEntry(t, a, room, id); m.Call.Status != "completed" || m.Call.DurationMs <= 0 {
 		t.Fatalf("entry %+v", *m.Call)
 	}
+}
+
+// relayConfig is a relay-only configuration with the TURN servers and
+// credential the api hands u.
+func relayConfig(t *testing.T, u callUser) webrtc.Configuration {
+	t.Helper()
+	var got struct {
+		ICEServers []webrtc.ICEServer `json:"iceServers"`
+	}
+	u.want(200, &got, "GET", "/api/calls/ice-servers", nil)
+	var turnOnly []webrtc.ICEServer
+	for _, s := range got.ICEServers {
+		if s.Username != "" {
+			s.URLs = s.URLs[:1] // UDP
+			turnOnly = append(turnOnly, s)
+		}
+	}
+	return webrtc.Configuration{ICEServers: turnOnly, ICETransportPolicy: webrtc.ICETransportPolicyRelay}
 }
