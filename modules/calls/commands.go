@@ -118,13 +118,21 @@ func commandError(err error) error {
 	case errors.Is(err, domain.ErrNotFound):
 		return &wire.Error{Code: wire.CodeNotFound, Message: "no such call or room"}
 	case errors.Is(err, domain.ErrForbidden):
-		return &wire.Error{Code: wire.CodeForbidden, Message: strings.TrimPrefix(err.Error(), domain.ErrForbidden.Error()+": ")}
+		return &wire.Error{Code: wire.CodeForbidden, Message: detail(err, domain.ErrForbidden, "join the room first")}
 	case errors.Is(err, domain.ErrInvalid):
-		return &wire.Error{Code: wire.CodeBadRequest, Message: strings.TrimPrefix(err.Error(), domain.ErrInvalid.Error()+": ")}
+		return &wire.Error{Code: wire.CodeBadRequest, Message: detail(err, domain.ErrInvalid, "invalid call data")}
 	case errors.Is(err, domain.ErrOver):
 		return &wire.Error{Code: CodeCallOver, Message: "the call is over or was answered elsewhere"}
 	}
 	return err
+}
+
+// detail is what err adds to its sentinel ("%w: detail"), or def.
+func detail(err, sentinel error, def string) string {
+	if d, ok := strings.CutPrefix(err.Error(), sentinel.Error()+": "); ok {
+		return d
+	}
+	return def
 }
 
 func invalid(msg string) error { return &wire.Error{Code: wire.CodeBadRequest, Message: msg} }
