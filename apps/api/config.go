@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatforge/chat/modules/attachments"
+	"github.com/chatforge/chat/modules/calls"
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/platform/config"
 )
@@ -88,6 +89,9 @@ type Config struct {
 	Messaging messaging.Config `envPrefix:""`
 	// Attachments holds STORAGE_*, S3_* and ATTACHMENT_*.
 	Attachments attachments.Config `envPrefix:""`
+	// Calls holds CALL_*, STUN_URLS, TURN_URLS, TURN_SECRET and
+	// TURN_CREDENTIAL_TTL.
+	Calls calls.Config `envPrefix:""`
 
 	// The gateways' command stream (socket send-message, join-room,
 	// mark-read): join-room and mark-read commands handled at once, and
@@ -231,6 +235,9 @@ func (c Config) Validate() error {
 		bad("PASSWORD_HASH_MEMORY_KIB: production needs at least 19456 (19 MiB; got %d)", c.PasswordHashMemoryKiB)
 	}
 	if err := c.Attachments.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Calls.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -13,6 +13,7 @@ import (
 	"github.com/chatforge/chat/apps/api/openapi"
 	"github.com/chatforge/chat/modules/attachments"
 	"github.com/chatforge/chat/modules/bots"
+	"github.com/chatforge/chat/modules/calls"
 	"github.com/chatforge/chat/modules/identity"
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/modules/notify"
@@ -148,6 +149,13 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	}
 	push.Routes(r, auth, userLimit)
 
+	phone, err := calls.New(calls.Deps{DB: d.db, Redis: d.rdb, Rooms: callRooms{chat}, History: callHistory{chat},
+		Log: d.log, Now: time.Now, Config: cfg.Calls})
+	if err != nil {
+		return nil, nil, fmt.Errorf("calls module: %w", err)
+	}
+	phone.Routes(r, auth, userLimit)
+
 	commands := func(ctx context.Context) error {
 		return chat.RunCommands(ctx, d.rdb, messaging.CommandOptions{
 			Consumer:      instanceName(),
@@ -159,13 +167,14 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 			MaxAge:        cfg.CommandMaxAge,
 			ShedAfter:     cfg.CommandShedAfter,
 			MaxRelayLag:   cfg.CommandMaxRelayLag,
+			Calls:         phone.HandleCommand,
 		})
 	}
 	// Redis holds revocations as a mirror of PostgreSQL: put back what a
 	// Redis that lost its data forgot (at start-up, then periodically).
 	reseed := func(ctx context.Context) error { return ident.RunRevocationReseed(ctx, cfg.RevocationReseedInterval) }
 	botReseed := func(ctx context.Context) error { return botMod.RunReseed(ctx, cfg.RevocationReseedInterval) }
-	return r, []runner{chat.RunRelay, commands, reseed, botReseed}, nil
+	return r, []runner{chat.RunRelay, commands, reseed, botReseed, phone.RunSweeper}, nil
 }
 
 // instanceName names this process in the command stream's consumer group:

@@ -60,6 +60,10 @@ type CommandOptions struct {
 	// unrun (not stored). No socket is closed for it.
 	ShedAfter   time.Duration
 	MaxRelayLag time.Duration
+	// Calls runs the call signaling commands (call-invite, call-answer,
+	// call-ice, call-hangup): apps/api passes the calls module's handler.
+	// nil: they are answered bad_request.
+	Calls func(ctx context.Context, cmd wire.Command) (json.RawMessage, error)
 }
 
 // RunCommands consumes the gateways' command stream (send-message,
@@ -75,6 +79,7 @@ func (m *Module) RunCommands(ctx context.Context, rdb redis.UniversalClient, o C
 		RelayLag: m.store.OutboxLag, MaxRelayLag: o.MaxRelayLag, Log: m.log,
 		ObserveWait:  func(typ CommandType, d time.Duration) { m.hops.observeWait(string(typ), d) },
 		ObserveStore: m.hops.observeStore,
+		Calls:        o.Calls,
 	})
 	if err != nil {
 		return err

@@ -212,3 +212,22 @@ func (m *Module) CanPost(ctx context.Context, userID, roomID string) error {
 func (m *Module) RunRelay(ctx context.Context) error {
 	return m.relay.Run(ctx)
 }
+
+// RecordCall posts the entry a call leaves in its room's history: a message
+// of kind "call" from the caller, carrying record (a JSON object) and no
+// content. key (e.g. "call:<callId>", at most 64 characters) makes it
+// idempotent. ErrNotFound when the caller is no longer in the room.
+func (m *Module) RecordCall(ctx context.Context, callerID, roomID, key string, record []byte) (Message, error) {
+	d, err := m.app.RecordCall(ctx, callerID, roomID, key, record)
+	if err != nil {
+		return Message{}, err
+	}
+	return messageFrom(d), nil
+}
+
+// MemberIDs returns the members of roomID once userID may post there
+// (ErrNotFound, ErrForbidden otherwise); at most max+1 ids, so that more
+// than max can be told.
+func (m *Module) MemberIDs(ctx context.Context, userID, roomID string, max int) ([]string, error) {
+	return m.app.MemberIDs(ctx, userID, roomID, max)
+}

@@ -33,7 +33,7 @@ type Chat interface {
 
 // Deps are the module's collaborators.
 type Deps struct {
-	Redis      *redis.Client
+	Redis      redis.UniversalClient
 	Chat       Chat
 	Log        *slog.Logger
 	Metrics    prometheus.Registerer // nil: none

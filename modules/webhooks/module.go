@@ -72,12 +72,12 @@ type WorkerConfig struct {
 type Worker struct {
 	cfg WorkerConfig
 	d   *app.Deliverer
-	rdb *redis.Client
+	rdb redis.UniversalClient
 	log *slog.Logger
 }
 
 // NewWorker wires delivery; guard's client makes every request.
-func NewWorker(db *gorm.DB, rdb *redis.Client, jobs *asynq.Client, guard *egress.Guard, cfg WorkerConfig, log *slog.Logger) *Worker {
+func NewWorker(db *gorm.DB, rdb redis.UniversalClient, jobs *asynq.Client, guard *egress.Guard, cfg WorkerConfig, log *slog.Logger) *Worker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

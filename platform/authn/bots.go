@@ -42,10 +42,10 @@ type BotResolver interface {
 // without the database (the gateway) admit bots. PostgreSQL is the record;
 // the api writes here on creation, deletes on revocation and copies the
 // live ones back (Put) after Redis lost them. Safe for concurrent use.
-type BotTokens struct{ rdb *redis.Client }
+type BotTokens struct{ rdb redis.UniversalClient }
 
 // NewBotTokens returns the mirror on rdb.
-func NewBotTokens(rdb *redis.Client) *BotTokens { return &BotTokens{rdb: rdb} }
+func NewBotTokens(rdb redis.UniversalClient) *BotTokens { return &BotTokens{rdb: rdb} }
 
 func botKey(hash [32]byte) string { return botKeyPrefix + hex.EncodeToString(hash[:]) }
 

@@ -30,7 +30,7 @@ type Handler func(ctx context.Context, stream, id string, values map[string]any)
 
 // Consumer is one member (Name) of Group reading Streams.
 type Consumer struct {
-	Redis   *redis.Client
+	Redis   redis.UniversalClient
 	Streams []string
 	Group   string
 	Name    string

@@ -40,7 +40,22 @@ const (
 	CmdEditMessage   CommandType = "edit-message"
 	CmdDeleteMessage CommandType = "delete-message"
 	CmdReact         CommandType = "react"
+	// Call signaling (ARCHITECTURE.md section 10): run by the calls module
+	// through CommandOptions.Calls; the data is the client's, unchanged.
+	CmdCallInvite CommandType = "call-invite"
+	CmdCallAnswer CommandType = "call-answer"
+	CmdCallICE    CommandType = "call-ice"
+	CmdCallHangup CommandType = "call-hangup"
 )
+
+// IsCall reports whether t is a call signaling command.
+func (t CommandType) IsCall() bool {
+	switch t {
+	case CmdCallInvite, CmdCallAnswer, CmdCallICE, CmdCallHangup:
+		return true
+	}
+	return false
+}
 
 // Command is one entry of CommandStream.
 type Command struct {

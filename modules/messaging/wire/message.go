@@ -11,6 +11,10 @@ import (
 // GlobalRoomID is the id of the room every user is in.
 const GlobalRoomID = domain.GlobalRoomID
 
+// KindCall is the kind of a call message (its record in "call"); other
+// messages carry no kind (text).
+const KindCall = "call"
+
 // TimeFormat is how timestamps travel: RFC 3339, milliseconds, UTC.
 const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 
@@ -39,6 +43,9 @@ type Message struct {
 	ReplyCount  int
 	Attachments []Attachment
 	Moderation  Moderation // zero: visible
+	// Call is a call message's record (JSON object); nil for the others,
+	// whose kind is "text" (and left out of the wire shape).
+	Call []byte
 }
 
 // Moderation is a message's moderation state: {status: "hidden", reason}
@@ -81,6 +88,8 @@ type messageWire struct {
 	Reactions   []reactionWire   `json:"reactions,omitempty"`
 	ReplyCount  int              `json:"replyCount,omitempty"`
 	Moderation  *moderationWire  `json:"moderation,omitempty"`
+	Kind        string           `json:"kind,omitempty"`
+	Call        json.RawMessage  `json:"call,omitempty"`
 }
 
 type moderationWire struct {
@@ -100,6 +109,9 @@ func (m Message) MarshalJSON() ([]byte, error) {
 		ClientMsgID: m.ClientMsgID, Timestamp: m.CreatedAt.UTC().Format(TimeFormat),
 		Rev: m.Rev, ReplyTo: m.ReplyTo, EditedAt: optStamp(m.EditedAt), DeletedAt: optStamp(m.DeletedAt),
 		ReplyCount: m.ReplyCount,
+	}
+	if m.Call != nil {
+		w.Kind, w.Call = KindCall, json.RawMessage(m.Call)
 	}
 	if len(m.Reactions) > 0 {
 		w.Reactions = make([]reactionWire, len(m.Reactions))
@@ -150,6 +162,9 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	*m = Message{ID: w.ID, RoomID: w.RoomID, Seq: w.Seq, UserID: w.UserID, Content: w.Content,
 		ClientMsgID: w.ClientMsgID, CreatedAt: t.UTC(), Rev: w.Rev, ReplyTo: w.ReplyTo,
 		EditedAt: edited, DeletedAt: deleted, ReplyCount: w.ReplyCount}
+	if w.Kind == KindCall && len(w.Call) > 0 {
+		m.Call = []byte(w.Call)
+	}
 	for _, r := range w.Reactions {
 		m.Reactions = append(m.Reactions, ReactionCount(r))
 	}

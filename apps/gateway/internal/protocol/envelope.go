@@ -100,7 +100,8 @@ func Decode(frame []byte) (Envelope, *Error) {
 func KnownEvent(event string) bool {
 	switch event {
 	case EventJoinRoom, EventLeaveRoom, EventSendMessage, EventTypingStart, EventTypingStop, EventMarkRead,
-		EventEditMessage, EventDeleteMessage, EventReact:
+		EventEditMessage, EventDeleteMessage, EventReact,
+		EventCallInvite, EventCallAnswer, EventCallICE, EventCallHangup:
 		return true
 	}
 	return false

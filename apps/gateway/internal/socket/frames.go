@@ -67,6 +67,8 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 		cl.markRead(env)
 	case protocol.EventEditMessage, protocol.EventDeleteMessage, protocol.EventReact:
 		cl.changeMessage(env)
+	case protocol.EventCallInvite, protocol.EventCallAnswer, protocol.EventCallICE, protocol.EventCallHangup:
+		cl.callEvent(env)
 	}
 }
 

@@ -8,17 +8,19 @@ import (
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/modules/messaging/wire"
+	"github.com/chatforge/chat/modules/calls/signal"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
 )
 
-// runPubSub subscribes to session revocations, presence changes and typing
-// indicators, and applies them to the local sockets. go-redis reconnects
+// runPubSub subscribes to session revocations, presence changes, typing
+// indicators and call signaling (calls are ephemeral like typing: a frame
+// lost while resubscribing is covered by the ring timeout and hang-ups), and applies them to the local sockets. go-redis reconnects
 // and resubscribes by itself; what is published meanwhile is lost, which
 // the heartbeat's revocation re-check and the typing/presence TTLs cover.
 func (g *Gateway) runPubSub(ctx context.Context) error {
 	pcfg := g.Presence.Config()
-	ps := g.Redis.Subscribe(ctx, authn.RevokedChannel, pcfg.EventsChannel, pcfg.TypingChannel, wire.BlocksChannel)
+	ps := g.Redis.Subscribe(ctx, authn.RevokedChannel, pcfg.EventsChannel, pcfg.TypingChannel, wire.BlocksChannel, signal.Channel)
 	defer ps.Close()
 	for ctx.Err() == nil {
 		if _, err := ps.Receive(ctx); err == nil {
@@ -54,6 +56,13 @@ func (g *Gateway) runPubSub(ctx context.Context) error {
 					continue
 				}
 				g.onPresence(e)
+			case signal.Channel:
+				sig, err := signal.Decode([]byte(msg.Payload))
+				if err != nil {
+					g.Metrics.EventsFailed.Inc()
+					continue
+				}
+				g.onCallSignal(sig)
 			case pcfg.TypingChannel:
 				t, err := presence.DecodeTyping([]byte(msg.Payload))
 				if err != nil {

@@ -40,7 +40,14 @@ type Message struct {
 	ReplyCount  int
 	Attachments []Attachment // the files it carries, with fresh signed links
 	Moderation  Moderation   // zero: visible; see Hidden
+	// Call is the record of a call message (kind "call", posted by the
+	// calls module when a call ends): a JSON object messaging stores and
+	// returns as is. nil for every other message.
+	Call []byte
 }
+
+// IsCall reports whether the message is a call entry.
+func (m Message) IsCall() bool { return m.Call != nil }
 
 // MaxAttachments is how many attachments one message may carry.
 const MaxAttachments = 10

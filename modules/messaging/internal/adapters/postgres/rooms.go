@@ -29,6 +29,7 @@ type viewRow struct {
 	LmReactions   []byte
 	LmReplyCount  int
 	LmModeration  []byte
+	LmCall        []byte
 }
 
 // viewSelect reads rooms r as user @user sees them. The newest message is a
@@ -38,7 +39,7 @@ const viewSelect = `SELECT ` + roomColumns + `, m.role, COALESCE(rr.last_read_se
 	lm.client_msg_id AS lm_client_msg_id, lm.created_at AS lm_created_at,
 	COALESCE(lm.rev, 0) AS lm_rev, lm.reply_to AS lm_reply_to, lm.edited_at AS lm_edited_at,
 	lm.deleted_at AS lm_deleted_at, lm.reactions AS lm_reactions, COALESCE(lm.reply_count, 0) AS lm_reply_count,
-	lm.moderation AS lm_moderation`
+	lm.moderation AS lm_moderation, lm.call AS lm_call`
 
 const viewJoins = `
 	LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = @user
@@ -53,6 +54,7 @@ func (v viewRow) toDomain() domain.RoomView {
 			ClientMsgID: deref(v.LmClientMsgID), CreatedAt: v.LmCreatedAt.UTC(),
 			Rev: v.LmRev, ReplyTo: deref(v.LmReplyTo), EditedAt: derefTime(v.LmEditedAt), DeletedAt: derefTime(v.LmDeletedAt),
 			Reactions: decodeReactions(v.LmReactions), ReplyCount: v.LmReplyCount, Moderation: decodeModeration(v.LmModeration),
+			Call: jsonbText(v.LmCall),
 		}
 		if !out.Role.Moderates() {
 			*out.LastMessage = out.LastMessage.Redacted()

@@ -180,10 +180,11 @@ type messageRow struct {
 	Reactions   []byte // jsonb: [{"emoji": ..., "count": ...}] or NULL
 	ReplyCount  int
 	Moderation  []byte // jsonb: {"status": "hidden", "reason": ...} or NULL
+	Call        []byte // jsonb: a call message's record, or NULL
 }
 
 const messageColumns = "m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, " +
-	"m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.moderation"
+	"m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.moderation, m.call"
 
 func (r messageRow) toDomain() domain.Message {
 	return domain.Message{
@@ -191,7 +192,20 @@ func (r messageRow) toDomain() domain.Message {
 		ClientMsgID: deref(r.ClientMsgID), CreatedAt: r.CreatedAt.UTC(),
 		Rev: r.Rev, ReplyTo: deref(r.ReplyTo), EditedAt: derefTime(r.EditedAt), DeletedAt: derefTime(r.DeletedAt),
 		Reactions: decodeReactions(r.Reactions), ReplyCount: r.ReplyCount, Moderation: decodeModeration(r.Moderation),
+		Call: jsonbText(r.Call),
 	}
+}
+
+// jsonbText returns a jsonb column's JSON text (the binary format is a
+// version byte 1 and the text); nil for NULL.
+func jsonbText(b []byte) []byte {
+	if len(b) > 0 && b[0] == 1 {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
 }
 
 func derefTime(t *time.Time) time.Time {

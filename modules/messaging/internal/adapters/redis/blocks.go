@@ -10,10 +10,10 @@ import (
 
 // BlockMirror writes users' block lists for the gateways (wire.BlocksKey)
 // and tells them (wire.BlocksChannel).
-type BlockMirror struct{ rdb *redis.Client }
+type BlockMirror struct{ rdb redis.UniversalClient }
 
 // NewBlockMirror returns the mirror on rdb.
-func NewBlockMirror(rdb *redis.Client) *BlockMirror { return &BlockMirror{rdb: rdb} }
+func NewBlockMirror(rdb redis.UniversalClient) *BlockMirror { return &BlockMirror{rdb: rdb} }
 
 // MirrorBlocks replaces blockerID's set with blocked, atomically, then
 // publishes blockerID.

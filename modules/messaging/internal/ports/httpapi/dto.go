@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
@@ -28,6 +29,8 @@ type messageDTO struct {
 	Reactions   []reactionCountDTO `json:"reactions,omitempty"`
 	ReplyCount  int                `json:"replyCount,omitempty"`
 	Moderation  *moderationDTO     `json:"moderation,omitempty"`
+	Kind        string             `json:"kind,omitempty"`
+	Call        json.RawMessage    `json:"call,omitempty"`
 }
 
 type moderationDTO struct {
@@ -54,6 +57,9 @@ func toMessage(m domain.Message) messageDTO {
 	out := messageDTO{ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, UserID: m.UserID, Content: m.Content,
 		ClientMsgID: m.ClientMsgID, Timestamp: stamp(m.CreatedAt), Rev: m.Rev, ReplyTo: m.ReplyTo,
 		EditedAt: optStamp(m.EditedAt), DeletedAt: optStamp(m.DeletedAt), ReplyCount: m.ReplyCount}
+	if m.Call != nil {
+		out.Kind, out.Call = "call", json.RawMessage(m.Call)
+	}
 	if len(m.Reactions) > 0 {
 		out.Reactions = make([]reactionCountDTO, len(m.Reactions))
 		for i, r := range m.Reactions {

@@ -114,6 +114,11 @@ func appendMessage(b []byte, m *domain.Message) []byte {
 		}
 		b = append(b, '}')
 	}
+	if m.Call != nil {
+		// Written by the calls module as a JSON object: copied as is.
+		b = append(b, `,"kind":"call","call":`...)
+		b = append(b, m.Call...)
+	}
 	return append(b, '}')
 }
 

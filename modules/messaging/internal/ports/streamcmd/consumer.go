@@ -99,7 +99,11 @@ type Options struct {
 	// ObserveStore each SendMessages call's duration (to its commit).
 	ObserveWait  func(CommandType, time.Duration)
 	ObserveStore func(time.Duration)
-	Log          *slog.Logger
+	// Calls runs the call signaling commands (Command.Type.IsCall()); nil:
+	// they are answered bad_request. Its error is an *Error to choose the
+	// code, like the Service's.
+	Calls func(ctx context.Context, cmd Command) (json.RawMessage, error)
+	Log   *slog.Logger
 }
 
 // DefaultSendSlots is how many SendMessages calls run at once, on disjoint

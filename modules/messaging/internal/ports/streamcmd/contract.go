@@ -18,6 +18,10 @@ const (
 	CmdEditMessage   = wire.CmdEditMessage
 	CmdDeleteMessage = wire.CmdDeleteMessage
 	CmdReact         = wire.CmdReact
+	CmdCallInvite    = wire.CmdCallInvite
+	CmdCallAnswer    = wire.CmdCallAnswer
+	CmdCallICE       = wire.CmdCallICE
+	CmdCallHangup    = wire.CmdCallHangup
 
 	CodeBadRequest  = wire.CodeBadRequest
 	CodeNotFound    = wire.CodeNotFound

@@ -119,6 +119,15 @@ func (c *Consumer) exec(ctx context.Context, cmd Command) (data json.RawMessage,
 		if err = decode(cmd.Data, &d); err == nil {
 			out, err = c.svc.React(ctx, cmd.UserID, d)
 		}
+	case CmdCallInvite, CmdCallAnswer, CmdCallICE, CmdCallHangup:
+		if c.o.Calls == nil {
+			err = &Error{Code: CodeBadRequest, Message: "calls are not enabled"}
+			break
+		}
+		var raw json.RawMessage
+		if raw, err = c.o.Calls(ctx, cmd); err == nil {
+			return raw, nil
+		}
 	default:
 		err = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("unknown command %q", cmd.Type)}
 	}

@@ -18,10 +18,10 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n`)
 
 // Counter implements app.Counter.
-type Counter struct{ rdb *redis.Client }
+type Counter struct{ rdb redis.UniversalClient }
 
 // New returns a Counter on rdb.
-func New(rdb *redis.Client) *Counter { return &Counter{rdb: rdb} }
+func New(rdb redis.UniversalClient) *Counter { return &Counter{rdb: rdb} }
 
 // Incr implements app.Counter.
 func (c *Counter) Incr(ctx context.Context, key string, window time.Duration) (int64, error) {
