@@ -23,6 +23,7 @@ type Problem struct {
 	Instance  string       `json:"instance"`
 	RequestID string       `json:"requestId"`
 	Errors    []FieldError `json:"errors,omitempty"`
+	Code      string       `json:"code,omitempty"` // for programs, where the status alone is ambiguous (WriteCodedProblem)
 }
 
 // FieldError names one invalid input field (a JSON path such as
@@ -45,6 +46,12 @@ type FieldError struct {
 //
 // A 503 carries Retry-After (RetryAfterSeconds) unless the handler set one.
 func WriteProblem(c *gin.Context, status int, detail string, errs ...FieldError) {
+	WriteCodedProblem(c, status, "", detail, errs...)
+}
+
+// WriteCodedProblem is WriteProblem with a machine-readable code (the
+// problem's "code" member; "" omits it).
+func WriteCodedProblem(c *gin.Context, status int, code, detail string, errs ...FieldError) {
 	c.Abort()
 	if c.Writer.Written() {
 		return
@@ -64,6 +71,7 @@ func WriteProblem(c *gin.Context, status int, detail string, errs ...FieldError)
 		Detail:    detail,
 		Instance:  c.Request.URL.Path,
 		RequestID: logging.RequestID(c.Request.Context()),
+		Code:      code,
 		Errors:    errs,
 	})
 	if err != nil { // strings and ints only: cannot happen

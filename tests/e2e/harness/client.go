@@ -206,6 +206,7 @@ type Problem struct {
 	Instance  string       `json:"instance"`
 	RequestID string       `json:"requestId"`
 	Errors    []FieldError `json:"errors"`
+	Code      string       `json:"code"`
 }
 
 // FieldError is one entry of Problem.Errors.

@@ -179,18 +179,24 @@ type messageRow struct {
 	DeletedAt   *time.Time
 	Reactions   []byte // jsonb: [{"emoji": ..., "count": ...}] or NULL
 	ReplyCount  int
+	// HasAttachments: attachment rows point at the message (00016).
+	HasAttachments bool
 }
 
 const messageColumns = "m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, " +
-	"m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count"
+	"m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.has_attachments"
 
 func (r messageRow) toDomain() domain.Message {
-	return domain.Message{
+	m := domain.Message{
 		ID: r.ID, RoomID: r.RoomID, Seq: r.Seq, UserID: r.UserID, Content: r.Content,
 		ClientMsgID: deref(r.ClientMsgID), CreatedAt: r.CreatedAt.UTC(),
 		Rev: r.Rev, ReplyTo: deref(r.ReplyTo), EditedAt: derefTime(r.EditedAt), DeletedAt: derefTime(r.DeletedAt),
 		Reactions: decodeReactions(r.Reactions), ReplyCount: r.ReplyCount,
 	}
+	if r.HasAttachments && r.DeletedAt == nil {
+		m.MarkAttachmentsPending()
+	}
+	return m
 }
 
 func derefTime(t *time.Time) time.Time {
