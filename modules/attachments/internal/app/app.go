@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -67,11 +68,16 @@ type App struct {
 	cfg    Config
 	now    func() time.Time
 	log    *slog.Logger
+	// thumbs bounds the thumbnails made at once to the CPUs: each may
+	// decode up to domain.MaxThumbPixels (160 MB as RGBA), so concurrent
+	// image uploads must not multiply that without bound.
+	thumbs chan struct{}
 }
 
 // New wires the app.
 func New(repo Repo, blobs Blobs, rooms Rooms, signer domain.Signer, cfg Config, now func() time.Time, log *slog.Logger) *App {
-	return &App{repo: repo, blobs: blobs, rooms: rooms, signer: signer, cfg: cfg, now: now, log: log}
+	return &App{repo: repo, blobs: blobs, rooms: rooms, signer: signer, cfg: cfg, now: now, log: log,
+		thumbs: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
 // View is an attachment with fresh signed links.
@@ -125,7 +131,14 @@ func (a *App) Upload(ctx context.Context, userID, roomID, name string, r io.Read
 	open := func() (io.ReadCloser, error) { return os.Open(f.Name()) }
 	var thumb []byte
 	if domain.ThumbnailTypes[att.ContentType] {
-		if t, err := domain.Thumbnail(open); err == nil {
+		select {
+		case a.thumbs <- struct{}{}:
+		case <-ctx.Done():
+			return View{}, ctx.Err()
+		}
+		t, err := domain.Thumbnail(open)
+		<-a.thumbs
+		if err == nil {
 			thumb, att.HasThumb = t, true
 		}
 	}
