@@ -200,7 +200,8 @@ API_PID=$LAST_PID
 wait_http api "$API_PID" "$API/readyz"
 
 say "seeding $USERS users"
-"$BIN/load" seed -database-url "$DATABASE_URL" -key .dev/jwt.pem -users "$USERS" -out "$SEED" >"$RUN/seed.json"
+# shellcheck disable=SC2086 # BENCH_SEED_FLAGS: extra flags, split on spaces (e.g. -plain-history)
+"$BIN/load" seed -database-url "$DATABASE_URL" -key .dev/jwt.pem -users "$USERS" -out "$SEED" ${BENCH_SEED_FLAGS:-} >"$RUN/seed.json"
 
 GW_PIDS=() GW_URLS=()
 if [ "$GATEWAY_BUILT" = 1 ] && { has connections || has rooms || has broadcast || has sustained; }; then
@@ -230,7 +231,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   printf '  "stack": "api x1, gateways x%s (up to %s sockets each; %s for rooms and broadcast), private Redis, database %s",\n' \
     "${#GW_PIDS[@]}" "$PER_GATEWAY" "$CHAT_GATEWAYS" "$DB_NAME"
   printf '  "api and gateway settings": "shipped defaults (rate limits on, DB pool 20 open / 10 idle, Redis pool 10 per CPU) except LOG_LEVEL=warn: no per-request access log lines",\n'
-  printf '  "seed": "%s users in rooms of 10, a big room of 5000, 200 rooms with 200 messages (every 3rd edited, every 4th with 3 reactions of 2 emoji)",\n' "$USERS"
+  printf '  "seed": "%s users in rooms of 10, a big room of 5000, 200 rooms with 200 messages (every 3rd edited, every 4th with 3 reactions of 2 emoji, unless -plain-history)%s",\n' "$USERS" "${BENCH_SEED_FLAGS:+; seed flags: $BENCH_SEED_FLAGS}"
   printf '  "http": "%s concurrent keep-alive connections, %s measured after a 3s warm-up, up to %s users rotated (0: all; each token is verified once, then from the cache)",\n' "$HTTP_CONCURRENCY" "$HTTP_DURATION" "$HTTP_USERS"
   printf '  "connections": "%s sockets, held %s",\n' "$CONNECTIONS" "$HOLD"
   printf '  "rooms": "2000 clients, 200 rooms of 10, 1 msg/s each for %s; then the knee: %s msg/s per client, %s each, until p99 > 50ms or a loss",\n' \

@@ -105,18 +105,18 @@ func Insert(ctx context.Context, conn *pgx.Conn, l Layout, now time.Time) (Count
 			at := now.Add(-time.Hour + time.Duration(seq)*time.Second)
 			content := fmt.Sprintf("seeded message %d of room %d: the quick brown fox jumps over the lazy dog", seq, r)
 			var edited, reactions any
-			if seq%EditEvery == 0 {
+			if seq%EditEvery == 0 && !l.PlainHistory {
 				content += " (edited: a typo fixed)"
 				edited = at.Add(30 * time.Second)
 			}
-			if seq%ReactEvery == 0 && l.RoomSize >= len(reactors) {
+			if seq%ReactEvery == 0 && l.RoomSize >= len(reactors) && !l.PlainHistory {
 				reactions = seededReactions
 			}
 			return []any{uid(messageID(i)), uid(GroupRoomID(r)), int64(seq), int64(seq), uid(UserID(author)), content, at, edited, reactions}
 		}); err != nil {
 		return c, err
 	}
-	if l.RoomSize >= len(reactors) {
+	if l.RoomSize >= len(reactors) && !l.PlainHistory {
 		perRoom := l.MessagesPerRoom / ReactEvery
 		if c.Reactions, err = copyN("reactions", []string{"message_id", "user_id", "emoji", "created_at"},
 			l.HistoryRooms*perRoom*len(reactors), func(i int) []any {
