@@ -65,6 +65,7 @@ type Module struct {
 	app  *app.App
 	http *httpapi.Handler
 	cfg  Config
+	log  *slog.Logger
 }
 
 // New checks d and wires the module (it does not contact the blob store).
@@ -103,7 +104,7 @@ func New(d Deps) (*Module, error) {
 	}
 	a := app.New(postgres.New(d.DB), blobs, rooms, domain.NewSigner(key),
 		app.Config{MaxBytes: cfg.MaxBytes, UserQuota: cfg.UserQuotaBytes, LinkTTL: cfg.URLTTL}, d.Now, d.Log)
-	return &Module{app: a, http: httpapi.New(a, d.Log, cfg.MaxBytes), cfg: cfg}, nil
+	return &Module{app: a, http: httpapi.New(a, d.Log, cfg.MaxBytes), cfg: cfg, log: d.Log}, nil
 }
 
 func openBlobs(cfg Config) (app.Blobs, error) {
