@@ -35,6 +35,9 @@ PER_GATEWAY=${BENCH_PER_GATEWAY:-17000}
 CHAT_GATEWAYS=${BENCH_CHAT_GATEWAYS:-2}
 HTTP_CONCURRENCY=${BENCH_HTTP_CONCURRENCY:-64}
 HTTP_DURATION=${BENCH_HTTP_DURATION:-15s}
+# The http endpoints measured: upload posts a 64 KiB file, upload-image a
+# 640x480 PNG (thumbnailed), to the api's local storage under BENCH_DIR.
+HTTP_ENDPOINTS=${BENCH_HTTP_ENDPOINTS:-cheap profile history post upload upload-image}
 # Users the http workloads rotate over. Clients reuse an access token for
 # its 15-minute life, and the api verifies a token once and then serves it
 # from its cache: 10,000 users rotated by 64 connections reuse each token
@@ -190,13 +193,15 @@ wait_for 10 "the bench Redis" redis_up
 
 # --- the stack ----------------------------------------------------------------
 COMMON=(DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" APP_ENV=development LOG_LEVEL=warn)
+rm -rf "$BENCH_DIR/storage" # the uploads of earlier runs
 start api api "${COMMON[@]}" API_ADDR="127.0.0.1:$API_PORT" PUBLIC_BASE_URL="$API" \
-  JWT_PRIVATE_KEY_FILE=.dev/jwt.pem PPROF_ADDR="127.0.0.1:$PPROF_PORT"
+  JWT_PRIVATE_KEY_FILE=.dev/jwt.pem PPROF_ADDR="127.0.0.1:$PPROF_PORT" STORAGE_DIR="$BENCH_DIR/storage"
 API_PID=$LAST_PID
 wait_http api "$API_PID" "$API/readyz"
 
 say "seeding $USERS users"
-"$BIN/load" seed -database-url "$DATABASE_URL" -key .dev/jwt.pem -users "$USERS" -out "$SEED" >"$RUN/seed.json"
+# shellcheck disable=SC2086 # BENCH_SEED_FLAGS: extra flags, split on spaces (e.g. -plain-history)
+"$BIN/load" seed -database-url "$DATABASE_URL" -key .dev/jwt.pem -users "$USERS" -out "$SEED" ${BENCH_SEED_FLAGS:-} >"$RUN/seed.json"
 
 GW_PIDS=() GW_URLS=()
 if [ "$GATEWAY_BUILT" = 1 ] && { has connections || has rooms || has broadcast || has sustained; }; then
@@ -226,7 +231,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   printf '  "stack": "api x1, gateways x%s (up to %s sockets each; %s for rooms and broadcast), private Redis, database %s",\n' \
     "${#GW_PIDS[@]}" "$PER_GATEWAY" "$CHAT_GATEWAYS" "$DB_NAME"
   printf '  "api and gateway settings": "shipped defaults (rate limits on, DB pool 20 open / 10 idle, Redis pool 10 per CPU) except LOG_LEVEL=warn: no per-request access log lines",\n'
-  printf '  "seed": "%s users in rooms of 10, a big room of 5000, 200 rooms with 200 messages",\n' "$USERS"
+  printf '  "seed": "%s users in rooms of 10, a big room of 5000, 200 rooms with 200 messages (every 3rd edited, every 4th with 3 reactions of 2 emoji, unless -plain-history)%s",\n' "$USERS" "${BENCH_SEED_FLAGS:+; seed flags: $BENCH_SEED_FLAGS}"
   printf '  "http": "%s concurrent keep-alive connections, %s measured after a 3s warm-up, up to %s users rotated (0: all; each token is verified once, then from the cache)",\n' "$HTTP_CONCURRENCY" "$HTTP_DURATION" "$HTTP_USERS"
   printf '  "connections": "%s sockets, held %s",\n' "$CONNECTIONS" "$HOLD"
   printf '  "rooms": "2000 clients, 200 rooms of 10, 1 msg/s each for %s; then the knee: %s msg/s per client, %s each, until p99 > 50ms or a loss",\n' \
@@ -243,7 +248,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # --- workloads ----------------------------------------------------------------
 LOAD=("$BIN/load")
 if has http; then
-  for ep in cheap profile history post; do
+  for ep in $HTTP_ENDPOINTS; do
     # The tool logs this line, reads its tokens, warms up for 3s, then
     # measures for HTTP_DURATION.
     profile "http-$ep-api" "$PPROF_PORT" "http-$ep" "http $ep: $HTTP_CONCURRENCY concurrent" 4.5 "$(window "$(seconds "$HTTP_DURATION")")"

@@ -52,3 +52,22 @@ func TestRedactPayload(t *testing.T) {
 		t.Errorf("redacted payload %s", got)
 	}
 }
+
+// TestConfigHousekeepingInterval: seconds are allowed outside production
+// (tests watch a sweep), down to 2s; production keeps at least a minute.
+func TestConfigHousekeepingInterval(t *testing.T) {
+	for _, c := range []struct {
+		env []string
+		ok  bool
+	}{
+		{[]string{"HOUSEKEEPING_INTERVAL=2s", "ATTACHMENT_ORPHAN_GRACE=1s"}, true},
+		{[]string{"HOUSEKEEPING_INTERVAL=1s"}, false},
+		{[]string{"ATTACHMENT_ORPHAN_GRACE=500ms"}, false},
+		{[]string{"HOUSEKEEPING_INTERVAL=30s", "APP_ENV=production"}, false},
+	} {
+		_, err := config.Parse[Config](append(c.env, baseEnv...))
+		if bad := err != nil && (strings.Contains(err.Error(), "HOUSEKEEPING_INTERVAL") || strings.Contains(err.Error(), "ATTACHMENT_ORPHAN_GRACE")); bad == c.ok {
+			t.Errorf("%v: %v, want ok %v", c.env, err, c.ok)
+		}
+	}
+}

@@ -19,12 +19,16 @@ type Config struct {
 	S3Region       string `env:"S3_REGION" envDefault:"us-east-1"`
 	// MaxBytes is the largest file accepted (413 above).
 	MaxBytes int64 `env:"ATTACHMENT_MAX_BYTES" envDefault:"26214400"`
+	// UserQuotaBytes bounds the bytes of one user's files, attached or
+	// not, until deleted or swept (413 quota_exceeded above); 0: no bound.
+	UserQuotaBytes int64 `env:"ATTACHMENT_USER_QUOTA_BYTES" envDefault:"1073741824"`
 	// URLSecret keys the download links' signatures. Empty: the app
 	// derives one from its token signing key (so instances agree).
 	URLSecret string `env:"ATTACHMENT_URL_SECRET"`
 	// URLTTL is how long a download link works.
 	URLTTL time.Duration `env:"ATTACHMENT_URL_TTL" envDefault:"1h"`
-	// OrphanGrace: an upload no message carries is deleted after this (worker).
+	// OrphanGrace: an upload no message carries is deleted after this
+	// (worker), and stops counting against its uploader's quota.
 	OrphanGrace time.Duration `env:"ATTACHMENT_ORPHAN_GRACE" envDefault:"24h"`
 }
 
@@ -66,11 +70,16 @@ func (c Config) Validate() error {
 	if c.MaxBytes < 0 {
 		errs = append(errs, fmt.Errorf("ATTACHMENT_MAX_BYTES: must be positive (got %d)", c.MaxBytes))
 	}
+	if c.UserQuotaBytes < 0 {
+		errs = append(errs, fmt.Errorf("ATTACHMENT_USER_QUOTA_BYTES: must be 0 (no quota) or positive (got %d)", c.UserQuotaBytes))
+	}
 	if c.URLTTL < time.Minute {
 		errs = append(errs, fmt.Errorf("ATTACHMENT_URL_TTL: must be at least 1m (got %s)", c.URLTTL))
 	}
-	if c.OrphanGrace < time.Minute {
-		errs = append(errs, fmt.Errorf("ATTACHMENT_ORPHAN_GRACE: must be at least 1m (got %s)", c.OrphanGrace))
+	// Seconds are for tests of the worker's sweep; keep hours in service,
+	// far above the time an upload and the send that attaches it take.
+	if c.OrphanGrace < time.Second {
+		errs = append(errs, fmt.Errorf("ATTACHMENT_ORPHAN_GRACE: must be at least 1s (got %s)", c.OrphanGrace))
 	}
 	return errors.Join(errs...)
 }

@@ -66,11 +66,17 @@ func (m *Module) ForMessages(ctx context.Context, messageIDs []string) (map[stri
 
 // DropMessageAttachments deletes the attachments of a deleted message
 // (files first, then rows). Idempotent: a message without any is a no-op.
+// It reports no failure: the delete it follows has committed, and what a
+// failed drop (the blob store or the database down) leaves, the worker's
+// sweep removes (PurgeOrphans); it is logged.
 func (m *Module) DropMessageAttachments(ctx context.Context, messageID string) error {
 	if _, err := uuid.Parse(messageID); err != nil {
 		return nil
 	}
-	return m.app.DropMessage(ctx, messageID)
+	if err := m.app.DropMessage(ctx, messageID); err != nil {
+		m.log.WarnContext(ctx, "attachments: files of a deleted message left to the worker's sweep", "message", messageID, "err", err)
+	}
+	return nil
 }
 
 func toJSON(vs []app.View) []Attachment {

@@ -142,3 +142,29 @@ func TestMessageHooks(t *testing.T) {
 		t.Errorf("unrelated file: %v", err)
 	}
 }
+
+// TestDropMessageAttachmentsLeavesFailuresToTheSweep: with the blob store
+// down, dropping a deleted message's files reports no error (the delete
+// has committed) and leaves the rows for the worker's sweep.
+func TestDropMessageAttachmentsLeavesFailuresToTheSweep(t *testing.T) {
+	db := openDB(t)
+	m, err := attachments.New(attachments.Deps{DB: db, Rooms: everyone{}, URLKey: []byte("0123456789abcdef0123"),
+		Config: attachments.Config{StorageBackend: "s3", S3Endpoint: "http://127.0.0.1:1", S3Bucket: "down"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, msg, att := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	exec(t, db, `INSERT INTO users (id, email, display_name, password_hash, created_at, updated_at)
+		VALUES (?, ?, 'u', 'x', now(), now())`, user, user[:8]+"@example.com")
+	exec(t, db, `INSERT INTO messages (id, room_id, seq, rev, user_id, content, created_at, deleted_at, has_attachments)
+		VALUES (?, ?, 1, 1, ?, '', now(), now(), true)`, msg, globalRoom, user)
+	exec(t, db, `INSERT INTO attachments (id, room_id, user_id, name, content_type, size, message_id, created_at)
+		VALUES (?, ?, ?, 'a.txt', 'text/plain', 1, ?, now())`, att, globalRoom, user, msg)
+	if err := m.DropMessageAttachments(context.Background(), msg); err != nil {
+		t.Fatalf("DropMessageAttachments with the store down: %v", err)
+	}
+	var n int64
+	if err := db.Raw(`SELECT count(*) FROM attachments WHERE id = ?`, att).Scan(&n).Error; err != nil || n != 1 {
+		t.Fatalf("rows left for the sweep: %d, %v; want 1", n, err)
+	}
+}

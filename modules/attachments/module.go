@@ -25,6 +25,9 @@ var (
 	ErrNotFound = domain.ErrNotFound
 	// ErrTooLarge: the file is over ATTACHMENT_MAX_BYTES (413).
 	ErrTooLarge = domain.ErrTooLarge
+	// ErrQuota: the upload would take its user's files over
+	// ATTACHMENT_USER_QUOTA_BYTES (413, code quota_exceeded).
+	ErrQuota = domain.ErrQuota
 	// ErrForbidden: the caller sees the room but may not post in it (a
 	// public room not joined): 403.
 	ErrForbidden = domain.ErrForbidden
@@ -62,6 +65,7 @@ type Module struct {
 	app  *app.App
 	http *httpapi.Handler
 	cfg  Config
+	log  *slog.Logger
 }
 
 // New checks d and wires the module (it does not contact the blob store).
@@ -99,8 +103,8 @@ func New(d Deps) (*Module, error) {
 		rooms = noRooms{}
 	}
 	a := app.New(postgres.New(d.DB), blobs, rooms, domain.NewSigner(key),
-		app.Config{MaxBytes: cfg.MaxBytes, LinkTTL: cfg.URLTTL}, d.Now, d.Log)
-	return &Module{app: a, http: httpapi.New(a, d.Log, cfg.MaxBytes), cfg: cfg}, nil
+		app.Config{MaxBytes: cfg.MaxBytes, UserQuota: cfg.UserQuotaBytes, LinkTTL: cfg.URLTTL}, d.Now, d.Log)
+	return &Module{app: a, http: httpapi.New(a, d.Log, cfg.MaxBytes), cfg: cfg, log: d.Log}, nil
 }
 
 func openBlobs(cfg Config) (app.Blobs, error) {
@@ -121,7 +125,9 @@ func (m *Module) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) {
 }
 
 // PurgeOrphans deletes the uploads no message carried within the grace
-// period (Config.OrphanGrace), with their blobs; it returns how many.
+// period (Config.OrphanGrace) and the attachments of deleted messages
+// (those the api's drop after a delete left), with their blobs; it
+// returns how many.
 func (m *Module) PurgeOrphans(ctx context.Context) (int, error) {
 	return m.app.PurgeOrphans(ctx, m.cfg.OrphanGrace)
 }

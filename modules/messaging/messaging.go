@@ -46,7 +46,8 @@ type Attachment = wire.Attachment
 // (all or nothing; an ErrInvalid-wrapping error when an id is not the
 // sender's own unattached upload in the room); ForMessages lists messages'
 // attachments with fresh links; DropMessageAttachments deletes a deleted
-// message's.
+// message's (the attachments module's never fails: its worker sweep
+// removes what a failed drop leaves).
 type AttachmentLinker interface {
 	Claim(tx *gorm.DB, userID, roomID, messageID string, ids []string) ([]Attachment, error)
 	ForMessages(ctx context.Context, messageIDs []string) (map[string][]Attachment, error)

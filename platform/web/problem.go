@@ -24,7 +24,7 @@ type Problem struct {
 	RequestID string       `json:"requestId"`
 	Errors    []FieldError `json:"errors,omitempty"`
 	// Code is an extension member for refusals a client must tell apart
-	// (e.g. "blocked", "muted", "banned"); absent otherwise.
+	// (e.g. "blocked", "muted", "banned", "quota_exceeded"); absent otherwise.
 	Code string `json:"code,omitempty"`
 }
 

@@ -118,6 +118,20 @@ func TestWorkerPush(t *testing.T) {
 		}
 	})
 
+	// Only new messages notify: changes to one reach sockets as
+	// message-updated, never as a push (ARCHITECTURE.md section 8).
+	t.Run("an edit, a reaction or a delete sends no push", func(t *testing.T) {
+		before := len(ps.pushes(subs[bob.a.ID]))
+		path := "/api/chat/messages/" + sent.ID
+		alice.want(http.StatusOK, nil, http.MethodPatch, path, map[string]any{"content": "hello bob, edited"})
+		alice.want(http.StatusNoContent, nil, http.MethodPut, path+"/reactions/:tada:", nil)
+		alice.want(http.StatusNoContent, nil, http.MethodDelete, path, nil)
+		time.Sleep(3 * time.Second) // past the collapse window: a push would have gone
+		if got := ps.pushes(subs[bob.a.ID]); len(got) != before {
+			t.Errorf("bob got %d pushes for changes to a message: %+v", len(got)-before, got[before:])
+		}
+	})
+
 	t.Run("a burst is collapsed and bounded", func(t *testing.T) {
 		before := len(ps.pushes(subs[bob.a.ID]))
 		for i := range 20 {

@@ -32,6 +32,7 @@ func runSeed(ctx context.Context, args []string) error {
 	fs.IntVar(&l.BigRoomMembers, "big-room", 5000, "members of the one big room (users 0..n-1)")
 	fs.IntVar(&l.HistoryRooms, "history-rooms", 200, "group rooms given a history")
 	fs.IntVar(&l.MessagesPerRoom, "messages", 200, "messages in each history room")
+	fs.BoolVar(&l.PlainHistory, "plain-history", false, "no edits or reactions in the history (every 3rd message is edited and every 4th has reactions otherwise)")
 	ttl := fs.Duration("token-ttl", 7*24*time.Hour, "access token lifetime (tokens are cached and reused)")
 	out := fs.String("out", ".dev/load/seed.json", "seed file to write")
 	skipDB := fs.Bool("skip-db", false, "only mint tokens and write the seed file")

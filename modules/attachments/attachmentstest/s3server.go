@@ -128,6 +128,28 @@ func versityBinary(t testing.TB) string {
 // Bucket creates a bucket on the server and returns its name.
 func (s S3Server) Bucket(t testing.TB, name string) string {
 	t.Helper()
+	c := s.client(t)
+	if err := c.MakeBucket(context.Background(), name, minio.MakeBucketOptions{Region: s.Region}); err != nil {
+		t.Fatalf("make bucket %s: %v", name, err)
+	}
+	return name
+}
+
+// Keys lists the keys stored in bucket.
+func (s S3Server) Keys(t testing.TB, bucket string) []string {
+	t.Helper()
+	var keys []string
+	for obj := range s.client(t).ListObjects(context.Background(), bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if obj.Err != nil {
+			t.Fatalf("list %s: %v", bucket, obj.Err)
+		}
+		keys = append(keys, obj.Key)
+	}
+	return keys
+}
+
+func (s S3Server) client(t testing.TB) *minio.Client {
+	t.Helper()
 	u, err := url.Parse(s.Endpoint)
 	if err != nil {
 		t.Fatal(err)
@@ -137,8 +159,5 @@ func (s S3Server) Bucket(t testing.TB, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.MakeBucket(context.Background(), name, minio.MakeBucketOptions{Region: s.Region}); err != nil {
-		t.Fatalf("make bucket %s: %v", name, err)
-	}
-	return name
+	return c
 }

@@ -7,8 +7,8 @@ import (
 
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
-	"github.com/chatforge/chat/modules/messaging/wire"
 	"github.com/chatforge/chat/modules/calls/signal"
+	"github.com/chatforge/chat/modules/messaging/wire"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
 )

@@ -124,9 +124,10 @@ func (h *Housekeeper) RegisterTasks(mux *asynq.ServeMux) {
 // asynq keeps one. MaxRetry is low: the next tick is the real retry.
 func (h *Housekeeper) Schedule(s *asynq.Scheduler, every time.Duration) error {
 	spec := "@every " + every.String()
+	unique := max(every*9/10, time.Second) // asynq's least
 	for typ := range h.jobs() {
 		t := asynq.NewTask(typ, nil)
-		_, err := s.Register(spec, t, asynq.Queue(Queue), asynq.Unique(every*9/10),
+		_, err := s.Register(spec, t, asynq.Queue(Queue), asynq.Unique(unique),
 			asynq.MaxRetry(2), asynq.Timeout(5*time.Minute))
 		if err != nil {
 			return fmt.Errorf("housekeeping: schedule %s: %w", typ, err)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -24,11 +25,20 @@ var ErrBody = errors.New("reading the upload")
 
 // Repo keeps attachment metadata.
 type Repo interface {
-	Create(ctx context.Context, a domain.Attachment) error
+	// Create inserts a; with quota > 0, only when the uploader's files
+	// stay within quota bytes (else domain.ErrQuota), checked and
+	// inserted atomically per user.
+	Create(ctx context.Context, a domain.Attachment, quota int64) error
+	// Usage is the bytes of userID's stored files.
+	Usage(ctx context.Context, userID string) (int64, error)
 	Get(ctx context.Context, id string) (domain.Attachment, error) // domain.ErrNotFound
 	// Orphans lists up to limit attachments created before t that no
 	// message carries.
 	Orphans(ctx context.Context, before time.Time, limit int) ([]domain.Attachment, error)
+	// OfDeletedMessages lists up to limit attachments of deleted messages;
+	// ClearDeletedFlags marks the deleted messages left without any.
+	OfDeletedMessages(ctx context.Context, limit int) ([]domain.Attachment, error)
+	ClearDeletedFlags(ctx context.Context) error
 	Delete(ctx context.Context, id string) error
 	ForMessages(ctx context.Context, messageIDs []string) (map[string][]domain.Attachment, error)
 }
@@ -43,8 +53,10 @@ type Rooms interface {
 // Config are the app's limits.
 type Config struct {
 	MaxBytes int64
-	LinkTTL  time.Duration
-	TempDir  string // "" is the OS temp dir
+	// UserQuota bounds the bytes of one user's files (0: no bound).
+	UserQuota int64
+	LinkTTL   time.Duration
+	TempDir   string // "" is the OS temp dir
 }
 
 // App is the attachments use cases.
@@ -56,11 +68,16 @@ type App struct {
 	cfg    Config
 	now    func() time.Time
 	log    *slog.Logger
+	// thumbs bounds the thumbnails made at once to the CPUs: each may
+	// decode up to domain.MaxThumbPixels (160 MB as RGBA), so concurrent
+	// image uploads must not multiply that without bound.
+	thumbs chan struct{}
 }
 
 // New wires the app.
 func New(repo Repo, blobs Blobs, rooms Rooms, signer domain.Signer, cfg Config, now func() time.Time, log *slog.Logger) *App {
-	return &App{repo: repo, blobs: blobs, rooms: rooms, signer: signer, cfg: cfg, now: now, log: log}
+	return &App{repo: repo, blobs: blobs, rooms: rooms, signer: signer, cfg: cfg, now: now, log: log,
+		thumbs: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
 // View is an attachment with fresh signed links.
@@ -71,11 +88,26 @@ type View struct {
 
 // Upload stores the file r holds for userID in roomID. The bytes are
 // spooled to a temporary file (never held whole in memory), bounded by
-// MaxBytes (ErrTooLarge), sniffed, thumbnailed when an image, then put in
-// the blob store.
+// MaxBytes (ErrTooLarge), sniffed and thumbnailed when an image. Then the
+// row is inserted within the user's quota (ErrQuota) and the blobs are
+// put; a failed put removes the row again. Row first: a process that dies
+// before its blobs are stored leaves an unattached row the orphan sweep
+// removes (and stops counting against the quota), never a blob no row
+// names.
 func (a *App) Upload(ctx context.Context, userID, roomID, name string, r io.Reader) (View, error) {
 	if err := a.rooms.CanPost(ctx, userID, roomID); err != nil {
 		return View{}, err
+	}
+	if a.cfg.UserQuota > 0 {
+		// Early refusal of a user already at their quota, before reading
+		// the body; Create checks again, atomically.
+		used, err := a.repo.Usage(ctx, userID)
+		if err != nil {
+			return View{}, err
+		}
+		if used >= a.cfg.UserQuota {
+			return View{}, fmt.Errorf("%w: %d of %d bytes used", domain.ErrQuota, used, a.cfg.UserQuota)
+		}
 	}
 	f, err := os.CreateTemp(a.cfg.TempDir, "attachment-*")
 	if err != nil {
@@ -97,28 +129,42 @@ func (a *App) Upload(ctx context.Context, userID, roomID, name string, r io.Read
 		ContentType: domain.Sniff(head[:m], name), Size: n, CreatedAt: a.now().UTC(),
 	}
 	open := func() (io.ReadCloser, error) { return os.Open(f.Name()) }
+	var thumb []byte
 	if domain.ThumbnailTypes[att.ContentType] {
-		if thumb, err := domain.Thumbnail(open); err == nil {
-			if err := a.blobs.Put(ctx, att.ThumbKey(), bytesReader(thumb), int64(len(thumb)), "image/jpeg"); err != nil {
-				return View{}, err
-			}
-			att.HasThumb = true
+		select {
+		case a.thumbs <- struct{}{}:
+		case <-ctx.Done():
+			return View{}, ctx.Err()
+		}
+		t, err := domain.Thumbnail(open)
+		<-a.thumbs
+		if err == nil {
+			thumb, att.HasThumb = t, true
+		}
+	}
+	if err := a.repo.Create(ctx, att, a.cfg.UserQuota); err != nil {
+		return View{}, err
+	}
+	if err := a.putBlobs(ctx, att, thumb, open); err != nil {
+		a.undo(att)
+		return View{}, err
+	}
+	return a.view(att), nil
+}
+
+// putBlobs stores the thumbnail (when there is one) and the file.
+func (a *App) putBlobs(ctx context.Context, att domain.Attachment, thumb []byte, open func() (io.ReadCloser, error)) error {
+	if att.HasThumb {
+		if err := a.blobs.Put(ctx, att.ThumbKey(), bytesReader(thumb), int64(len(thumb)), "image/jpeg"); err != nil {
+			return err
 		}
 	}
 	body, err := open()
 	if err != nil {
-		return View{}, err
+		return err
 	}
 	defer body.Close()
-	if err := a.blobs.Put(ctx, att.BlobKey(), body, n, att.ContentType); err != nil {
-		a.dropBlobs(att)
-		return View{}, err
-	}
-	if err := a.repo.Create(ctx, att); err != nil {
-		a.dropBlobs(att)
-		return View{}, err
-	}
-	return a.view(att), nil
+	return a.blobs.Put(ctx, att.BlobKey(), body, att.Size, att.ContentType)
 }
 
 // Get returns the attachment's metadata with fresh links, for a user who
@@ -163,21 +209,31 @@ func (a *App) Content(ctx context.Context, id, variant, exp, sig string) (domain
 }
 
 // PurgeOrphans deletes attachments older than grace that no message
-// carries, blobs first; it returns how many went.
+// carries, and the attachments of deleted messages (what the api's drop
+// after a delete left), blobs first; it returns how many went.
 func (a *App) PurgeOrphans(ctx context.Context, grace time.Duration) (int, error) {
 	n := 0
-	for {
-		batch, err := a.repo.Orphans(ctx, a.now().Add(-grace), 100)
-		if err != nil || len(batch) == 0 {
-			return n, err
-		}
-		for _, att := range batch {
-			if err := a.Drop(ctx, att); err != nil {
+	for _, list := range []func() ([]domain.Attachment, error){
+		func() ([]domain.Attachment, error) { return a.repo.Orphans(ctx, a.now().Add(-grace), 100) },
+		func() ([]domain.Attachment, error) { return a.repo.OfDeletedMessages(ctx, 100) },
+	} {
+		for {
+			batch, err := list()
+			if err != nil {
 				return n, err
 			}
-			n++
+			if len(batch) == 0 {
+				break
+			}
+			for _, att := range batch {
+				if err := a.Drop(ctx, att); err != nil {
+					return n, err
+				}
+				n++
+			}
 		}
 	}
+	return n, a.repo.ClearDeletedFlags(ctx)
 }
 
 // Drop deletes an attachment's blobs, then its row.
@@ -251,13 +307,13 @@ func (a *App) link(id, variant string, exp time.Time) string {
 	return path + "?" + q.Encode()
 }
 
-// dropBlobs removes what a failed upload stored (best effort: the orphan
-// sweep does not see blobs without rows, so log what stays).
-func (a *App) dropBlobs(att domain.Attachment) {
-	ctx := context.Background()
-	for _, k := range []string{att.BlobKey(), att.ThumbKey()} {
-		if err := a.blobs.Delete(ctx, k); err != nil {
-			a.log.Warn("attachments: removing blob of failed upload", "key", k, "err", err)
-		}
+// undo removes what a failed upload stored, row last (best effort, with
+// a fresh context: the request's may be what failed). A row left behind
+// is an orphan the sweep removes with whatever blob it names.
+func (a *App) undo(att domain.Attachment) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Drop(ctx, att); err != nil {
+		a.log.Warn("attachments: removing a failed upload (the orphan sweep will)", "id", att.ID, "err", err)
 	}
 }

@@ -19,6 +19,8 @@ var (
 	ErrTooLarge  = errors.New("file too large")
 	ErrInvalid   = errors.New("invalid attachment request")
 	ErrForbidden = errors.New("join the room first")
+	// ErrQuota: the upload would take the user's files over their quota.
+	ErrQuota = errors.New("upload quota exceeded")
 )
 
 // Attachment is an uploaded file's metadata.

@@ -115,3 +115,24 @@ func pngBytes(t *testing.T, w, h int) []byte {
 	}
 	return b.Bytes()
 }
+
+// BenchmarkThumbnail: the CPU of one thumbnail (decode, scale, JPEG
+// encode) of a 640x480 PNG, as the load tool's upload-image sends.
+func BenchmarkThumbnail(b *testing.B) {
+	img := image.NewNRGBA(image.Rect(0, 0, 640, 480))
+	for y := range 480 {
+		for x := range 640 {
+			img.Set(x, y, color.NRGBA{R: uint8(x), G: uint8(y), B: uint8(x * y), A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	for b.Loop() {
+		if _, err := domain.Thumbnail(opener(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

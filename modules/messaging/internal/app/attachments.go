@@ -17,15 +17,16 @@ type AttachmentReader interface {
 	DropMessageAttachments(ctx context.Context, messageID string) error
 }
 
-// fillAttachments sets the attachments of msgs (not deleted ones) in one
-// lookup.
+// fillAttachments sets the attachments of msgs in one lookup, made only
+// for messages storage marked as carrying some (not deleted ones): a page
+// without files costs no query.
 func (a *App) fillAttachments(ctx context.Context, msgs []domain.Message) error {
 	if a.p.Attachments == nil || len(msgs) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(msgs))
+	var ids []string
 	for i := range msgs {
-		if !msgs[i].Deleted() {
+		if msgs[i].AttachmentsPending() && !msgs[i].Deleted() {
 			ids = append(ids, msgs[i].ID)
 		}
 	}
@@ -37,7 +38,9 @@ func (a *App) fillAttachments(ctx context.Context, msgs []domain.Message) error 
 		return err
 	}
 	for i := range msgs {
-		msgs[i].Attachments = byID[msgs[i].ID]
+		if msgs[i].AttachmentsPending() {
+			msgs[i].Attachments = byID[msgs[i].ID]
+		}
 	}
 	return nil
 }

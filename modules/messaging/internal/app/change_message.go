@@ -65,9 +65,8 @@ func (a *App) deleteMessage(ctx context.Context, userID, id string, entry domain
 	if err != nil || a.p.Attachments == nil {
 		return m, err
 	}
-	// After the commit, and again on a repeated delete (idempotent), so
-	// files left by a failed drop go with the next try; the worker does
-	// not see them as orphans.
+	// After the commit, and again on a repeated delete (idempotent); the
+	// worker's sweep removes whatever a failed or cut-short drop left.
 	if err := a.p.Attachments.DropMessageAttachments(ctx, m.ID); err != nil {
 		return domain.Message{}, err
 	}

@@ -85,6 +85,18 @@ type ReactionCount struct {
 // Deleted reports whether the message was deleted.
 func (m Message) Deleted() bool { return !m.DeletedAt.IsZero() }
 
+// pendingAttachments is the marker of MarkAttachmentsPending: empty, not nil.
+var pendingAttachments = []Attachment{}
+
+// MarkAttachmentsPending records, on a message read from storage, that it
+// carries attachments not loaded yet (storage keeps a flag), so pages look
+// attachments up only for such messages. The marker is an empty, non-nil
+// Attachments: it shows as no attachments where nothing loads them.
+func (m *Message) MarkAttachmentsPending() { m.Attachments = pendingAttachments }
+
+// AttachmentsPending reports the mark of MarkAttachmentsPending.
+func (m Message) AttachmentsPending() bool { return m.Attachments != nil && len(m.Attachments) == 0 }
+
 // ValidateContent checks the content rules: valid UTF-8, 1..max characters
 // (runes), not only white space, no NUL (PostgreSQL text cannot hold it).
 // Content is otherwise kept as sent: no trimming, no escaping.

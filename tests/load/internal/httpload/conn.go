@@ -26,10 +26,12 @@ func newConn(addr, host string) *conn {
 	return &conn{addr: addr, host: host, buf: make([]byte, 0, 2048)}
 }
 
-// request is what a worker sends: method, path with query, body (POST).
+// request is what a worker sends: method, path with query, body (POST)
+// and its type ("" is JSON).
 type request struct {
 	method, path string
 	body         []byte
+	contentType  string
 }
 
 // do sends r with the token and reads the whole answer, returning its
@@ -50,7 +52,13 @@ func (k *conn) do(r request, token string) (status int, size int64, err error) {
 	b = append(b, "\r\nUser-Agent: chatforge-load\r\nAuthorization: Bearer "...)
 	b = append(b, token...)
 	if r.body != nil {
-		b = append(b, "\r\nContent-Type: application/json\r\nContent-Length: "...)
+		ct := r.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		b = append(b, "\r\nContent-Type: "...)
+		b = append(b, ct...)
+		b = append(b, "\r\nContent-Length: "...)
 		b = strconv.AppendInt(b, int64(len(r.body)), 10)
 	}
 	b = append(b, "\r\n\r\n"...)

@@ -30,6 +30,11 @@ const (
 	Profile = "profile" // GET /api/user/profile: auth, rate limit, one row by key
 	History = "history" // GET /api/chat/messages: a page of 50 from a seeded room
 	Post    = "post"    // POST /api/chat/messages: one stored message (and its event)
+	// Upload is POST /api/chat/attachments of a file of UploadBytes
+	// (random bytes: spooled, sniffed, quota-checked, stored); UploadImage
+	// of a 640x480 PNG (decoded and thumbnailed too).
+	Upload      = "upload"
+	UploadImage = "upload-image"
 )
 
 // Config is one run.
@@ -41,6 +46,7 @@ type Config struct {
 	Warmup      time.Duration `json:"warmup"`
 	Users       int           `json:"users"` // rotate over the first Users eligible users; 0: all
 	PageSize    int           `json:"pageSize"`
+	UploadBytes int           `json:"uploadBytes,omitempty"` // upload: the file's size
 	RunID       string        `json:"runId"`
 }
 
@@ -204,8 +210,21 @@ func plan(cfg Config, s seed.File) (lo, hi int, t target, want int, err error) {
 				seed.GroupRoomID(r), n, u, cfg.RunID, n)
 			return request{method: http.MethodPost, path: "/api/chat/messages", body: []byte(body)}
 		}, http.StatusCreated, nil
+	case Upload, UploadImage:
+		if s.GroupRooms() == 0 {
+			return 0, 0, nil, 0, errors.New("upload needs a seed with group rooms")
+		}
+		file, name, err := uploadFile(cfg)
+		if err != nil {
+			return 0, 0, nil, 0, err
+		}
+		return 0, limit(s.GroupRooms() * s.RoomSize), func(u int, _ int64) request {
+			r, _ := s.RoomOf(u)
+			body, ct := multipartBody(seed.GroupRoomID(r), name, file)
+			return request{method: http.MethodPost, path: "/api/chat/attachments", body: body, contentType: ct}
+		}, http.StatusCreated, nil
 	}
-	return 0, 0, nil, 0, fmt.Errorf("unknown endpoint %q (want cheap, profile, history or post)", cfg.Endpoint)
+	return 0, 0, nil, 0, fmt.Errorf("unknown endpoint %q (want cheap, profile, history, post, upload or upload-image)", cfg.Endpoint)
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -205,7 +205,7 @@ func summarizeFile(path string) (Profile, error) {
 }
 
 // profiledWorkloads is the report order; others follow by name.
-var profiledWorkloads = []string{"http-cheap", "http-profile", "http-history", "http-post", "connections", "rooms", "broadcast"}
+var profiledWorkloads = []string{"http-cheap", "http-profile", "http-history", "http-post", "http-upload", "http-upload-image", "connections", "rooms", "broadcast"}
 
 func workloadRank(w string) int {
 	if i := slices.Index(profiledWorkloads, w); i >= 0 {

@@ -16,7 +16,7 @@ import (
 )
 
 // Endpoints in report order.
-var Endpoints = []string{httpload.Cheap, httpload.Profile, httpload.History, httpload.Post}
+var Endpoints = []string{httpload.Cheap, httpload.Profile, httpload.History, httpload.Post, httpload.Upload, httpload.UploadImage}
 
 // Report is the whole run.
 type Report struct {

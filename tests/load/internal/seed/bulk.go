@@ -19,8 +19,23 @@ var ErrSeeded = errors.New("seed: the database already holds seeded users")
 
 // Counts says how many rows Insert wrote, per table.
 type Counts struct {
-	Users, Sessions, Rooms, Memberships, Messages int64
+	Users, Sessions, Rooms, Memberships, Messages, Reactions int64
 }
+
+// Seeded history carries what users do to messages, so history pages are
+// measured with it: every EditEvery-th message (by seq) is edited, and
+// every ReactEvery-th has reactions from the room's first three members
+// (two 👍 and one 🎉: two distinct emoji, kept in messages.reactions as
+// the api keeps them).
+const (
+	EditEvery  = 3
+	ReactEvery = 4
+)
+
+var reactors = [...]string{"👍", "👍", "🎉"}
+
+// seededReactions is messages.reactions of a reacted seeded message.
+const seededReactions = `[{"emoji": "👍", "count": 2}, {"emoji": "🎉", "count": 1}]`
 
 // Insert writes the layout's rows in one transaction with COPY. It does not
 // touch rows it did not create, so it also works on a database in use.
@@ -81,17 +96,37 @@ func Insert(ctx context.Context, conn *pgx.Conn, l Layout, now time.Time) (Count
 	}
 	// Each seeded message is its room's change number seq: rev = seq, and
 	// the room's rev is its last_seq (as migration 00010 numbers old rows).
-	if c.Messages, err = copyN("messages", []string{"id", "room_id", "seq", "rev", "user_id", "content", "created_at"},
+	if c.Messages, err = copyN("messages", []string{"id", "room_id", "seq", "rev", "user_id", "content", "created_at", "edited_at", "reactions"},
 		l.HistoryRooms*l.MessagesPerRoom, func(i int) []any {
 			r, seq := i/l.MessagesPerRoom, i%l.MessagesPerRoom+1
 			author := r*l.RoomSize + seq%l.RoomSize
 			// Spread over the last hour, one per second per room: realistic
 			// timestamps without colliding with what the run sends.
 			at := now.Add(-time.Hour + time.Duration(seq)*time.Second)
-			return []any{uid(messageID(i)), uid(GroupRoomID(r)), int64(seq), int64(seq), uid(UserID(author)),
-				fmt.Sprintf("seeded message %d of room %d: the quick brown fox jumps over the lazy dog", seq, r), at}
+			content := fmt.Sprintf("seeded message %d of room %d: the quick brown fox jumps over the lazy dog", seq, r)
+			var edited, reactions any
+			if seq%EditEvery == 0 && !l.PlainHistory {
+				content += " (edited: a typo fixed)"
+				edited = at.Add(30 * time.Second)
+			}
+			if seq%ReactEvery == 0 && l.RoomSize >= len(reactors) && !l.PlainHistory {
+				reactions = seededReactions
+			}
+			return []any{uid(messageID(i)), uid(GroupRoomID(r)), int64(seq), int64(seq), uid(UserID(author)), content, at, edited, reactions}
 		}); err != nil {
 		return c, err
+	}
+	if l.RoomSize >= len(reactors) && !l.PlainHistory {
+		perRoom := l.MessagesPerRoom / ReactEvery
+		if c.Reactions, err = copyN("reactions", []string{"message_id", "user_id", "emoji", "created_at"},
+			l.HistoryRooms*perRoom*len(reactors), func(i int) []any {
+				k, j := i%len(reactors), i/len(reactors)
+				r, seq := j/perRoom, (j%perRoom+1)*ReactEvery
+				at := now.Add(-time.Hour + time.Duration(seq)*time.Second + time.Duration(k+1)*time.Second)
+				return []any{uid(messageID(r*l.MessagesPerRoom + seq - 1)), uid(UserID(r*l.RoomSize + k)), reactors[k], at}
+			}); err != nil {
+			return c, err
+		}
 	}
 	return c, tx.Commit(ctx)
 }

@@ -26,8 +26,22 @@ func TestInsertAgainstTheSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Users != 250 || c.Sessions != 250 || c.Rooms != 26 || c.Memberships != 350 || c.Messages != 60 {
+	if c.Users != 250 || c.Sessions != 250 || c.Rooms != 26 || c.Memberships != 350 || c.Messages != 60 || c.Reactions != 45 {
 		t.Errorf("counts = %+v", c)
+	}
+	// Edits and reactions: messages.reactions equals the reaction rows.
+	var edited, reacted, mismatched int
+	if err := conn.QueryRow(t.Context(), `SELECT
+			count(*) FILTER (WHERE edited_at IS NOT NULL),
+			count(*) FILTER (WHERE reactions IS NOT NULL),
+			count(*) FILTER (WHERE COALESCE(reactions, '[]') <> COALESCE((
+				SELECT jsonb_agg(jsonb_build_object('emoji', emoji, 'count', n) ORDER BY first)
+				FROM (SELECT emoji, count(*) AS n, min(created_at) AS first FROM reactions WHERE message_id = m.id GROUP BY emoji) x), '[]'))
+		FROM messages m`).Scan(&edited, &reacted, &mismatched); err != nil {
+		t.Fatal(err)
+	}
+	if edited != 18 || reacted != 15 || mismatched != 0 {
+		t.Errorf("%d edited, %d reacted, %d with counts unlike their rows; want 18, 15, 0", edited, reacted, mismatched)
 	}
 	var lastSeq int64
 	var members int

@@ -54,6 +54,9 @@ type Layout struct {
 	BigRoomMembers  int `json:"bigRoomMembers"`
 	HistoryRooms    int `json:"historyRooms"`
 	MessagesPerRoom int `json:"messagesPerRoom"`
+	// PlainHistory seeds the history without edits and reactions (see
+	// EditEvery), to compare pages with and without them.
+	PlainHistory bool `json:"plainHistory,omitempty"`
 }
 
 // Validate checks the layout is consistent.

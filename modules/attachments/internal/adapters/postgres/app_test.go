@@ -62,10 +62,17 @@ type fixture struct {
 
 func newFixture(t *testing.T, maxBytes int64) *fixture {
 	t.Helper()
+	return newFixtureWith(t, app.Config{MaxBytes: maxBytes}, nil)
+}
+
+// newFixtureWith builds the app with cfg (LinkTTL and TempDir filled in)
+// over blobs, or over the local disk when blobs is nil.
+func newFixtureWith(t *testing.T, cfg app.Config, blobs app.Blobs) *fixture {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs PostgreSQL")
 	}
-	db, err := database.Open(context.Background(), config.Postgres{URL: testenv.Postgres(t, migrations.FS), MaxOpenConns: 5, MaxIdleConns: 2},
+	db, err := database.Open(context.Background(), config.Postgres{URL: testenv.Postgres(t, migrations.FS), MaxOpenConns: 16, MaxIdleConns: 16},
 		slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -75,14 +82,18 @@ func newFixture(t *testing.T, maxBytes int64) *fixture {
 			_ = s.Close()
 		}
 	})
-	blobs, err := localdisk.New(t.TempDir())
+	disk, err := localdisk.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: db, blobs: blobs, now: time.Now(), alice: addUser(t, db), bob: addUser(t, db)}
+	if blobs == nil {
+		blobs = disk
+	}
+	f := &fixture{db: db, blobs: disk, now: time.Now(), alice: addUser(t, db), bob: addUser(t, db)}
 	f.rooms = members{f.alice: {globalRoom: true}}
+	cfg.LinkTTL, cfg.TempDir = time.Hour, t.TempDir()
 	f.app = app.New(postgres.New(db), blobs, f.rooms, domain.NewSigner([]byte("0123456789abcdef")),
-		app.Config{MaxBytes: maxBytes, LinkTTL: time.Hour, TempDir: t.TempDir()}, func() time.Time { return f.now }, slog.New(slog.DiscardHandler))
+		cfg, func() time.Time { return f.now }, slog.New(slog.DiscardHandler))
 	return f
 }
 

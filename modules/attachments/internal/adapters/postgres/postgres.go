@@ -3,6 +3,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/chatforge/chat/modules/attachments/internal/app"
 	"github.com/chatforge/chat/modules/attachments/internal/domain"
+	"github.com/chatforge/chat/platform/database"
 )
 
 type row struct {
@@ -44,10 +46,43 @@ var _ app.Repo = (*Repo)(nil)
 // New returns the repository on db.
 func New(db *gorm.DB) *Repo { return &Repo{db: db} }
 
-// Create inserts a new, unclaimed attachment.
-func (r *Repo) Create(ctx context.Context, a domain.Attachment) error {
-	return r.db.WithContext(ctx).Exec(`INSERT INTO attachments (id, room_id, user_id, name, content_type, size, has_thumb, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.RoomID, a.UserID, a.Name, a.ContentType, a.Size, a.HasThumb, a.CreatedAt).Error
+// quotaLockClass is the first key of the per-user advisory lock taken by
+// Create (the two-key form: a space apart from single-key locks).
+const quotaLockClass = 1416
+
+// Create inserts a new, unclaimed attachment. With quota > 0 it first takes
+// the uploader's advisory lock, so their uploads check and insert one at a
+// time, and refuses (domain.ErrQuota, nothing inserted) when the user's
+// files would then exceed quota bytes.
+func (r *Repo) Create(ctx context.Context, a domain.Attachment, quota int64) error {
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if quota > 0 {
+			if err := tx.Exec(`SELECT pg_advisory_xact_lock(?, hashtext(?))`, quotaLockClass, a.UserID).Error; err != nil {
+				return err
+			}
+			used, err := usage(tx, a.UserID)
+			if err != nil {
+				return err
+			}
+			if used+a.Size > quota {
+				return fmt.Errorf("%w: %d of %d bytes used", domain.ErrQuota, used, quota)
+			}
+		}
+		return tx.Exec(`INSERT INTO attachments (id, room_id, user_id, name, content_type, size, has_thumb, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.RoomID, a.UserID, a.Name, a.ContentType, a.Size, a.HasThumb, a.CreatedAt).Error
+	})
+}
+
+// Usage is the bytes of userID's files: every row of theirs, attached or
+// not (a scan of attachments_user_idx).
+func (r *Repo) Usage(ctx context.Context, userID string) (int64, error) {
+	return usage(r.db.WithContext(ctx), userID)
+}
+
+func usage(db *gorm.DB, userID string) (int64, error) {
+	var n int64
+	err := database.ScanRow(db.Raw(`SELECT COALESCE(sum(size), 0) FROM attachments WHERE user_id = ?`, userID), &n)
+	return n, err
 }
 
 // Get reads one attachment.
@@ -74,6 +109,33 @@ func (r *Repo) Orphans(ctx context.Context, before time.Time, limit int) ([]doma
 		out[i] = r.toDomain()
 	}
 	return out, nil
+}
+
+// OfDeletedMessages lists up to limit attachments of deleted messages (the
+// api drops them after the delete commits; these are what a failed or cut
+// short drop left).
+func (r *Repo) OfDeletedMessages(ctx context.Context, limit int) ([]domain.Attachment, error) {
+	var rows []row
+	if err := r.db.WithContext(ctx).Raw(`SELECT `+prefixed("a.")+` FROM messages m
+		JOIN attachments a ON a.message_id = m.id
+		WHERE m.deleted_at IS NOT NULL AND m.has_attachments
+		ORDER BY m.deleted_at LIMIT ?`, limit).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]domain.Attachment, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out, nil
+}
+
+// ClearDeletedFlags unsets has_attachments on deleted messages no
+// attachment row points at any more, so they leave the partial index
+// OfDeletedMessages reads.
+func (r *Repo) ClearDeletedFlags(ctx context.Context) error {
+	return r.db.WithContext(ctx).Exec(`UPDATE messages m SET has_attachments = false
+		WHERE m.deleted_at IS NOT NULL AND m.has_attachments
+			AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)`).Error
 }
 
 // Delete removes the row.

@@ -23,6 +23,12 @@ import (
 // limit rather than the api's general body limit.
 const UploadPath = "/api/chat/attachments"
 
+// The codes of the upload's 413s (the problem's "code" member).
+const (
+	CodeTooLarge = "file_too_large"
+	CodeQuota    = "quota_exceeded"
+)
+
 // uploadReadTimeout bounds reading one upload.
 const uploadReadTimeout = 10 * time.Minute
 
@@ -118,7 +124,10 @@ func (h *Handler) bodyError(c *gin.Context, err error, eofDetail string) {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.Is(err, domain.ErrTooLarge) || errors.As(err, &tooBig):
-		web.WriteProblem(c, http.StatusRequestEntityTooLarge, "file must not exceed "+strconv.FormatInt(h.maxBytes, 10)+" bytes")
+		web.WriteProblemCode(c, http.StatusRequestEntityTooLarge, CodeTooLarge, "file must not exceed "+strconv.FormatInt(h.maxBytes, 10)+" bytes")
+	case errors.Is(err, domain.ErrQuota):
+		// The error says how much is used of how much: the user's own figures.
+		web.WriteProblemCode(c, http.StatusRequestEntityTooLarge, CodeQuota, err.Error()+"; delete files to upload more")
 	case errors.Is(err, io.EOF) && eofDetail != "":
 		web.WriteProblem(c, http.StatusUnprocessableEntity, eofDetail, web.FieldError{Field: "file", Message: "is required"})
 	case errors.Is(err, app.ErrBody) || eofDetail != "":

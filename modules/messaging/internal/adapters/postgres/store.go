@@ -181,19 +181,25 @@ type messageRow struct {
 	ReplyCount  int
 	Moderation  []byte // jsonb: {"status": "hidden", "reason": ...} or NULL
 	Call        []byte // jsonb: a call message's record, or NULL
+	// HasAttachments: attachment rows point at the message (00016).
+	HasAttachments bool
 }
 
 const messageColumns = "m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, " +
-	"m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.moderation, m.call"
+	"m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.moderation, m.call, m.has_attachments"
 
 func (r messageRow) toDomain() domain.Message {
-	return domain.Message{
+	m := domain.Message{
 		ID: r.ID, RoomID: r.RoomID, Seq: r.Seq, UserID: r.UserID, Content: r.Content,
 		ClientMsgID: deref(r.ClientMsgID), CreatedAt: r.CreatedAt.UTC(),
 		Rev: r.Rev, ReplyTo: deref(r.ReplyTo), EditedAt: derefTime(r.EditedAt), DeletedAt: derefTime(r.DeletedAt),
 		Reactions: decodeReactions(r.Reactions), ReplyCount: r.ReplyCount, Moderation: decodeModeration(r.Moderation),
 		Call: jsonbText(r.Call),
 	}
+	if r.HasAttachments && r.DeletedAt == nil {
+		m.MarkAttachmentsPending()
+	}
+	return m
 }
 
 // jsonbText returns a jsonb column's JSON text (the binary format is a
