@@ -13,11 +13,14 @@ import (
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/limits"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
+	"github.com/chatforge/chat/apps/gateway/internal/wsout"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
 )
 
-const clientKey = "client"
+// clientKey carries a socket's client from serveWS to onConnect in the
+// upgrade request's context; from then on g.clients has it.
+type clientKey struct{}
 
 // client is the gateway's state of one socket. The fields below the line
 // are touched only by the socket's own reader goroutine (frame handlers and
@@ -29,7 +32,7 @@ type client struct {
 	claims  authn.Claims
 	connID  string // chosen before the upgrade: it names the socket's lease
 	sess    *melody.Session
-	out     outbox
+	out     wsout.Outbox
 	raw     atomic.Pointer[net.Conn] // the hijacked connection (see hijackCapture)
 	closing atomic.Bool
 	expiry  *time.Timer // set by finishConnect, before onConnect returns
@@ -46,8 +49,8 @@ type client struct {
 	settled   chan struct{}
 	handedOff bool // onConnect sent on handoff (reader goroutine only)
 
-	holding     bool // the implicit global join is held until the first frame
-	frames      *limits.FrameRate
+	holding     bool              // the implicit global join is held until the first frame
+	frames      *limits.FrameRate // made at the first frame: most sockets are idle
 	strikes     int
 	strikeStart time.Time
 	typing      map[string]time.Time // room -> when typing-start was last published
@@ -57,15 +60,12 @@ func newClient(g *Gateway, claims authn.Claims, connID string) *client {
 	return &client{
 		g: g, claims: claims, connID: connID,
 		handoff: make(chan error, 1), settled: make(chan struct{}),
-		frames: limits.NewFrameRate(g.cfg.RatePerSec, g.cfg.RateBurst, g.cfg.RateAbuseWindow),
 	}
 }
 
-func clientOf(s *melody.Session) *client {
-	v, _ := s.Get(clientKey)
-	cl, _ := v.(*client)
-	return cl
-}
+// clientOf is the client of a melody session; nil before onConnect or
+// after onDisconnect.
+func (g *Gateway) clientOf(s *melody.Session) *client { return g.clients.Get(s) }
 
 // transport is a socket's carrier other than /ws: it takes v1 frames and
 // translates them (Socket.IO). Write never blocks; Close sends what is
@@ -81,7 +81,7 @@ func (cl *client) Write(frame []byte) error {
 	if cl.tr != nil {
 		return cl.tr.Write(frame)
 	}
-	return cl.out.write(frame)
+	return cl.out.Write(frame)
 }
 
 // Close sends a close frame after the queued frames; a client that does not
@@ -95,7 +95,7 @@ func (cl *client) Close(code int, reason string) {
 		cl.tr.Close(code, reason)
 		return
 	}
-	if err := cl.out.close(melody.FormatCloseMessage(code, reason)); err != nil {
+	if err := cl.out.Close(melody.FormatCloseMessage(code, reason)); err != nil {
 		cl.Kill()
 		return
 	}
@@ -129,12 +129,13 @@ func (cl *client) Kill() {
 // client resuming with join-room{global, lastSeq} then gets the messages
 // it missed before any newer one.
 func (g *Gateway) onConnect(s *melody.Session) {
-	cl := clientOf(s)
+	cl, _ := s.Request.Context().Value(clientKey{}).(*client)
+	g.clients.Put(s, cl)
 	// Nothing reads the request after the handshake: holding it (headers,
 	// URL, context) for the socket's whole life would only cost memory.
 	s.Request = nil
 	cl.sess = s
-	cl.out.s = s
+	cl.out.Attach(s)
 	g.register(cl, cl.connID)
 	cl.handedOff = true
 	cl.handoff <- nil
@@ -187,7 +188,10 @@ func (g *Gateway) finishConnect(cl *client) {
 
 // onDisconnect unregisters the socket and releases what it held: typing
 // indicators it started and its presence lease.
-func (g *Gateway) onDisconnect(s *melody.Session) { g.unregister(clientOf(s)) }
+func (g *Gateway) onDisconnect(s *melody.Session) {
+	g.unregister(g.clientOf(s))
+	g.clients.Delete(s)
+}
 
 // unregister is the end of a socket, whatever its transport; it runs after
 // the socket's last frame was handled.
@@ -215,7 +219,7 @@ func (g *Gateway) unregister(cl *client) {
 // onError handles melody's errors: a full send buffer means a slow client,
 // dropped at once; read errors are how every connection ends.
 func (g *Gateway) onError(s *melody.Session, err error) {
-	cl := clientOf(s)
+	cl := g.clientOf(s)
 	if cl == nil || cl.conn == nil {
 		return
 	}
@@ -225,7 +229,7 @@ func (g *Gateway) onError(s *melody.Session, err error) {
 	}
 	if errors.Is(err, websocket.ErrReadLimit) {
 		// The frame was refused from its header; the close frame on the
-		// wire says 4008 (see tooBigConn).
+		// wire says 4008 (see rewriteTooBig).
 		g.Metrics.Closed(protocol.ClosePolicyViolation)
 		g.Metrics.FrameIn("")
 		g.Log.Debug("frame beyond the hard cap", "conn", cl.conn.ID)

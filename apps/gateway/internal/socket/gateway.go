@@ -29,6 +29,7 @@ import (
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/limits"
 	"github.com/chatforge/chat/apps/gateway/internal/streams"
+	"github.com/chatforge/chat/apps/gateway/internal/wsout"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
 	"github.com/chatforge/chat/platform/ratelimit"
@@ -84,10 +85,15 @@ type Deps struct {
 // Gateway holds the sockets of one gateway process.
 type Gateway struct {
 	Deps
-	cfg   Config
-	m     *melody.Melody
-	eio   *engineio.Server // Socket.IO's Engine.IO sessions (sio.go)
-	proxy *httputil.ReverseProxy
+	cfg Config
+	m   *melody.Melody
+	// clients is each /ws session's client (melody's per-session Keys
+	// would cost a map per socket).
+	clients wsout.Registry[*client]
+	eio     *engineio.Server // Socket.IO's Engine.IO sessions (sio.go)
+	// sioTexts: the last frame's Socket.IO translation (sio_transport.go)
+	sioTexts sioTexts
+	proxy    *httputil.ReverseProxy
 	// forwards ends when the drain starts: a forwarded long-poll is held
 	// by its owner gateway, and would otherwise keep this one's graceful
 	// shutdown waiting (sio_forward.go).
@@ -156,13 +162,13 @@ func New(d Deps) (*Gateway, error) {
 // connection survives; beyond it the websocket layer refuses the frame from
 // its header, before reading the payload (a huge frame costs no memory),
 // and closes the socket with 4008 (policy violation: gorilla's own 1009
-// is rewritten by tooBigConn).
+// is rewritten by rewriteTooBig).
 func (g *Gateway) newMelody() *melody.Melody {
 	m := melody.New()
 	m.Config.MaxMessageSize = int64(4 * g.cfg.MaxFrameBytes)
 	// A window of the send buffer (see outbox): the hub drops a slow
 	// client first, melody's own overflow is a backstop.
-	m.Config.MessageBufferSize = melodyBuffer
+	m.Config.MessageBufferSize = wsout.MelodyBuffer
 	m.Config.PingPeriod = g.cfg.PingInterval
 	// The read deadline moves only when a pong is read, and a connection's
 	// reader is busy while one of its commands waits for the api: the wait
@@ -197,9 +203,9 @@ func (g *Gateway) newMelody() *melody.Melody {
 	// On the writer goroutine, which nothing else recovers.
 	m.HandleSentMessage(func(s *melody.Session, _ []byte) {
 		defer g.recoverCallback(s, "sent")
-		if cl := clientOf(s); cl != nil {
+		if cl := g.clientOf(s); cl != nil {
 			cl.conn.Sent()
-			cl.out.sent()
+			cl.out.Sent()
 		}
 	})
 	// On the reader, the writer or a fan-out goroutine.

@@ -94,7 +94,7 @@ func (h sioHandler) OnMessage(s *engineio.Session, data []byte, binary bool) {
 	switch p.Type {
 	case socketio.Connect:
 		if sc.cl == nil {
-			sc.connect(p.Data)
+			sc.connectAside(p.Data)
 		}
 	case socketio.Disconnect:
 		s.Close()
@@ -176,6 +176,22 @@ func (sc *sioConn) refuse(id int64, msg string) {
 	sc.cl.settleHold(nil)
 	sc.g.Metrics.FrameIn("")
 	sc.cl.fail(ref, protocol.NewError(protocol.CodeBadRequest, msg), true)
+}
+
+// connectAside runs connect on a goroutine of its own and waits for it.
+// The token check and the connect's Redis round trips need a deep stack,
+// and a goroutine's stack keeps the size it grew to: run on the
+// websocket's reader goroutine, they left every idle Socket.IO socket
+// with an 8 KB reader stack instead of 4 KB (/ws does the same in
+// serveWS).
+func (sc *sioConn) connectAside(auth json.RawMessage) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer sc.recover()
+		sc.connect(auth)
+	}()
+	<-done
 }
 
 // connect authenticates the CONNECT as serveWS does the /ws upgrade:
