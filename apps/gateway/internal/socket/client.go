@@ -39,8 +39,11 @@ type client struct {
 	// tr carries the frames of a socket that is not a /ws websocket (a
 	// Socket.IO session, see sio.go); nil for /ws, whose frames go to
 	// melody through out.
-	tr   transport
-	hold *time.Timer // ends the hold of the implicit global join
+	tr transport
+	// holdSettled: the hold of the implicit global join was ended or taken
+	// over by the client's first frame; the hold's expiry (holdReleases)
+	// must not release it then.
+	holdSettled atomic.Bool
 
 	// The handshake between serveWS and onConnect (see serveWS): handoff
 	// gets nil once the socket is registered, or the handshake's error;
@@ -158,8 +161,7 @@ func (g *Gateway) register(cl *client, id string) {
 	}
 	cl.holding = g.hub.JoinHeld(cl.conn, protocol.GlobalRoomID)
 	if cl.holding {
-		conn := cl.conn
-		cl.hold = time.AfterFunc(g.cfg.GlobalHold, func() { g.hub.ReleaseHeld(conn, protocol.GlobalRoomID) })
+		g.holds.add(cl, time.Now().Add(g.cfg.GlobalHold)) // real time, as a timer: not Deps.Now
 	}
 }
 
@@ -204,9 +206,6 @@ func (g *Gateway) unregister(cl *client) {
 	if cl.expiry != nil {
 		cl.expiry.Stop()
 	}
-	if cl.hold != nil {
-		cl.hold.Stop()
-	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(g.life), 2*time.Second)
 	defer cancel()
 	for room := range cl.typing {
@@ -250,7 +249,7 @@ func (cl *client) settleHold(env *protocol.Envelope) (after func()) {
 		return nop
 	}
 	cl.holding = false
-	cl.hold.Stop()
+	cl.holdSettled.Store(true)
 	release := func() { cl.g.hub.ReleaseHeld(cl.conn, protocol.GlobalRoomID) }
 	if env != nil && env.Event == protocol.EventJoinRoom {
 		if d, perr := protocol.DecodeJoinRoom(env.Data); perr == nil && d.RoomID == protocol.GlobalRoomID {

@@ -107,6 +107,7 @@ type Gateway struct {
 	prooms      *presence.RoomTracker // who was announced online in which room
 	seen        *recentIDs
 	rel         *presenceReleases // presence leases of closed sockets, batched
+	holds       *holdReleases     // the implicit global joins' holds, ended on time
 
 	life     context.Context // cancelled when the background loops stop
 	stop     context.CancelFunc
@@ -146,6 +147,7 @@ func New(d Deps) (*Gateway, error) {
 	}
 	g := &Gateway{Deps: d, cfg: cfg, typing: presence.NewTypingTracker(cfg.TypingTTL), prooms: presence.NewRoomTracker(), seen: newRecentIDs(8192)}
 	g.life, g.stop = context.WithCancel(context.Background())
+	g.holds = newHoldReleases()
 	g.rel = &presenceReleases{pres: d.Presence, sockets: d.Sockets, log: d.Log, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	g.hub = hub.New(hub.Config{SendLimit: cfg.SendBuffer, OnJoined: g.onJoined}, d.Metrics)
 	g.cmds = streams.NewCommander(d.Redis, cfg.GatewayID, d.Log)
@@ -231,7 +233,7 @@ func (g *Gateway) Routes(r gin.IRoutes) {
 func (g *Gateway) Run(ctx context.Context, drainTimeout time.Duration) error {
 	var wg sync.WaitGroup
 	loops := []func(context.Context) error{
-		g.cmds.Run, g.events.Run, g.runPubSub, g.runHeartbeats, g.Presence.RunSweeper, g.runTypingExpiry, g.runPeerAnnounce,
+		g.cmds.Run, g.events.Run, g.runPubSub, g.runHeartbeats, g.Presence.RunSweeper, g.runTypingExpiry, g.runPeerAnnounce, g.runHoldReleases,
 	}
 	for _, loop := range loops {
 		wg.Go(func() {

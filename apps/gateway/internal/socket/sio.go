@@ -128,7 +128,9 @@ func (h sioHandler) OnClose(s *engineio.Session, _ string) {
 	if sc == nil {
 		return
 	}
-	sc.timer.Stop()
+	if sc.timer != nil {
+		sc.timer.Stop()
+	}
 	if sc.cl != nil {
 		h.g.unregister(sc.cl)
 	}
@@ -247,6 +249,7 @@ func (sc *sioConn) connect(auth json.RawMessage) {
 		return
 	}
 	sc.timer.Stop()
+	sc.timer = nil // not kept for the socket's life
 	cl := newClient(g, claims, id)
 	cl.tr = &sioTransport{sc: sc}
 	sc.cl = cl
