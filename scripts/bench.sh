@@ -21,6 +21,9 @@
 # report; 0: none), BENCH_PROFILE_SECONDS (4), BENCH_OUT. See the block below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# BENCH_PINNED=1: issue 18's conditions instead (servers on one core, the
+# load on another): scripts/bench-pinned.sh.
+if [ "${BENCH_PINNED:-0}" = 1 ]; then exec bash scripts/bench-pinned.sh; fi
 source scripts/lib.sh
 
 PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}

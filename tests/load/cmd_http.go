@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chatforge/chat/tests/load/internal/hops"
 	"github.com/chatforge/chat/tests/load/internal/httpload"
 	"github.com/chatforge/chat/tests/load/internal/procstat"
 	"github.com/chatforge/chat/tests/load/internal/seed"
@@ -28,6 +29,7 @@ func runHTTP(ctx context.Context, args []string) error {
 	fs.IntVar(&c.UploadBytes, "upload-bytes", 64<<10, "upload: the file's size in bytes")
 	seedPath := fs.String("seed", ".dev/load/seed.json", "seed file written by the seed workload")
 	watch := fs.String("watch", "", watchHelp)
+	hopsURLs := fs.String("hops-metrics", "", "comma-separated /metrics URLs (api, gateways) whose per-hop histograms give the run's breakdown (load hops)")
 	out := fs.String("out", "", "write the JSON result here (default stdout)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -41,10 +43,16 @@ func runHTTP(ctx context.Context, args []string) error {
 	}
 	c.RunID = "h" + strconv.FormatInt(time.Now().Unix(), 36)
 	fmt.Fprintf(os.Stderr, "http %s: %d concurrent for %s (after %s warm-up)\n", c.Endpoint, c.Concurrency, c.Duration, c.Warmup)
+	urls := splitList(*hopsURLs)
+	if err := loopbackOnly(urls...); err != nil {
+		return err
+	}
+	hw := hops.Start(ctx, urls)
 	r, err := httpload.Run(ctx, c, s, procstat.ParseGroups(*watch))
 	if err != nil && r == nil {
 		return err
 	}
+	r.Hops = hw.Rows(ctx)
 	fmt.Fprintf(os.Stderr, "http %s: %.0f req/s (%.0f ok/s), %d failed %v %v, latency %v\n", c.Endpoint, r.ReqPerSec, r.OKPerSec,
 		r.Failed, r.Statuses, r.Errors, r.Latency)
 	if werr := writeJSON(*out, r); werr != nil {

@@ -41,6 +41,7 @@ func runSockets(ctx context.Context, workload string, args []string) error {
 	kneeDuration := fs.Duration("knee-duration", 10*time.Second, "duration of each knee step")
 	stopP99 := fs.Duration("stop-p99", 0, "a step fails when its e2e p99 exceeds this (0: no bound); knee steps stop at the first failure")
 	watch := fs.String("watch", "", watchHelp)
+	hopsAPI := fs.String("hops-metrics", "", "comma-separated /metrics URLs of the api(s): with the gateways' pages, each step gets its per-hop breakdown (load hops)")
 	out := fs.String("out", "", "write the JSON report here (default stdout)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -66,6 +67,13 @@ func runSockets(ctx context.Context, workload string, args []string) error {
 		return err
 	}
 	o.Steps, o.StopP99, o.Watch = steps, *stopP99, procstat.ParseGroups(*watch)
+	if *hopsAPI != "" {
+		api := splitList(*hopsAPI)
+		if err := loopbackOnly(api...); err != nil {
+			return err
+		}
+		o.Hops = append(api, o.Metrics...)
+	}
 	cfg.RunID = strconv.FormatInt(time.Now().UnixMilli()%1e9, 36)
 	rep, err := scenario.Run(ctx, cfg, o)
 	if rep != nil {

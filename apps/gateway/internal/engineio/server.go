@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/olahol/melody"
+
+	"github.com/chatforge/chat/apps/gateway/internal/wsout"
 )
 
 // Handler gets the life of each session. OnOpen runs once, before any
@@ -50,6 +52,9 @@ type Server struct {
 	cfg Config
 	h   Handler
 	m   *melody.Melody
+	// conns is each websocket's wsConn (melody's per-session Keys would
+	// cost a map per socket).
+	conns wsout.Registry[*wsConn]
 
 	mu       sync.Mutex
 	sessions map[string]*Session

@@ -88,24 +88,31 @@ func (sess *Session) Send(data []byte) error {
 	return sess.send(Packet{Type: Message, Data: data})
 }
 
-func (sess *Session) send(p Packet) error {
-	text := p.Text()
+// SendText queues a message packet already encoded (MessageText): one
+// encoding can go to every session of a fan-out. text is never modified.
+func (sess *Session) SendText(text []byte) error { return sess.sendText(text, true) }
+
+// MessageText encodes data as a text message packet, for SendText.
+func MessageText(data []byte) []byte { return Packet{Type: Message, Data: data}.Text() }
+
+func (sess *Session) send(p Packet) error { return sess.sendText(p.Text(), p.Type == Message) }
+
+func (sess *Session) sendText(text []byte, message bool) error {
 	sess.mu.Lock()
 	if sess.closed {
 		sess.mu.Unlock()
 		return ErrClosed
 	}
-	if ws := sess.ws; ws != nil {
-		// Not under mu: melody reports a full buffer by calling the error
-		// handler from Write, and that ends the session (mu). wmu keeps
+	if wsc := sess.wsc; sess.ws != nil {
+		// Not under mu: a full queue ends the session (mu). wmu keeps
 		// the order of writes.
 		sess.wmu.Lock()
 		sess.mu.Unlock()
 		defer sess.wmu.Unlock()
-		return ws.Write(text)
+		return wsc.write(text)
 	}
 	defer sess.mu.Unlock()
-	sess.enqueue(text, p.Type == Message)
+	sess.enqueue(text, message)
 	return nil
 }
 
@@ -161,7 +168,7 @@ func (sess *Session) end(reason string, polite bool) {
 	close(sess.done)
 	sess.mu.Unlock()
 	if ws != nil && polite {
-		_ = ws.Close() // after the frames queued before (melody keeps order)
+		_ = wsc.out.Close(nil) // after the frames queued before
 	} else if ws != nil {
 		wsc.cut()
 	}

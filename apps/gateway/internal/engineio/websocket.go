@@ -3,6 +3,7 @@ package engineio
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -12,9 +13,13 @@ import (
 	"sync/atomic"
 
 	"github.com/olahol/melody"
+
+	"github.com/chatforge/chat/apps/gateway/internal/wsout"
 )
 
-const wsKey = "eio"
+// wsKey carries a websocket's wsConn from serveWebsocket to HandleConnect
+// in the upgrade request's context; from then on Server.conns has it.
+type wsKey struct{}
 
 // wsConn is a websocket's link to its session. probing: it was opened to
 // upgrade a polling session and carries nothing until the upgrade packet.
@@ -29,6 +34,10 @@ type wsConn struct {
 	// handoff gets nil once the upgrade is done (HandleConnect), or the
 	// handshake's error: serveWebsocket returns then (see there).
 	handoff chan error
+	// out is the way to melody's send channel for every text frame: a
+	// small window of it, the rest queued only while the client lags
+	// (melody allocates the channel at full size per socket).
+	out wsout.Outbox
 }
 
 // cut closes the websocket's connection at once; melody's reader then
@@ -52,6 +61,9 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	conn, rw, err := hj.Hijack()
 	if err == nil {
+		// Frames queued behind the one being written go out with it in
+		// one write (see wsout.Conn).
+		conn = &wsout.Conn{Conn: conn, More: h.c.out.MoreQueued}
 		h.c.raw.Store(&conn)
 	}
 	return conn, rw, err
@@ -65,22 +77,26 @@ var probe = []byte("probe")
 func (s *Server) newMelody() *melody.Melody {
 	m := melody.New()
 	m.Config.MaxMessageSize = int64(s.cfg.MaxPayload)
-	m.Config.MessageBufferSize = max(s.cfg.SendBuffer, 16) + 16
+	m.Config.MessageBufferSize = wsout.MelodyBuffer
 	m.Config.PingPeriod = s.cfg.PingInterval
 	m.Config.PongWait = 2*s.cfg.PingInterval + s.cfg.PingTimeout
 	m.Config.WriteWait = s.cfg.WriteWait
-	m.Upgrader.ReadBufferSize = 1024
+	// Per socket for its whole life; client packets are small (a larger
+	// one only takes more reads).
+	m.Upgrader.ReadBufferSize = 512
 	m.Upgrader.WriteBufferSize = 1024
 	m.Upgrader.WriteBufferPool = &sync.Pool{}
 	// Any origin: clients authenticate with a bearer token, never a cookie.
 	m.Upgrader.CheckOrigin = func(*http.Request) bool { return true }
 
 	m.HandleConnect(func(ms *melody.Session) {
-		c := connOf(ms)
+		c, _ := ms.Request.Context().Value(wsKey{}).(*wsConn)
 		if c == nil {
 			return
 		}
+		s.conns.Put(ms, c)
 		defer func() { c.handoff <- nil }()
+		c.out.Attach(ms)
 		if !c.fresh {
 			return
 		}
@@ -89,11 +105,11 @@ func (s *Server) newMelody() *melody.Melody {
 		c.sess.ws, c.sess.wsc = ms, c
 		c.sess.mu.Unlock()
 		s.register(c.sess, false)
-		_ = ms.Write(c.sess.openPacket(false))
+		_ = c.write(c.sess.openPacket(false))
 		s.h.OnOpen(c.sess)
 	})
 	m.HandleMessage(func(ms *melody.Session, msg []byte) {
-		c := connOf(ms)
+		c := s.connOf(ms)
 		if c == nil {
 			return
 		}
@@ -109,20 +125,26 @@ func (s *Server) newMelody() *melody.Melody {
 		c.sess.handle(p)
 	})
 	m.HandleMessageBinary(func(ms *melody.Session, msg []byte) {
-		if c := connOf(ms); c != nil && !c.probing {
+		if c := s.connOf(ms); c != nil && !c.probing {
 			c.sess.handle(DecodeBinary(msg))
 		}
 	})
 	m.HandleSentMessage(func(ms *melody.Session, msg []byte) {
-		if c := connOf(ms); c != nil && len(msg) > 0 && Type(msg[0]) == Message {
+		c := s.connOf(ms)
+		if c == nil {
+			return
+		}
+		c.out.Sent() // every text frame went through the outbox
+		if len(msg) > 0 && Type(msg[0]) == Message {
 			s.h.OnSent(c.sess, 1)
 		}
 	})
 	m.HandleDisconnect(func(ms *melody.Session) {
-		c := connOf(ms)
+		c := s.connOf(ms)
 		if c == nil {
 			return
 		}
+		defer s.conns.Delete(ms)
 		c.sess.mu.Lock()
 		active := c.sess.ws == ms
 		c.sess.mu.Unlock()
@@ -131,7 +153,7 @@ func (s *Server) newMelody() *melody.Melody {
 		}
 	})
 	m.HandleError(func(ms *melody.Session, err error) {
-		if c := connOf(ms); c != nil && errors.Is(err, melody.ErrMessageBufferFull) {
+		if c := s.connOf(ms); c != nil && errors.Is(err, melody.ErrMessageBufferFull) {
 			// Too slow (the handler's queue bound came second): cut, not
 			// Close, which would queue a frame into the full buffer.
 			c.cut()
@@ -141,16 +163,27 @@ func (s *Server) newMelody() *melody.Melody {
 	return m
 }
 
-func connOf(ms *melody.Session) *wsConn {
-	v, _ := ms.Get(wsKey)
-	c, _ := v.(*wsConn)
-	return c
+// write queues a text frame; a client too slow to take the session's
+// queue bound (SendBuffer) is cut: Close would queue a frame into the full
+// queue.
+func (c *wsConn) write(text []byte) error {
+	err := c.out.Write(text)
+	if errors.Is(err, wsout.ErrFull) {
+		c.cut()
+		c.sess.end("slow client", false)
+	}
+	return err
 }
+
+// connOf is the wsConn of a melody session; nil before HandleConnect or
+// after HandleDisconnect.
+func (s *Server) connOf(ms *melody.Session) *wsConn { return s.conns.Get(ms) }
 
 // serveWebsocket runs a websocket for sess until it closes: a new session
 // (no sid), or the upgrade of a polling one.
 func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sess *Session, fresh bool) {
 	c := &wsConn{sess: sess, fresh: fresh}
+	c.out.Limit = max(s.cfg.SendBuffer, 16) + 16
 	if !c.fresh {
 		sess.mu.Lock()
 		busy := sess.ws != nil || sess.upgrading || sess.closed
@@ -178,7 +211,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, sess *Se
 				c.handoff <- fmt.Errorf("engineio: panic in a websocket: %v", rec)
 			}
 		}()
-		c.handoff <- s.m.HandleRequestWithKeys(&hijackCapture{ResponseWriter: w, c: c}, r, map[string]any{wsKey: c})
+		c.handoff <- s.m.HandleRequest(&hijackCapture{ResponseWriter: w, c: c}, r.WithContext(context.WithValue(r.Context(), wsKey{}, c)))
 	}()
 	if err := <-c.handoff; err != nil {
 		s.cfg.Log.Debug("engine.io websocket failed", "err", err)
@@ -192,7 +225,7 @@ func (c *wsConn) upgradeStep(ms *melody.Session, p Packet) {
 	sess := c.sess
 	switch {
 	case p.Type == Ping && bytes.Equal(p.Data, probe):
-		_ = ms.Write(Packet{Type: Pong, Data: probe}.Text())
+		_ = c.write(Packet{Type: Pong, Data: probe}.Text())
 		sess.mu.Lock()
 		if !sess.closed {
 			sess.upgrading = true
@@ -218,7 +251,7 @@ func (c *wsConn) upgradeStep(ms *melody.Session, p Packet) {
 		// Message packets are counted as melody writes them (HandleSentMessage).
 		for _, text := range backlog {
 			if Type(text[0]) != Noop {
-				_ = ms.Write(text)
+				_ = c.write(text)
 			}
 		}
 		sess.wmu.Unlock()

@@ -20,13 +20,21 @@ type index struct {
 
 type shard struct {
 	mu sync.RWMutex
-	m  map[string]map[*Conn]struct{}
+	m  map[string]connSet
+}
+
+// connSet is the connections filed under one key. Most keys (a user, a
+// session) have one: it sits in one, and the map is made only for a
+// second (a small map costs ~150 bytes, per socket under each key).
+type connSet struct {
+	one  *Conn
+	more map[*Conn]struct{} // when set, every connection is here (one is nil)
 }
 
 func newIndex() *index {
 	x := &index{seed: maphash.MakeSeed()}
 	for i := range x.shards {
-		x.shards[i].m = make(map[string]map[*Conn]struct{})
+		x.shards[i].m = make(map[string]connSet)
 	}
 	return x
 }
@@ -39,20 +47,29 @@ func (x *index) add(key string, c *Conn) {
 	s := x.shard(key)
 	s.mu.Lock()
 	set := s.m[key]
-	if set == nil {
-		set = make(map[*Conn]struct{}, 4)
-		s.m[key] = set
+	switch {
+	case set.more != nil:
+		set.more[c] = struct{}{}
+	case set.one == nil:
+		set.one = c
+	case set.one != c:
+		set.more = map[*Conn]struct{}{set.one: {}, c: {}}
+		set.one = nil
 	}
-	set[c] = struct{}{}
+	s.m[key] = set
 	s.mu.Unlock()
 }
 
 func (x *index) remove(key string, c *Conn) {
 	s := x.shard(key)
 	s.mu.Lock()
-	if set := s.m[key]; set != nil {
-		delete(set, c)
-		if len(set) == 0 {
+	if set, ok := s.m[key]; ok {
+		if set.more != nil {
+			delete(set.more, c)
+		} else if set.one == c {
+			set.one = nil
+		}
+		if set.one == nil && len(set.more) == 0 {
 			delete(s.m, key)
 		}
 	}
@@ -74,10 +91,18 @@ func (x *index) has(key string) bool {
 func (x *index) appendConns(dst []*Conn, key string) []*Conn {
 	s := x.shard(key)
 	s.mu.RLock()
-	for c := range s.m[key] {
+	dst = s.m[key].appendTo(dst)
+	s.mu.RUnlock()
+	return dst
+}
+
+func (set connSet) appendTo(dst []*Conn) []*Conn {
+	if set.one != nil {
+		dst = append(dst, set.one)
+	}
+	for c := range set.more {
 		dst = append(dst, c)
 	}
-	s.mu.RUnlock()
 	return dst
 }
 
@@ -88,9 +113,7 @@ func (x *index) appendAll(dst []*Conn) []*Conn {
 		s := &x.shards[i]
 		s.mu.RLock()
 		for _, set := range s.m {
-			for c := range set {
-				dst = append(dst, c)
-			}
+			dst = set.appendTo(dst)
 		}
 		s.mu.RUnlock()
 	}

@@ -19,25 +19,57 @@ import (
 // the iteration ends when every client has read it. ns/op is the latency
 // of one event to all N; ns/delivery divides by N. (The hub alone is
 // measured by hub.BenchmarkFanout.)
+//
+// transport=sio is the same over Socket.IO's websocket transport (each
+// frame translated to an EVENT packet).
 func BenchmarkFanoutSockets(b *testing.B) {
-	for _, n := range []int{10, 100, 1000} {
-		b.Run(fmt.Sprint("sockets=", n), func(b *testing.B) {
-			benchFanout(b, n)
-		})
+	for _, tr := range []string{"ws", "sio"} {
+		for _, n := range []int{10, 100, 1000} {
+			b.Run(fmt.Sprintf("transport=%s/sockets=%d", tr, n), func(b *testing.B) {
+				benchFanout(b, n, tr == "sio")
+			})
+		}
 	}
 }
 
-func benchFanout(b *testing.B, n int) {
+// dialSIO opens a Socket.IO connection over the websocket transport and
+// returns once its CONNECT is accepted; read then yields each Socket.IO
+// packet (Engine.IO pings are answered).
+func dialSIO(b *testing.B, base, token string) *websocket.Conn {
+	u := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket"
+	conn, _, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, open, err := conn.ReadMessage(); err != nil || len(open) == 0 || open[0] != '0' {
+		b.Fatalf("engine.io open: %q %v", open, err)
+	}
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`40{"token":"`+token+`"}`)); err != nil {
+		b.Fatal(err)
+	}
+	if _, ok, err := conn.ReadMessage(); err != nil || !strings.HasPrefix(string(ok), "40") {
+		b.Fatalf("socket.io connect: %q %v", ok, err)
+	}
+	return conn
+}
+
+func benchFanout(b *testing.B, n int, sio bool) {
 	// The clients never speak: no hold of the global room worth waiting for.
 	e := newEnv(b, 1, func(c *Config) { c.GlobalHold = time.Millisecond })
 	g := e.gws[0].g
 	got := make(chan struct{}, n)
 	for range n {
 		a := e.user(b)
-		u := "ws" + strings.TrimPrefix(e.gws[0].srv.URL, "http") + "/ws?access_token=" + a.Token
-		conn, _, err := websocket.DefaultDialer.Dial(u, nil)
-		if err != nil {
-			b.Fatal(err)
+		var conn *websocket.Conn
+		prefix := `{"event":"receive-message"`
+		if sio {
+			conn, prefix = dialSIO(b, e.gws[0].srv.URL, a.Token), `42["receive-message"`
+		} else {
+			u := "ws" + strings.TrimPrefix(e.gws[0].srv.URL, "http") + "/ws?access_token=" + a.Token
+			var err error
+			if conn, _, err = websocket.DefaultDialer.Dial(u, nil); err != nil {
+				b.Fatal(err)
+			}
 		}
 		b.Cleanup(func() { conn.Close() })
 		go func() {
@@ -46,8 +78,11 @@ func benchFanout(b *testing.B, n int) {
 				if err != nil {
 					return
 				}
-				if strings.HasPrefix(string(msg), `{"event":"receive-message"`) {
+				switch {
+				case strings.HasPrefix(string(msg), prefix):
 					got <- struct{}{}
+				case string(msg) == "2": // engine.io ping
+					_ = conn.WriteMessage(websocket.TextMessage, []byte("3"))
 				}
 			}
 		}()

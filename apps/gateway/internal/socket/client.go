@@ -13,11 +13,14 @@ import (
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/limits"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
+	"github.com/chatforge/chat/apps/gateway/internal/wsout"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
 )
 
-const clientKey = "client"
+// clientKey carries a socket's client from serveWS to onConnect in the
+// upgrade request's context; from then on g.clients has it.
+type clientKey struct{}
 
 // client is the gateway's state of one socket. The fields below the line
 // are touched only by the socket's own reader goroutine (frame handlers and
@@ -29,15 +32,18 @@ type client struct {
 	claims  authn.Claims
 	connID  string // chosen before the upgrade: it names the socket's lease
 	sess    *melody.Session
-	out     outbox
+	out     wsout.Outbox
 	raw     atomic.Pointer[net.Conn] // the hijacked connection (see hijackCapture)
 	closing atomic.Bool
 	expiry  *time.Timer // set by finishConnect, before onConnect returns
 	// tr carries the frames of a socket that is not a /ws websocket (a
 	// Socket.IO session, see sio.go); nil for /ws, whose frames go to
 	// melody through out.
-	tr   transport
-	hold *time.Timer // ends the hold of the implicit global join
+	tr transport
+	// holdSettled: the hold of the implicit global join was ended or taken
+	// over by the client's first frame; the hold's expiry (holdReleases)
+	// must not release it then.
+	holdSettled atomic.Bool
 
 	// The handshake between serveWS and onConnect (see serveWS): handoff
 	// gets nil once the socket is registered, or the handshake's error;
@@ -46,8 +52,8 @@ type client struct {
 	settled   chan struct{}
 	handedOff bool // onConnect sent on handoff (reader goroutine only)
 
-	holding     bool // the implicit global join is held until the first frame
-	frames      *limits.FrameRate
+	holding     bool              // the implicit global join is held until the first frame
+	frames      *limits.FrameRate // made at the first frame: most sockets are idle
 	strikes     int
 	strikeStart time.Time
 	typing      map[string]time.Time // room -> when typing-start was last published
@@ -57,15 +63,12 @@ func newClient(g *Gateway, claims authn.Claims, connID string) *client {
 	return &client{
 		g: g, claims: claims, connID: connID,
 		handoff: make(chan error, 1), settled: make(chan struct{}),
-		frames: limits.NewFrameRate(g.cfg.RatePerSec, g.cfg.RateBurst, g.cfg.RateAbuseWindow),
 	}
 }
 
-func clientOf(s *melody.Session) *client {
-	v, _ := s.Get(clientKey)
-	cl, _ := v.(*client)
-	return cl
-}
+// clientOf is the client of a melody session; nil before onConnect or
+// after onDisconnect.
+func (g *Gateway) clientOf(s *melody.Session) *client { return g.clients.Get(s) }
 
 // transport is a socket's carrier other than /ws: it takes v1 frames and
 // translates them (Socket.IO). Write never blocks; Close sends what is
@@ -81,7 +84,7 @@ func (cl *client) Write(frame []byte) error {
 	if cl.tr != nil {
 		return cl.tr.Write(frame)
 	}
-	return cl.out.write(frame)
+	return cl.out.Write(frame)
 }
 
 // Close sends a close frame after the queued frames; a client that does not
@@ -95,7 +98,7 @@ func (cl *client) Close(code int, reason string) {
 		cl.tr.Close(code, reason)
 		return
 	}
-	if err := cl.out.close(melody.FormatCloseMessage(code, reason)); err != nil {
+	if err := cl.out.Close(melody.FormatCloseMessage(code, reason)); err != nil {
 		cl.Kill()
 		return
 	}
@@ -129,12 +132,13 @@ func (cl *client) Kill() {
 // client resuming with join-room{global, lastSeq} then gets the messages
 // it missed before any newer one.
 func (g *Gateway) onConnect(s *melody.Session) {
-	cl := clientOf(s)
+	cl, _ := s.Request.Context().Value(clientKey{}).(*client)
+	g.clients.Put(s, cl)
 	// Nothing reads the request after the handshake: holding it (headers,
 	// URL, context) for the socket's whole life would only cost memory.
 	s.Request = nil
 	cl.sess = s
-	cl.out.s = s
+	cl.out.Attach(s)
 	g.register(cl, cl.connID)
 	cl.handedOff = true
 	cl.handoff <- nil
@@ -157,8 +161,7 @@ func (g *Gateway) register(cl *client, id string) {
 	}
 	cl.holding = g.hub.JoinHeld(cl.conn, protocol.GlobalRoomID)
 	if cl.holding {
-		conn := cl.conn
-		cl.hold = time.AfterFunc(g.cfg.GlobalHold, func() { g.hub.ReleaseHeld(conn, protocol.GlobalRoomID) })
+		g.holds.add(cl, time.Now().Add(g.cfg.GlobalHold)) // real time, as a timer: not Deps.Now
 	}
 }
 
@@ -188,7 +191,10 @@ func (g *Gateway) finishConnect(cl *client) {
 
 // onDisconnect unregisters the socket and releases what it held: typing
 // indicators it started and its presence lease.
-func (g *Gateway) onDisconnect(s *melody.Session) { g.unregister(clientOf(s)) }
+func (g *Gateway) onDisconnect(s *melody.Session) {
+	g.unregister(g.clientOf(s))
+	g.clients.Delete(s)
+}
 
 // unregister is the end of a socket, whatever its transport; it runs after
 // the socket's last frame was handled.
@@ -200,9 +206,6 @@ func (g *Gateway) unregister(cl *client) {
 	g.Metrics.Connections.Dec()
 	if cl.expiry != nil {
 		cl.expiry.Stop()
-	}
-	if cl.hold != nil {
-		cl.hold.Stop()
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(g.life), 2*time.Second)
 	defer cancel()
@@ -216,7 +219,7 @@ func (g *Gateway) unregister(cl *client) {
 // onError handles melody's errors: a full send buffer means a slow client,
 // dropped at once; read errors are how every connection ends.
 func (g *Gateway) onError(s *melody.Session, err error) {
-	cl := clientOf(s)
+	cl := g.clientOf(s)
 	if cl == nil || cl.conn == nil {
 		return
 	}
@@ -226,7 +229,7 @@ func (g *Gateway) onError(s *melody.Session, err error) {
 	}
 	if errors.Is(err, websocket.ErrReadLimit) {
 		// The frame was refused from its header; the close frame on the
-		// wire says 4008 (see tooBigConn).
+		// wire says 4008 (see rewriteTooBig).
 		g.Metrics.Closed(protocol.ClosePolicyViolation)
 		g.Metrics.FrameIn("")
 		g.Log.Debug("frame beyond the hard cap", "conn", cl.conn.ID)
@@ -247,7 +250,7 @@ func (cl *client) settleHold(env *protocol.Envelope) (after func()) {
 		return nop
 	}
 	cl.holding = false
-	cl.hold.Stop()
+	cl.holdSettled.Store(true)
 	release := func() { cl.g.hub.ReleaseHeld(cl.conn, protocol.GlobalRoomID) }
 	if env != nil && env.Event == protocol.EventJoinRoom {
 		if d, perr := protocol.DecodeJoinRoom(env.Data); perr == nil && d.RoomID == protocol.GlobalRoomID {

@@ -9,6 +9,7 @@ import (
 	"github.com/olahol/melody"
 
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
+	"github.com/chatforge/chat/apps/gateway/internal/limits"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/apps/gateway/internal/streams"
 	"github.com/chatforge/chat/modules/messaging/wire"
@@ -19,7 +20,7 @@ import (
 // join-room, leave-room, send-message and mark-read are always answered
 // (ack or error, with the client's ref when it sent one); typing frames
 // only when they carry a ref; bad frames always get an error.
-func (g *Gateway) onMessage(s *melody.Session, frame []byte) { g.handleFrame(clientOf(s), frame) }
+func (g *Gateway) onMessage(s *melody.Session, frame []byte) { g.handleFrame(g.clientOf(s), frame) }
 
 // handleFrame handles one v1 frame of cl, whatever its transport; a
 // socket's frames are handled one at a time.
@@ -43,6 +44,10 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 	if perr != nil {
 		cl.fail(env.Ref, perr, true)
 		return
+	}
+	if cl.frames == nil {
+		// Full buckets, as if made at connect.
+		cl.frames = limits.NewFrameRate(g.cfg.RatePerSec, g.cfg.RateBurst, g.cfg.RateAbuseWindow)
 	}
 	if v := cl.frames.Allow(g.Now()); !v.Allowed {
 		// Over the rate: refused with a hint, not a strike; only
@@ -74,7 +79,7 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 
 // onBinary refuses binary frames: protocol v1 is JSON text.
 func (g *Gateway) onBinary(s *melody.Session, _ []byte) {
-	if cl := clientOf(s); cl != nil && cl.conn != nil {
+	if cl := g.clientOf(s); cl != nil && cl.conn != nil {
 		cl.settleHold(nil)
 		g.Metrics.FrameIn("")
 		cl.fail(nil, protocol.NewError(protocol.CodeBadRequest, "binary frames are not supported; send JSON text"), true)

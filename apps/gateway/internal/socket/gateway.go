@@ -29,6 +29,7 @@ import (
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/limits"
 	"github.com/chatforge/chat/apps/gateway/internal/streams"
+	"github.com/chatforge/chat/apps/gateway/internal/wsout"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
 	"github.com/chatforge/chat/platform/ratelimit"
@@ -88,10 +89,15 @@ type Deps struct {
 // Gateway holds the sockets of one gateway process.
 type Gateway struct {
 	Deps
-	cfg   Config
-	m     *melody.Melody
-	eio   *engineio.Server // Socket.IO's Engine.IO sessions (sio.go)
-	proxy *httputil.ReverseProxy
+	cfg Config
+	m   *melody.Melody
+	// clients is each /ws session's client (melody's per-session Keys
+	// would cost a map per socket).
+	clients wsout.Registry[*client]
+	eio     *engineio.Server // Socket.IO's Engine.IO sessions (sio.go)
+	// sioTexts: the last frame's Socket.IO translation (sio_transport.go)
+	sioTexts sioTexts
+	proxy    *httputil.ReverseProxy
 	// forwards ends when the drain starts: a forwarded long-poll is held
 	// by its owner gateway, and would otherwise keep this one's graceful
 	// shutdown waiting (sio_forward.go).
@@ -105,6 +111,7 @@ type Gateway struct {
 	prooms      *presence.RoomTracker // who was announced online in which room
 	seen        *recentIDs
 	rel         *presenceReleases // presence leases of closed sockets, batched
+	holds       *holdReleases     // the implicit global joins' holds, ended on time
 
 	life     context.Context // cancelled when the background loops stop
 	stop     context.CancelFunc
@@ -147,6 +154,7 @@ func New(d Deps) (*Gateway, error) {
 	}
 	g := &Gateway{Deps: d, cfg: cfg, typing: presence.NewTypingTracker(cfg.TypingTTL), prooms: presence.NewRoomTracker(), seen: newRecentIDs(8192)}
 	g.life, g.stop = context.WithCancel(context.Background())
+	g.holds = newHoldReleases()
 	g.rel = &presenceReleases{pres: d.Presence, sockets: d.Sockets, log: d.Log, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	g.hub = hub.New(hub.Config{SendLimit: cfg.SendBuffer, OnJoined: g.onJoined}, d.Metrics)
 	g.cmds = streams.NewCommander(d.Redis, cfg.GatewayID, d.Log)
@@ -163,13 +171,13 @@ func New(d Deps) (*Gateway, error) {
 // connection survives; beyond it the websocket layer refuses the frame from
 // its header, before reading the payload (a huge frame costs no memory),
 // and closes the socket with 4008 (policy violation: gorilla's own 1009
-// is rewritten by tooBigConn).
+// is rewritten by rewriteTooBig).
 func (g *Gateway) newMelody() *melody.Melody {
 	m := melody.New()
 	m.Config.MaxMessageSize = int64(4 * g.cfg.MaxFrameBytes)
 	// A window of the send buffer (see outbox): the hub drops a slow
 	// client first, melody's own overflow is a backstop.
-	m.Config.MessageBufferSize = melodyBuffer
+	m.Config.MessageBufferSize = wsout.MelodyBuffer
 	m.Config.PingPeriod = g.cfg.PingInterval
 	// The read deadline moves only when a pong is read, and a connection's
 	// reader is busy while one of its commands waits for the api: the wait
@@ -204,9 +212,9 @@ func (g *Gateway) newMelody() *melody.Melody {
 	// On the writer goroutine, which nothing else recovers.
 	m.HandleSentMessage(func(s *melody.Session, _ []byte) {
 		defer g.recoverCallback(s, "sent")
-		if cl := clientOf(s); cl != nil {
+		if cl := g.clientOf(s); cl != nil {
 			cl.conn.Sent()
-			cl.out.sent()
+			cl.out.Sent()
 		}
 	})
 	// On the reader, the writer or a fan-out goroutine.
@@ -232,7 +240,7 @@ func (g *Gateway) Routes(r gin.IRoutes) {
 func (g *Gateway) Run(ctx context.Context, drainTimeout time.Duration) error {
 	var wg sync.WaitGroup
 	loops := []func(context.Context) error{
-		g.cmds.Run, g.events.Run, g.runPubSub, g.runHeartbeats, g.Presence.RunSweeper, g.runTypingExpiry, g.runPeerAnnounce,
+		g.cmds.Run, g.events.Run, g.runPubSub, g.runHeartbeats, g.Presence.RunSweeper, g.runTypingExpiry, g.runPeerAnnounce, g.runHoldReleases,
 	}
 	for _, loop := range loops {
 		wg.Go(func() {

@@ -27,7 +27,7 @@ func (g *Gateway) recoverCallback(s *melody.Session, callback string) {
 		return
 	}
 	g.Log.Error("panic recovered in a socket callback", "callback", callback, "panic", rec, "stack", string(debug.Stack()))
-	if cl := clientOf(s); cl != nil && cl.sess != nil {
+	if cl := g.clientOf(s); cl != nil && cl.sess != nil {
 		cl.Close(websocket.CloseInternalServerErr, "internal error")
 		return
 	}
@@ -43,7 +43,7 @@ func (g *Gateway) recoverConnect(s *melody.Session) {
 		return
 	}
 	g.Log.Error("panic recovered in a socket callback", "callback", "connect", "panic", rec, "stack", string(debug.Stack()))
-	cl := clientOf(s)
+	cl := g.clientOf(s)
 	if cl == nil {
 		_ = s.Close()
 		return

@@ -3,7 +3,9 @@ package socket
 import (
 	"encoding/json"
 	"strconv"
+	"sync/atomic"
 
+	"github.com/chatforge/chat/apps/gateway/internal/engineio"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/apps/gateway/internal/socketio"
 )
@@ -19,7 +21,30 @@ type sioTransport struct {
 // [{"error":E}]; any other frame (an error without ref included) the
 // EVENT [event, data].
 func (t *sioTransport) Write(frame []byte) error {
-	return t.sc.sess.Send(sioPacket(frame))
+	return t.sc.sess.SendText(t.sc.g.sioTexts.text(frame))
+}
+
+// sioTexts remembers the Engine.IO text of the last frame translated. A
+// fan-out writes one frame (the same slice) to every socket of a room:
+// translated once instead of once per Socket.IO socket, a delivery costs
+// no JSON decoding and no allocation. The entry keeps its frame alive, so
+// no other frame can be at that address while it is cached; frames are
+// never modified once written. Safe for concurrent use (fan-out runs on
+// several goroutines: they may only replace each other's entry).
+type sioTexts struct{ last atomic.Pointer[sioText] }
+
+type sioText struct{ frame, text []byte }
+
+func (c *sioTexts) text(frame []byte) []byte {
+	if len(frame) == 0 {
+		return engineio.MessageText(sioPacket(frame))
+	}
+	if e := c.last.Load(); e != nil && len(e.frame) == len(frame) && &e.frame[0] == &frame[0] {
+		return e.text
+	}
+	text := engineio.MessageText(sioPacket(frame))
+	c.last.Store(&sioText{frame: frame, text: text})
+	return text
 }
 
 func sioPacket(frame []byte) []byte {

@@ -46,3 +46,27 @@ func TestSIOCloseCode(t *testing.T) {
 		}
 	}
 }
+
+// A fan-out's frame (one slice to every socket) is translated once; a
+// different slice, even with the same bytes, is translated again and the
+// same way.
+func TestSIOTextsCache(t *testing.T) {
+	t.Parallel()
+	var c sioTexts
+	frame := []byte(`{"event":"receive-message","data":{"id":"m","seq":1}}`)
+	first := c.text(frame)
+	if string(first) != `42["receive-message",{"id":"m","seq":1}]` {
+		t.Fatalf("text = %s", first)
+	}
+	if again := c.text(frame); &again[0] != &first[0] {
+		t.Error("the same frame was translated again")
+	}
+	other := []byte(`{"event":"ack","ref":7,"data":{"x":1}}`)
+	if got := string(c.text(other)); got != `437[{"x":1}]` {
+		t.Errorf("other frame: %s", got)
+	}
+	copyOf := append([]byte(nil), frame...)
+	if got := c.text(copyOf); string(got) != string(first) {
+		t.Errorf("a copy translates to %s", got)
+	}
+}

@@ -2,18 +2,17 @@ package socket
 
 import (
 	"bufio"
-	"encoding/binary"
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"runtime/debug"
-	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/olahol/melody"
 
+	"github.com/chatforge/chat/apps/gateway/internal/wsout"
 	"github.com/chatforge/chat/platform/authn"
 	"github.com/chatforge/chat/platform/web"
 )
@@ -98,7 +97,7 @@ func (g *Gateway) runSocket(cl *client, w http.ResponseWriter, r *http.Request) 
 			}
 		}
 	}()
-	err := g.m.HandleRequestWithKeys(w, r, map[string]any{clientKey: cl})
+	err := g.m.HandleRequest(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, cl)))
 	if !cl.handedOff {
 		if err == nil {
 			err = errors.New("socket: handshake ended without a session")
@@ -141,75 +140,21 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	conn, rw, err := hj.Hijack()
 	if err == nil {
-		conn = &tooBigConn{Conn: conn, more: h.cl.out.moreQueued}
+		// Writes coalesce while frames are queued (wsout.Conn), and a
+		// frame beyond the read limit closes with 4008, not 1009.
+		conn = &wsout.Conn{Conn: conn, More: h.cl.out.MoreQueued, Rewrite: rewriteTooBig}
 		h.cl.raw.Store(&conn)
 	}
 	return conn, rw, err
 }
 
-// tooBigConn wraps the hijacked connection for two reasons.
-//
-// It makes a frame beyond the read limit close the socket with 4008
-// (protocol v1: oversized frames beyond tolerance are a policy violation)
-// instead of 1009. gorilla/websocket enforces the limit from the frame
-// header, before reading the payload, and then writes its close frame
-// itself, as one unmasked control frame in one Write: status 1009, no
-// reason. That exact frame is rewritten; the server never sends 1009
-// otherwise, and no data frame starts with a close opcode.
-//
-// And it coalesces writes: melody writes one frame per Write (a syscall
-// each, half the gateway's CPU under fan-out). A data frame with more
-// frames already queued behind it in melody's channel (more reports it)
-// is held and goes out in one write with the next one; the last queued
-// frame, and any control frame, flushes. Nothing waits on a timer: a
-// held frame is only ever followed by a write on the same writer
-// goroutine. Gorilla serializes its writes (one at a time per
-// connection), so mu is uncontended; it only orders the buffer.
-type tooBigConn struct {
-	net.Conn
-	more func() bool // more data frames are queued to be written after this one
-
-	mu  sync.Mutex
-	buf *[]byte // held frames, from holdPool; nil when nothing is held
-	rem int     // payload bytes of the last frame still to come (it spans Writes)
-	// The write deadline is set per frame (gorilla), a runtime timer
-	// update each: it is kept here and set on the connection only before
-	// a write that goes out, which is all a deadline applies to.
-	deadline, applied time.Time
-}
-
-func (c *tooBigConn) SetWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.deadline = t
-	c.mu.Unlock()
-	return nil
-}
-
-func (c *tooBigConn) SetDeadline(t time.Time) error {
-	if err := c.Conn.SetReadDeadline(t); err != nil {
-		return err
-	}
-	return c.SetWriteDeadline(t)
-}
-
-// write writes p to the connection under the latest write deadline.
-// Caller holds c.mu.
-func (c *tooBigConn) write(p []byte) error {
-	if !c.deadline.Equal(c.applied) {
-		if err := c.Conn.SetWriteDeadline(c.deadline); err != nil {
-			return err
-		}
-		c.applied = c.deadline
-	}
-	_, err := c.Conn.Write(p)
-	return err
-}
-
-// maxHold bounds what is held before a write goes out anyway.
-const maxHold = 32 << 10
-
-var holdPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
+// closeTooBig is the close frame gorilla/websocket writes itself when a
+// frame is beyond the read limit (refused from its header, before the
+// payload is read): one unmasked control frame in one Write, status 1009,
+// no reason. Protocol v1 wants 4008 (oversized frames beyond tolerance are
+// a policy violation): rewriteTooBig replaces that exact frame (see
+// wsout.Conn.Rewrite); the server never sends 1009 otherwise, and no data
+// frame starts with a close opcode.
 var (
 	closeTooBig = []byte{0x88, 0x02, 0x03, 0xF1} // FIN+close, 2 bytes, 1009
 	closePolicy = func() []byte {
@@ -219,73 +164,9 @@ var (
 	}()
 )
 
-func (c *tooBigConn) Write(p []byte) (int, error) {
-	n := len(p)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	hold := false
-	if c.rem > 0 {
-		// The rest of a frame whose start was written before.
-		c.rem -= min(c.rem, len(p))
-		hold = c.rem > 0 || c.moreQueued()
-	} else if len(p) == len(closeTooBig) && string(p) == string(closeTooBig) {
-		p = closePolicy
-	} else if total, ok := dataFrameLen(p); ok {
-		c.rem = max(total-len(p), 0)
-		hold = c.rem > 0 || c.moreQueued()
+func rewriteTooBig(p []byte) []byte {
+	if len(p) == len(closeTooBig) && string(p) == string(closeTooBig) {
+		return closePolicy
 	}
-	if hold && (c.buf == nil || len(*c.buf)+len(p) <= maxHold) {
-		if c.buf == nil {
-			c.buf = holdPool.Get().(*[]byte)
-		}
-		*c.buf = append(*c.buf, p...)
-		return n, nil
-	}
-	if c.buf == nil {
-		if err := c.write(p); err != nil {
-			return 0, err
-		}
-		return n, nil
-	}
-	b := append(*c.buf, p...)
-	err := c.write(b)
-	c.release(b)
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-func (c *tooBigConn) release(b []byte) {
-	if cap(b) <= 64<<10 {
-		*c.buf = b[:0]
-		holdPool.Put(c.buf)
-	}
-	c.buf = nil
-}
-
-func (c *tooBigConn) moreQueued() bool { return c.more != nil && c.more() }
-
-// dataFrameLen reads the header of an unmasked server data frame (text,
-// binary or continuation) at the start of p and returns the frame's whole
-// length, header included; ok is false for a control frame or anything
-// else (the HTTP handshake answer starts with 'H', a close opcode).
-func dataFrameLen(p []byte) (int, bool) {
-	if len(p) < 2 || p[0]&0x0F > 2 || p[0]&0x70 != 0 || p[1]&0x80 != 0 {
-		return 0, false
-	}
-	switch l := int(p[1] & 0x7F); l {
-	case 126:
-		if len(p) < 4 {
-			return 0, false
-		}
-		return 4 + int(binary.BigEndian.Uint16(p[2:])), true
-	case 127:
-		if len(p) < 10 {
-			return 0, false
-		}
-		return 10 + int(binary.BigEndian.Uint64(p[2:])), true
-	default:
-		return 2 + l, true
-	}
+	return p
 }

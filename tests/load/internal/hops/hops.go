@@ -177,3 +177,58 @@ func (s Snapshot) Markdown() string {
 }
 
 func ms(sec float64) string { return strconv.FormatFloat(sec*1000, 'f', 2, 64) + " ms" }
+
+// Row is one hop's figures between two reads, for JSON reports.
+type Row struct {
+	Hop    string  `json:"hop"`
+	Metric string  `json:"metric"`
+	Count  float64 `json:"count"`
+	P50Ms  float64 `json:"p50Ms"` // NaN-free: 0 without observations
+	P99Ms  float64 `json:"p99Ms"`
+}
+
+// Rows is the breakdown as one row per hop of the Path.
+func (s Snapshot) Rows() []Row {
+	rows := make([]Row, 0, len(Path))
+	for _, hop := range Path {
+		h := s[hop.Metric]
+		r := Row{Hop: hop.Name, Metric: hop.Metric, Count: h.Count()}
+		if r.Count > 0 {
+			r.P50Ms, r.P99Ms = h.Quantile(0.5)*1000, h.Quantile(0.99)*1000
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// Window reads the snapshots of urls before and after what it measures:
+// Start, then Rows. A page that cannot be read leaves the breakdown
+// empty, never fails the workload.
+type Window struct {
+	urls   []string
+	before Snapshot
+}
+
+// Start reads the histograms now; nil when there is nothing to read.
+func Start(ctx context.Context, urls []string) *Window {
+	if len(urls) == 0 {
+		return nil
+	}
+	s, err := Read(ctx, urls)
+	if err != nil {
+		return &Window{urls: urls}
+	}
+	return &Window{urls: urls, before: s}
+}
+
+// Rows is what happened since Start, per hop; nil if either read failed.
+func (w *Window) Rows(ctx context.Context) []Row {
+	if w == nil || w.before == nil {
+		return nil
+	}
+	after, err := Read(ctx, w.urls)
+	if err != nil {
+		return nil
+	}
+	return after.Since(w.before).Rows()
+}

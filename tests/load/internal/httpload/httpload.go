@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chatforge/chat/tests/load/internal/hist"
+	"github.com/chatforge/chat/tests/load/internal/hops"
 	"github.com/chatforge/chat/tests/load/internal/procstat"
 	"github.com/chatforge/chat/tests/load/internal/seed"
 )
@@ -64,6 +65,9 @@ type Result struct {
 	BytesPerResp float64            `json:"bytesPerResponse"`
 	Latency      hist.Summary       `json:"latency"`
 	CPU          procstat.CPUReport `json:"cpu"`
+	// Hops: posts' time per hop of the message path (the api's and the
+	// gateways' histograms, -hops-metrics), warm-up included.
+	Hops []hops.Row `json:"hops,omitempty"`
 }
 
 // target builds the request of user u (index into the seed), the n-th of

@@ -29,7 +29,11 @@ func (r *Report) Write(dir, name string) error {
 	}
 	var md strings.Builder
 	r.Markdown(&md, name+".json")
-	for _, f := range []string{name + ".md", "latest.md"} {
+	latest := "latest.md"
+	if r.Pinned() {
+		latest = "latest-pinned.md" // a different set of workloads and targets
+	}
+	for _, f := range []string{name + ".md", latest} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(md.String()), 0o644); err != nil {
 			return err
 		}
@@ -52,7 +56,13 @@ func (r *Report) Markdown(w io.Writer, jsonName string) {
 		}
 		p("\n")
 	}
-	p("The load tool, PostgreSQL, Redis and the binaries share the same cores: the CPU columns say who used them. ")
+	if r.Pinned() {
+		p("**Pinned mode** (`go tool task bench:pinned`, issue 18's conditions): the api, the gateways, PostgreSQL and Redis on CPU %s, the load tool on CPU %s (taskset). ",
+			r.Settings["server cpu"], r.Settings["load cpu"])
+		p("The figures are capacity figures only if nothing else ran on the machine: see the load average above and \"other\" in the CPU columns.\n\n")
+	} else {
+		p("The load tool, PostgreSQL, Redis and the binaries share the same cores: the CPU columns say who used them. ")
+	}
 	p("\"other\" is everything else on the machine during the window.\n\n")
 
 	p("## Targets\n\n| target | goal | measured | status | what bounds it |\n|---|---|---|---|---|\n")
@@ -102,11 +112,14 @@ func (r *Report) Markdown(w io.Writer, jsonName string) {
 			p("Held for %s: %d dropped, CPU %s.\n\n", st.Duration, st.Drops, cpuCell(st.CPU))
 		}
 	}
+	idleSection(p, r.Idle)
 	chatSection(p, "Rooms", r.Rooms)
 	chatSection(p, "Broadcast", r.Broadcast)
+	hopsSection(p, r)
 	sustainedSection(p, r.Sustained)
 	profileSection(p, r.Profiles)
 	p("## How to rerun\n\n```sh\ngo tool task bench            # the standard suite, ~10 minutes, writes tests/load/reports/\n")
+	p("go tool task bench:pinned     # issue 18's conditions: servers on one core, the load on another (BENCH_* knobs in scripts/bench-pinned.sh)\n")
 	p("BENCH_PROFILE=0 go tool task bench   # without the CPU profiles of the binaries\ngo tool task bench:sustained  # the rooms load for 10 minutes, memory and backlogs watched\n```\n\n")
 	p("Single workloads: `go run ./tests/load <workload> -h` (tests/load/README.md).\n")
 }

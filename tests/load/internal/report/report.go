@@ -26,6 +26,7 @@ type Report struct {
 	Seed        map[string]any              `json:"seed,omitempty"`
 	HTTP        map[string]*httpload.Result `json:"http,omitempty"`
 	Connections *scenario.Report            `json:"connections,omitempty"`
+	Idle        []*scenario.Report          `json:"idle,omitempty"` // the pinned mode's idle-socket runs
 	Rooms       *scenario.Report            `json:"rooms,omitempty"`
 	Broadcast   *scenario.Report            `json:"broadcast,omitempty"`
 	Sustained   *Sustained                  `json:"sustained,omitempty"`
@@ -83,6 +84,9 @@ func Load(dir string) (*Report, error) {
 	if sus.Rooms != nil || sus.Watch != nil {
 		r.Sustained = &sus
 	}
+	idle, err := loadIdle(dir)
+	r.Idle = idle
+	errs = append(errs, err)
 	profiles, err := loadProfiles(filepath.Join(dir, "profiles"))
 	r.Profiles = profiles
 	errs = append(errs, err)

@@ -27,6 +27,11 @@ type Target struct {
 // Evaluate fills r.Targets.
 func (r *Report) Evaluate() {
 	r.Targets = nil
+	if r.Pinned() {
+		r.evaluatePinned()
+		r.explainMisses()
+		return
+	}
 	add := func(t Target) { r.Targets = append(r.Targets, t) }
 	// The profile read has no target of its own: it shows what one
 	// PostgreSQL read adds to the cheap endpoint.
@@ -86,6 +91,12 @@ func (r *Report) Evaluate() {
 		add(Target{Name: "rooms: the knee", Goal: fmt.Sprintf("highest load with p99 < %.0f ms and everything delivered", kneeP99),
 			Measured: kneeText(k), Status: "measured"})
 	}
+	r.explainMisses()
+}
+
+// explainMisses adds, to each missed target, where its workload's
+// profiled CPU went.
+func (r *Report) explainMisses() {
 	for i := range r.Targets {
 		if t := &r.Targets[i]; t.Status == "missed" && t.workload != "" {
 			t.Profile = profileClause(r.profilesOf(t.workload))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatforge/chat/tests/load/internal/hist"
+	"github.com/chatforge/chat/tests/load/internal/hops"
 	"github.com/chatforge/chat/tests/load/internal/procstat"
 )
 
@@ -86,8 +87,11 @@ type StepSummary struct {
 	CloseCodes       map[int]int        `json:"closeCodes,omitempty"`
 	Other            map[string]int64   `json:"otherFrames,omitempty"`
 	CPU              procstat.CPUReport `json:"cpu"`
-	Pass             bool               `json:"pass"`
-	Why              string             `json:"why,omitempty"`
+	// Hops is where the step's messages spent their time, per hop of the
+	// path, from the binaries' histograms (Options.Hops), drain included.
+	Hops []hops.Row `json:"hops,omitempty"`
+	Pass bool       `json:"pass"`
+	Why  string     `json:"why,omitempty"`
 }
 
 func summarizeStep(r *StepResult, cpu procstat.CPUReport, stopP99 time.Duration) StepSummary {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/chatforge/chat/tests/load/internal/hops"
 	"github.com/chatforge/chat/tests/load/internal/procstat"
 	"github.com/chatforge/chat/tests/load/internal/seed"
 )
@@ -21,7 +22,10 @@ type Options struct {
 	StopP99 time.Duration
 	Watch   []procstat.Group
 	Metrics []string // the gateways' /metrics URLs
-	Log     io.Writer
+	// Hops are the /metrics URLs (api and gateways) whose per-hop
+	// histograms give each step its breakdown; none: no breakdown.
+	Hops []string
+	Log  io.Writer
 }
 
 // Run runs a workload: setup in every shard, then the steps.
@@ -88,6 +92,7 @@ func Run(ctx context.Context, cfg Config, o Options) (*Report, error) {
 			w.start(st, at)
 		}
 		time.Sleep(time.Until(at))
+		hw := hops.Start(ctx, o.Hops)
 		mon := procstat.Start(watch, 0)
 		time.Sleep(st.Duration)
 		cpu := mon.Stop()
@@ -103,6 +108,7 @@ func Run(ctx context.Context, cfg Config, o Options) (*Report, error) {
 			merged.Merge(r)
 		}
 		sum := summarizeStep(merged, cpu, o.StopP99)
+		sum.Hops = hw.Rows(ctx) // after the results: the drain is in
 		rep.Steps = append(rep.Steps, sum)
 		verdict := map[bool]string{true: "ok", false: "FAIL " + sum.Why}[sum.Pass]
 		if st.Rate == 0 {

@@ -1,4 +1,4 @@
-package socket
+package wsout
 
 import (
 	"bytes"
@@ -36,11 +36,11 @@ func textFrame(payload string) []byte {
 
 // Frames with more queued behind them go out in one write with the last
 // one; control frames flush what is held; bytes keep their order.
-func TestTooBigConnCoalesces(t *testing.T) {
+func TestConnCoalesces(t *testing.T) {
 	t.Parallel()
 	rec := &recConn{}
 	queued := 3
-	c := &tooBigConn{Conn: rec, more: func() bool { return queued > 1 }}
+	c := &Conn{Conn: rec, More: func() bool { return queued > 1 }}
 	var want []byte
 	write := func(p []byte) {
 		t.Helper()
@@ -82,12 +82,21 @@ func TestTooBigConnCoalesces(t *testing.T) {
 	}
 }
 
-// The 1009 close frame gorilla writes is rewritten to 4008 and flushes
-// what is held before it.
-func TestTooBigConnRewritesCloseAfterHeldFrames(t *testing.T) {
+var (
+	closeTooBig = []byte{0x88, 0x02, 0x03, 0xF1}
+	closePolicy = []byte{0x88, 0x02, 0x0F, 0xA8}
+)
+
+// A control frame goes through Rewrite and flushes what is held before it.
+func TestConnRewritesCloseAfterHeldFrames(t *testing.T) {
 	t.Parallel()
 	rec := &recConn{}
-	c := &tooBigConn{Conn: rec, more: func() bool { return true }}
+	c := &Conn{Conn: rec, More: func() bool { return true }, Rewrite: func(p []byte) []byte {
+		if bytes.Equal(p, closeTooBig) {
+			return closePolicy
+		}
+		return p
+	}}
 	frame := textFrame("held")
 	_, _ = c.Write(frame)
 	if n, err := c.Write(closeTooBig); err != nil || n != len(closeTooBig) {
@@ -99,10 +108,10 @@ func TestTooBigConnRewritesCloseAfterHeldFrames(t *testing.T) {
 }
 
 // The handshake answer (not a frame) is written at once.
-func TestTooBigConnWritesHandshakeAtOnce(t *testing.T) {
+func TestConnWritesHandshakeAtOnce(t *testing.T) {
 	t.Parallel()
 	rec := &recConn{}
-	c := &tooBigConn{Conn: rec, more: func() bool { return true }}
+	c := &Conn{Conn: rec, More: func() bool { return true }}
 	_, _ = c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\n\r\n"))
 	if len(rec.writes) != 1 {
 		t.Errorf("%d writes, want 1", len(rec.writes))
@@ -111,11 +120,11 @@ func TestTooBigConnWritesHandshakeAtOnce(t *testing.T) {
 
 // The write deadline set last before a write goes out is the one in force
 // for it; held frames set none.
-func TestTooBigConnAppliesLatestDeadline(t *testing.T) {
+func TestConnAppliesLatestDeadline(t *testing.T) {
 	t.Parallel()
 	rec := &recConn{}
 	queued := 2
-	c := &tooBigConn{Conn: rec, more: func() bool { return queued > 1 }}
+	c := &Conn{Conn: rec, More: func() bool { return queued > 1 }}
 	t0 := time.Unix(1000, 0)
 	_ = c.SetWriteDeadline(t0)
 	_, _ = c.Write(textFrame("a"))

@@ -1,4 +1,4 @@
-package socket
+package wsout
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 )
 
 // fakeSession is melody's session as the outbox sees it: a channel of
-// capacity melodyBuffer that fails (like melody) when full.
+// capacity MelodyBuffer that fails (like melody) when full.
 type fakeSession struct {
 	ch     []string // queued, not yet "written"
 	closed bool
@@ -17,7 +17,7 @@ func (f *fakeSession) Write(b []byte) error {
 	if f.closed {
 		return fmt.Errorf("closed")
 	}
-	if len(f.ch) >= melodyBuffer {
+	if len(f.ch) >= MelodyBuffer {
 		f.full = true
 		return nil
 	}
@@ -33,11 +33,11 @@ func (f *fakeSession) IsClosed() bool { return f.closed }
 
 // writeOne plays melody's writer: takes the next frame and, for a text
 // frame, reports it sent.
-func (f *fakeSession) writeOne(o *outbox) string {
+func (f *fakeSession) writeOne(o *Outbox) string {
 	fr := f.ch[0]
 	f.ch = f.ch[1:]
 	if len(fr) < 6 || fr[:6] != "close:" {
-		o.sent()
+		o.Sent()
 	}
 	return fr
 }
@@ -47,19 +47,19 @@ func (f *fakeSession) writeOne(o *outbox) string {
 // small buffer never overflows; the backlog is released once drained.
 func TestOutboxOrder(t *testing.T) {
 	f := &fakeSession{}
-	o := &outbox{s: f}
+	o := &Outbox{s: f}
 	const n = 200
 	for i := range n {
-		if err := o.write(fmt.Appendf(nil, "%d", i)); err != nil {
+		if err := o.Write(fmt.Appendf(nil, "%d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := o.close([]byte("bye")); err != nil {
+	if err := o.Close([]byte("bye")); err != nil {
 		t.Fatal(err)
 	}
-	_ = o.write([]byte("after close"))
-	if len(f.ch) != outboxWindow {
-		t.Fatalf("melody holds %d frames, want the window (%d)", len(f.ch), outboxWindow)
+	_ = o.Write([]byte("after close"))
+	if len(f.ch) != Window {
+		t.Fatalf("melody holds %d frames, want the window (%d)", len(f.ch), Window)
 	}
 	var got []string
 	for len(f.ch) > 0 {
@@ -91,19 +91,19 @@ func TestOutboxOrder(t *testing.T) {
 // straight to melody; a closed session refuses frames once they would wait.
 func TestOutboxDirect(t *testing.T) {
 	f := &fakeSession{}
-	o := &outbox{s: f}
-	_ = o.write([]byte("a"))
-	_ = o.close([]byte("x"))
+	o := &Outbox{s: f}
+	_ = o.Write([]byte("a"))
+	_ = o.Close([]byte("x"))
 	if len(f.ch) != 2 || f.ch[1] != "close:x" || o.backlog != nil {
 		t.Errorf("queued %q, backlog %d", f.ch, len(o.backlog))
 	}
 	f2 := &fakeSession{}
-	o2 := &outbox{s: f2}
-	for range outboxWindow {
-		_ = o2.write([]byte("a"))
+	o2 := &Outbox{s: f2}
+	for range Window {
+		_ = o2.Write([]byte("a"))
 	}
 	f2.closed = true
-	if err := o2.write([]byte("b")); err == nil {
+	if err := o2.Write([]byte("b")); err == nil {
 		t.Error("a closed session took a frame into the backlog")
 	}
 }
