@@ -13,6 +13,7 @@ import (
 	"github.com/chatforge/chat/apps/api/openapi"
 	"github.com/chatforge/chat/modules/attachments"
 	"github.com/chatforge/chat/modules/identity"
+	"github.com/chatforge/chat/modules/keys"
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/modules/notify"
 	"github.com/chatforge/chat/platform/authn"
@@ -130,6 +131,14 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	}
 	push.Routes(r, auth, userLimit)
 
+	// End-to-end encryption key directory: a device's peers are the
+	// members of its user's rooms.
+	directory, err := keys.New(keys.Deps{DB: d.db, Redis: d.rdb, Peers: chat, Log: d.log, Now: time.Now})
+	if err != nil {
+		return nil, nil, fmt.Errorf("keys module: %w", err)
+	}
+	directory.Routes(r, auth, userLimit)
+
 	commands := func(ctx context.Context) error {
 		return chat.RunCommands(ctx, d.rdb, messaging.CommandOptions{
 			Consumer:      instanceName(),
@@ -146,7 +155,7 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	// Redis holds revocations as a mirror of PostgreSQL: put back what a
 	// Redis that lost its data forgot (at start-up, then periodically).
 	reseed := func(ctx context.Context) error { return ident.RunRevocationReseed(ctx, cfg.RevocationReseedInterval) }
-	return r, []runner{chat.RunRelay, commands, reseed}, nil
+	return r, []runner{chat.RunRelay, commands, reseed, directory.RunRevocations}, nil
 }
 
 // instanceName names this process in the command stream's consumer group:

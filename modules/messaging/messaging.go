@@ -38,6 +38,9 @@ type Deps struct {
 	Attachments AttachmentLinker
 }
 
+// Ciphertext is an encrypted room's message body (see wire.Ciphertext).
+type Ciphertext = wire.Ciphertext
+
 // Attachment is a file a message carries (see wire.Attachment).
 type Attachment = wire.Attachment
 
@@ -52,6 +55,10 @@ type AttachmentLinker interface {
 	ForMessages(ctx context.Context, messageIDs []string) (map[string][]Attachment, error)
 	DropMessageAttachments(ctx context.Context, messageID string) error
 }
+
+// SyncKeyPrefix starts the Redis keys of sync tokens
+// (chat:sync:{<userId>}:<token>).
+const SyncKeyPrefix = "chat:sync:"
 
 // Module is the messaging module, wired. It is safe for concurrent use.
 type Module struct {
@@ -87,8 +94,10 @@ func New(d Deps) (*Module, error) {
 	a := app.New(app.Ports{
 		Access: store, Messages: store, Batches: store, History: store, Receipts: store,
 		Rooms: store, Reader: store, Lister: store, Members: store, Search: store, Changes: store, Reactions: store, Replies: store, Threads: store, ChangeLog: store,
+		States: store, Snapshots: redisadapter.NewSnapshots(d.Redis, SyncKeyPrefix, cfg.SyncTokenTTL),
 		Attachments: atts,
-	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now})
+	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now,
+		MaxCiphertext: cfg.CiphertextMaxBytes})
 	partitions := cfg.StreamPartitions
 	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen)
 	hops := newHopMetrics(d.Metrics)
@@ -210,4 +219,10 @@ func (m *Module) CanPost(ctx context.Context, userID, roomID string) error {
 // logged and retried; no committed event is lost.
 func (m *Module) RunRelay(ctx context.Context) error {
 	return m.relay.Run(ctx)
+}
+
+// Peers returns the users who share a room other than the global one
+// with userID: those who see their devices (the key directory's Peers).
+func (m *Module) Peers(ctx context.Context, userID string) ([]string, error) {
+	return m.store.Peers(ctx, userID)
 }

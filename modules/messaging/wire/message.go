@@ -38,6 +38,7 @@ type Message struct {
 	Reactions   []ReactionCount
 	ReplyCount  int
 	Attachments []Attachment
+	Ciphertext  *Ciphertext // encrypted rooms: the body, one copy per recipient device (Content "")
 }
 
 // Attachment is a file a message carries: {id, roomId, name, contentType,
@@ -53,6 +54,36 @@ type AttachmentJSON struct {
 	Size         int64  `json:"size"`
 	URL          string `json:"url"`
 	ThumbnailURL string `json:"thumbnailUrl,omitempty"`
+}
+
+// Ciphertext is an encrypted room's message body (ARCHITECTURE.md
+// section 10).
+type Ciphertext = domain.Ciphertext
+
+// CiphertextJSON is a Ciphertext's JSON shape: {algorithm, senderDeviceId,
+// recipients: {deviceId: base64}}.
+type CiphertextJSON struct {
+	Algorithm      string            `json:"algorithm"`
+	SenderDeviceID string            `json:"senderDeviceId"`
+	Recipients     map[string]string `json:"recipients"`
+}
+
+// CiphertextOut converts a ciphertext to its JSON shape (nil stays nil).
+func CiphertextOut(c *Ciphertext) *CiphertextJSON {
+	if c == nil {
+		return nil
+	}
+	j := CiphertextJSON(*c)
+	return &j
+}
+
+// CiphertextIn converts the JSON shape back (nil stays nil).
+func CiphertextIn(j *CiphertextJSON) *Ciphertext {
+	if j == nil {
+		return nil
+	}
+	c := Ciphertext(*j)
+	return &c
 }
 
 // ReactionCount is how many users reacted to a message with Emoji.
@@ -74,6 +105,7 @@ type messageWire struct {
 	DeletedAt   string           `json:"deletedAt,omitempty"`
 	Reactions   []reactionWire   `json:"reactions,omitempty"`
 	ReplyCount  int              `json:"replyCount,omitempty"`
+	Ciphertext  *CiphertextJSON  `json:"ciphertext,omitempty"`
 }
 
 type reactionWire struct {
@@ -87,7 +119,7 @@ func (m Message) MarshalJSON() ([]byte, error) {
 		ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, UserID: m.UserID, Content: m.Content,
 		ClientMsgID: m.ClientMsgID, Timestamp: m.CreatedAt.UTC().Format(TimeFormat),
 		Rev: m.Rev, ReplyTo: m.ReplyTo, EditedAt: optStamp(m.EditedAt), DeletedAt: optStamp(m.DeletedAt),
-		ReplyCount: m.ReplyCount,
+		ReplyCount: m.ReplyCount, Ciphertext: CiphertextOut(m.Ciphertext),
 	}
 	if len(m.Reactions) > 0 {
 		w.Reactions = make([]reactionWire, len(m.Reactions))
@@ -134,7 +166,7 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	}
 	*m = Message{ID: w.ID, RoomID: w.RoomID, Seq: w.Seq, UserID: w.UserID, Content: w.Content,
 		ClientMsgID: w.ClientMsgID, CreatedAt: t.UTC(), Rev: w.Rev, ReplyTo: w.ReplyTo,
-		EditedAt: edited, DeletedAt: deleted, ReplyCount: w.ReplyCount}
+		EditedAt: edited, DeletedAt: deleted, ReplyCount: w.ReplyCount, Ciphertext: CiphertextIn(w.Ciphertext)}
 	for _, r := range w.Reactions {
 		m.Reactions = append(m.Reactions, ReactionCount(r))
 	}

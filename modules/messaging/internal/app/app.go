@@ -38,6 +38,9 @@ type Ports struct {
 	Replies   ReplyParents
 	Threads   ThreadReader
 	ChangeLog ChangeReader
+	States    StateReader
+	// Snapshots keeps sync tokens; nil: every sync answers the full state.
+	Snapshots SyncSnapshots
 	// Attachments is optional (nil: messages carry none).
 	Attachments AttachmentReader
 }
@@ -50,15 +53,17 @@ type Options struct {
 	SendSlots        int              // SendQueued batches running at once; 0: DefaultSendSlots
 	SendBatch        int              // most messages in one SendQueued batch; 0: DefaultSendBatch
 	EditWindow       time.Duration    // how long after sending its author may edit a message; 0: no limit
+	MaxCiphertext    int              // bytes of an encrypted message's copies together; 0: domain.DefaultMaxCiphertextBytes
 }
 
 // App is the set of use cases. It is safe for concurrent use.
 type App struct {
-	p          Ports
-	maxContent int
-	editWindow time.Duration
-	now        func() time.Time
-	newID      func() string
+	p             Ports
+	maxContent    int
+	maxCiphertext int
+	editWindow    time.Duration
+	now           func() time.Time
+	newID         func() string
 	// kick wakes the outbox relay of this process after a commit that wrote
 	// events, so delivery does not wait for its next poll. Capacity 1: a
 	// pending wake-up covers any number of commits.
@@ -70,6 +75,9 @@ type App struct {
 // New builds the use cases over the ports.
 func New(p Ports, o Options) *App {
 	a := &App{p: p, maxContent: o.MaxContentLength, editWindow: o.EditWindow, now: o.Now, newID: o.NewID, kick: make(chan struct{}, 1)}
+	if a.maxCiphertext = o.MaxCiphertext; a.maxCiphertext <= 0 {
+		a.maxCiphertext = domain.DefaultMaxCiphertextBytes
+	}
 	if a.maxContent <= 0 {
 		a.maxContent = domain.DefaultMaxContentLength
 	}

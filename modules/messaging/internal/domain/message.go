@@ -39,6 +39,7 @@ type Message struct {
 	Reactions   []ReactionCount
 	ReplyCount  int
 	Attachments []Attachment // the files it carries, with fresh signed links
+	Ciphertext  *Ciphertext  // an encrypted room's body (Content is then ""); nil elsewhere
 }
 
 // MaxAttachments is how many attachments one message may carry.
@@ -114,8 +115,11 @@ func ValidateClientMsgID(s string) error {
 }
 
 // Receipt is how far a user has read a room. It only moves forward.
+// Unread is what the user has left to read there once it moved (the
+// room's last seq minus Seq), for the user's other devices.
 type Receipt struct {
 	RoomID string
 	UserID string
 	Seq    int64
+	Unread int64
 }

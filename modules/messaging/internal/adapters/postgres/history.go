@@ -113,12 +113,12 @@ func (s *Store) History(ctx context.Context, roomID, userID string, q domain.His
 func historySQL(order string) string {
 	return `SELECT r.kind, mb.role,
 		m.id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at,
-		m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count
+		m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.ciphertext
 	FROM rooms r
 	LEFT JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = $1
 	LEFT JOIN LATERAL (
 		SELECT id, seq, user_id, content, client_msg_id, created_at,
-			rev, reply_to, edited_at, deleted_at, reactions, reply_count FROM messages
+			rev, reply_to, edited_at, deleted_at, reactions, reply_count, ciphertext FROM messages
 		WHERE room_id = r.id AND seq > $2 AND seq < $3
 			AND (r.kind IN ('global', 'public') OR mb.role IS NOT NULL)
 		ORDER BY seq ` + order + ` LIMIT $4
@@ -139,10 +139,10 @@ var (
 	historyDesc = historySQL("DESC")
 	// historyFormats asks every column in binary: text's binary format is
 	// its text, and uuid, int8 and timestamptz decode without parsing.
-	historyFormats = pgx.QueryResultFormats{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+	historyFormats = pgx.QueryResultFormats{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
 	historyOIDs    = [...]uint32{pgtype.TextOID, pgtype.TextOID, pgtype.UUIDOID, pgtype.Int8OID,
 		pgtype.UUIDOID, pgtype.TextOID, pgtype.TextOID, pgtype.TimestamptzOID,
-		pgtype.Int8OID, pgtype.UUIDOID, pgtype.TimestamptzOID, pgtype.TimestamptzOID, pgtype.JSONBOID, pgtype.Int4OID}
+		pgtype.Int8OID, pgtype.UUIDOID, pgtype.TimestamptzOID, pgtype.TimestamptzOID, pgtype.JSONBOID, pgtype.Int4OID, pgtype.JSONBOID}
 )
 
 // checkHistoryFields guards pageText.decode against a schema that no longer
@@ -208,6 +208,7 @@ func (t *pageText) decode(v [][]byte) (domain.Message, error) {
 		DeletedAt:  deleted,
 		Reactions:  decodeReactions(v[10]),
 		ReplyCount: int(int32(binary.BigEndian.Uint32(v[11]))),
+		Ciphertext: decodeCiphertext(v[12]),
 	}, nil
 }
 

@@ -69,8 +69,8 @@ func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []
 		// inserts, and the caller rolls back its seq.
 		var stored int
 		err = database.ScanRow(tx.Raw(`WITH m AS (
-				INSERT INTO messages (id, room_id, seq, rev, user_id, content, client_msg_id, created_at, reply_to)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS uuid))
+				INSERT INTO messages (id, room_id, seq, rev, user_id, content, client_msg_id, created_at, reply_to, ciphertext)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS uuid), CAST(? AS jsonb))
 				ON CONFLICT (user_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
 				RETURNING room_id, user_id, seq, created_at, reply_to
 			), p AS (
@@ -85,7 +85,7 @@ func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []
 				SELECT ?, room_id, ?, CAST(? AS jsonb), created_at FROM m
 			)
 			SELECT count(*) FROM m`,
-			msg.ID, msg.RoomID, msg.Seq, msg.Rev, msg.UserID, msg.Content, nullable(msg.ClientMsgID), msg.CreatedAt, nullable(msg.ReplyTo),
+			msg.ID, msg.RoomID, msg.Seq, msg.Rev, msg.UserID, msg.Content, nullable(msg.ClientMsgID), msg.CreatedAt, nullable(msg.ReplyTo), encodeCiphertext(msg.Ciphertext),
 			event.ID, string(event.Type), string(data)), &stored)
 		if err != nil {
 			return err

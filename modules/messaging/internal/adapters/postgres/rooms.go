@@ -71,7 +71,7 @@ func (s *Store) Access(ctx context.Context, roomID, userID string) (domain.Acces
 	err := database.ScanRow(s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role FROM rooms r
 		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
 		WHERE r.id = ?`, userID, roomID),
-		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Role)
+		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Encrypted, &r.Role)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return domain.Access{}, domain.ErrNotFound

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
@@ -104,6 +105,12 @@ func appendMessage(b []byte, m *domain.Message) []byte {
 	if m.ReplyCount != 0 {
 		b = append(b, `,"replyCount":`...)
 		b = strconv.AppendInt(b, int64(m.ReplyCount), 10)
+	}
+	if m.Ciphertext != nil {
+		c, err := json.Marshal(ciphertextOut(m.Ciphertext))
+		if err == nil { // strings and a map of strings: cannot fail
+			b = append(append(b, `,"ciphertext":`...), c...)
+		}
 	}
 	return append(b, '}')
 }

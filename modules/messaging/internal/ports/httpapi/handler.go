@@ -54,6 +54,7 @@ func (h *Handler) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) {
 	g.PUT("/messages/:id/reactions/:emoji", h.react)
 	g.DELETE("/messages/:id/reactions/:emoji", h.react)
 	g.GET("/search", h.search)
+	g.GET("/sync", h.sync)
 }
 
 // user is the authenticated caller.

@@ -65,7 +65,8 @@ func (h *Handler) sendMessage(c *gin.Context) {
 		return
 	}
 	m, isNew, err := h.app.SendQueued(c.Request.Context(), user(c), app.SendInput{
-		RoomID: req.RoomID, Content: req.Content, ClientMsgID: req.ClientMsgID, ReplyTo: req.ReplyTo, AttachmentIDs: req.AttachmentIDs})
+		RoomID: req.RoomID, Content: req.Content, ClientMsgID: req.ClientMsgID, ReplyTo: req.ReplyTo, AttachmentIDs: req.AttachmentIDs,
+		Ciphertext: ciphertextIn(req.Ciphertext)})
 	if err != nil {
 		h.writeError(c, err)
 		return
