@@ -109,7 +109,7 @@ func (k PreKey) validate(field string) error {
 
 // checkKey requires standard base64 of 16..maxBytes bytes.
 func checkKey(field, s string, maxBytes int) error {
-	if len(s) > base64.StdEncoding.EncodedLen(maxBytes) {
+	if len(s) > base64.StdEncoding.EncodedLen(maxBytes) { // before decoding a huge string
 		return invalid(field, "must be at most "+strconv.Itoa(maxBytes)+" bytes")
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
@@ -118,6 +118,8 @@ func checkKey(field, s string, maxBytes int) error {
 		return invalid(field, "must be standard base64")
 	case len(b) < 16:
 		return invalid(field, "must be at least 16 bytes")
+	case len(b) > maxBytes:
+		return invalid(field, "must be at most "+strconv.Itoa(maxBytes)+" bytes")
 	}
 	return nil
 }
