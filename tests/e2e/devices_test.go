@@ -151,6 +151,27 @@ func TestDevices(t *testing.T) {
 		}
 	})
 
+	t.Run("the push of an encrypted message says only new message", func(t *testing.T) {
+		var secret chatRoom
+		alice.want(http.StatusCreated, &secret, http.MethodPost, "/api/chat/rooms", map[string]any{
+			"name": "secret", "kind": "private", "memberIds": []string{bob.a.ID}, "encrypted": true})
+		var m chatMessage
+		alice.want(http.StatusCreated, &m, http.MethodPost, "/api/chat/messages", map[string]any{"roomId": secret.ID,
+			"ciphertext": map[string]any{"algorithm": "test", "senderDeviceId": alice.a.SessionID,
+				"recipients": map[string]string{phone.a.SessionID: "c2VhbGVk"}}})
+		eventually(t, 20*time.Second, "the push of the encrypted message", func() bool {
+			for _, p := range ps.pushes(sub) {
+				if p.Payload.RoomID == secret.ID {
+					if p.Payload.Preview != "New message" || p.Payload.MessageID != m.ID {
+						t.Errorf("push %+v, want preview \"New message\"", p.Payload)
+					}
+					return true
+				}
+			}
+			return false
+		})
+	})
+
 	t.Run("sync after offline returns exactly what changed", func(t *testing.T) {
 		carol := newChat(t, s, c)
 		tablet := loginDevice(t, s, c, carol, "tablet")

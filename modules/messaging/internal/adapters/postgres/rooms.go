@@ -28,6 +28,7 @@ type viewRow struct {
 	LmDeletedAt   *time.Time
 	LmReactions   []byte
 	LmReplyCount  int
+	LmCiphertext  []byte
 }
 
 // viewSelect reads rooms r as user @user sees them. The newest message is a
@@ -36,7 +37,8 @@ const viewSelect = `SELECT ` + roomColumns + `, m.role, COALESCE(rr.last_read_se
 	lm.id AS lm_id, lm.user_id AS lm_user_id, lm.content AS lm_content,
 	lm.client_msg_id AS lm_client_msg_id, lm.created_at AS lm_created_at,
 	COALESCE(lm.rev, 0) AS lm_rev, lm.reply_to AS lm_reply_to, lm.edited_at AS lm_edited_at,
-	lm.deleted_at AS lm_deleted_at, lm.reactions AS lm_reactions, COALESCE(lm.reply_count, 0) AS lm_reply_count`
+	lm.deleted_at AS lm_deleted_at, lm.reactions AS lm_reactions, COALESCE(lm.reply_count, 0) AS lm_reply_count,
+	lm.ciphertext AS lm_ciphertext`
 
 const viewJoins = `
 	LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = @user
@@ -50,7 +52,7 @@ func (v viewRow) toDomain() domain.RoomView {
 			ID: *v.LmID, RoomID: v.Room.ID, Seq: v.Room.LastSeq, UserID: deref(v.LmUserID), Content: deref(v.LmContent),
 			ClientMsgID: deref(v.LmClientMsgID), CreatedAt: v.LmCreatedAt.UTC(),
 			Rev: v.LmRev, ReplyTo: deref(v.LmReplyTo), EditedAt: derefTime(v.LmEditedAt), DeletedAt: derefTime(v.LmDeletedAt),
-			Reactions: decodeReactions(v.LmReactions), ReplyCount: v.LmReplyCount,
+			Reactions: decodeReactions(v.LmReactions), ReplyCount: v.LmReplyCount, Ciphertext: decodeCiphertext(v.LmCiphertext),
 		}
 	}
 	return out
