@@ -4,22 +4,33 @@ package keystest
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/chatforge/chat/modules/keys/internal/domain"
 )
 
-// Store is an in-memory app.Store (sessions are always live).
+// Store is an in-memory app.Store. Sessions are live unless ended.
 type Store struct {
 	mu      sync.Mutex
 	devices map[string]domain.Device
 	oneTime map[string][]domain.PreKey
+	ended   map[string]bool
 }
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{devices: map[string]domain.Device{}, oneTime: map[string][]domain.PreKey{}}
+	return &Store{devices: map[string]domain.Device{}, oneTime: map[string][]domain.PreKey{}, ended: map[string]bool{}}
+}
+
+// EndSession ends a session: its keys go with it.
+func (s *Store) EndSession(sessionID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ended[sessionID] = true
+	delete(s.devices, sessionID)
+	delete(s.oneTime, sessionID)
 }
 
 // Put stores a device directly.
@@ -33,6 +44,9 @@ func (s *Store) Put(d domain.Device) {
 func (s *Store) PutDevice(_ context.Context, d domain.Device, _ time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ended[d.DeviceID] {
+		return false, domain.ErrForbidden
+	}
 	old, ok := s.devices[d.DeviceID]
 	changed := !ok || old.IdentityKey != d.IdentityKey
 	if changed {
@@ -49,7 +63,7 @@ func (s *Store) AddOneTime(_ context.Context, sessionID string, keys []domain.Pr
 	if _, ok := s.devices[sessionID]; !ok {
 		return 0, domain.ErrNoDevice
 	}
-	have := s.oneTime[sessionID]
+	have := slices.Clone(s.oneTime[sessionID])
 	for _, k := range keys {
 		dup := false
 		for _, h := range have {
