@@ -261,6 +261,8 @@ func TestEncryptedRoom(t *testing.T) {
 		big["recipients"].(map[string]string)[frank.a.SessionID] = b64(make([]byte, 300<<10))
 		res = frank.do(http.MethodPost, "/api/chat/messages", map[string]any{"roomId": room.ID, "ciphertext": big})
 		wantProblem(t, res, http.StatusUnprocessableEntity, "an oversized ciphertext", "ciphertext")
+		res = frank.do(http.MethodPost, "/api/chat/messages", map[string]any{"roomId": room.ID, "ciphertext": gd.ciphertextFor(t, back, "x")})
+		wantProblem(t, res, http.StatusUnprocessableEntity, "another device's senderDeviceId", "ciphertext.senderDeviceId")
 		res = grace.do(http.MethodPatch, "/api/chat/messages/"+sent["id"].(string), map[string]any{"content": "edited"})
 		if res.Status != http.StatusConflict {
 			t.Errorf("edit in an encrypted room: %s, want 409", res)

@@ -171,6 +171,9 @@ func (a *App) checkSend(in SendInput) (roomID string, err error) {
 		if err := domain.ValidateCiphertext(in.Ciphertext, a.maxCiphertext); err != nil {
 			return "", err
 		}
+		if in.SessionID != "" && in.Ciphertext.SenderDeviceID != in.SessionID {
+			return "", &domain.InvalidError{Field: "ciphertext.senderDeviceId", Message: "must be the id of the sending session"}
+		}
 	} else if err := domain.ValidateBody(in.Content, len(in.AttachmentIDs), a.maxContent); err != nil {
 		return "", err
 	}

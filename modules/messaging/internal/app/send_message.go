@@ -31,6 +31,9 @@ type SendInput struct {
 	ReplyTo     string // optional: a message of the same room, not deleted
 	// AttachmentIDs: the sender's uploads to link (Content may be "").
 	AttachmentIDs []string
+	// SessionID is the sending session (device); when set, a ciphertext's
+	// senderDeviceId must be it.
+	SessionID string
 	// Ciphertext is the body of a message to an encrypted room (Content
 	// "" then); nil elsewhere.
 	Ciphertext *domain.Ciphertext
