@@ -15,6 +15,7 @@ import (
 	"github.com/chatforge/chat/modules/bots"
 	"github.com/chatforge/chat/modules/calls"
 	"github.com/chatforge/chat/modules/identity"
+	"github.com/chatforge/chat/modules/keys"
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/modules/notify"
 	"github.com/chatforge/chat/modules/webhooks"
@@ -156,6 +157,14 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	}
 	phone.Routes(r, auth, userLimit)
 
+	// End-to-end encryption key directory: a device's peers are the
+	// members of its user's rooms.
+	directory, err := keys.New(keys.Deps{DB: d.db, Redis: d.rdb, Peers: chat, Log: d.log, Now: time.Now})
+	if err != nil {
+		return nil, nil, fmt.Errorf("keys module: %w", err)
+	}
+	directory.Routes(r, auth, userLimit)
+
 	commands := func(ctx context.Context) error {
 		return chat.RunCommands(ctx, d.rdb, messaging.CommandOptions{
 			Consumer:      instanceName(),
@@ -174,7 +183,7 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	// Redis that lost its data forgot (at start-up, then periodically).
 	reseed := func(ctx context.Context) error { return ident.RunRevocationReseed(ctx, cfg.RevocationReseedInterval) }
 	botReseed := func(ctx context.Context) error { return botMod.RunReseed(ctx, cfg.RevocationReseedInterval) }
-	return r, []runner{chat.RunRelay, commands, reseed, botReseed, phone.RunSweeper}, nil
+	return r, []runner{chat.RunRelay, commands, reseed, botReseed, phone.RunSweeper, directory.RunRevocations}, nil
 }
 
 // instanceName names this process in the command stream's consumer group:

@@ -97,7 +97,8 @@ type commandService struct{ m *Module }
 func (s commandService) SendMessages(ctx context.Context, sends []streamcmd.Send) []streamcmd.SendOutcome {
 	reqs := make([]SendRequest, len(sends))
 	for i, c := range sends {
-		reqs[i] = SendRequest{UserID: c.UserID, Input: SendInput{RoomID: c.Data.RoomID, Content: c.Data.Content, ClientMsgID: c.Data.ClientMsgID, ReplyTo: c.Data.ReplyTo, AttachmentIDs: c.Data.AttachmentIDs}}
+		reqs[i] = SendRequest{UserID: c.UserID, Input: SendInput{RoomID: c.Data.RoomID, Content: c.Data.Content, ClientMsgID: c.Data.ClientMsgID, ReplyTo: c.Data.ReplyTo, AttachmentIDs: c.Data.AttachmentIDs,
+			Ciphertext: wire.CiphertextIn(c.Data.Ciphertext), SessionID: c.SessionID}}
 	}
 	res := s.m.SendMessages(ctx, reqs)
 	out := make([]streamcmd.SendOutcome, len(res))

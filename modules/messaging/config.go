@@ -27,6 +27,12 @@ type Config struct {
 	StreamMaxLen int64 `env:"EVENT_STREAM_MAXLEN" envDefault:"100000"`
 	// RelayBatch is how many outbox events one relay transaction publishes.
 	RelayBatch int `env:"OUTBOX_RELAY_BATCH" envDefault:"500"`
+	// SyncTokenTTL is how long a GET /api/chat/sync token stays good; a
+	// device away longer gets the full state.
+	SyncTokenTTL time.Duration `env:"SYNC_TOKEN_TTL" envDefault:"720h"`
+	// CiphertextMaxBytes bounds an encrypted message: the base64 copies
+	// for all recipient devices together.
+	CiphertextMaxBytes int `env:"MESSAGE_CIPHERTEXT_MAX_BYTES" envDefault:"262144"`
 }
 
 func (c Config) withDefaults() Config {
@@ -45,6 +51,12 @@ func (c Config) withDefaults() Config {
 	if c.RelayBatch == 0 {
 		c.RelayBatch = 500
 	}
+	if c.SyncTokenTTL == 0 {
+		c.SyncTokenTTL = 720 * time.Hour
+	}
+	if c.CiphertextMaxBytes == 0 {
+		c.CiphertextMaxBytes = domain.DefaultMaxCiphertextBytes
+	}
 	return c
 }
 
@@ -62,5 +74,7 @@ func (c Config) Validate() error {
 	check(c.StreamPartitions >= 1 && c.StreamPartitions <= 1024, "EVENT_STREAM_PARTITIONS must be 1..1024, got %d", c.StreamPartitions)
 	check(c.StreamMaxLen >= 1000, "EVENT_STREAM_MAXLEN must be at least 1000, got %d", c.StreamMaxLen)
 	check(c.RelayBatch >= 1 && c.RelayBatch <= 5000, "OUTBOX_RELAY_BATCH must be 1..5000, got %d", c.RelayBatch)
+	check(c.SyncTokenTTL >= time.Minute, "SYNC_TOKEN_TTL must be at least 1m, got %s", c.SyncTokenTTL)
+	check(c.CiphertextMaxBytes >= 1024 && c.CiphertextMaxBytes <= 16<<20, "MESSAGE_CIPHERTEXT_MAX_BYTES must be 1024..16777216, got %d", c.CiphertextMaxBytes)
 	return errors.Join(errs...)
 }

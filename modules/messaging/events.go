@@ -56,7 +56,8 @@ func encodeEventData(e domain.Event) ([]byte, error) {
 		return json.Marshal(messageFrom(*e.Message))
 	case domain.EventReceiptUpdated:
 		r := e.Receipt
-		return json.Marshal(Receipt{RoomID: r.RoomID, UserID: r.UserID, Seq: r.Seq})
+		unread := r.Unread
+		return json.Marshal(Receipt{RoomID: r.RoomID, UserID: r.UserID, Seq: r.Seq, Unread: &unread})
 	case domain.EventMembershipChanged:
 		c := e.Membership
 		return json.Marshal(MembershipChange{RoomID: c.RoomID, UserID: c.UserID, Action: string(c.Action), By: c.By})

@@ -38,6 +38,9 @@ type Deps struct {
 	Attachments AttachmentLinker
 }
 
+// Ciphertext is an encrypted room's message body (see wire.Ciphertext).
+type Ciphertext = wire.Ciphertext
+
 // Attachment is a file a message carries (see wire.Attachment).
 type Attachment = wire.Attachment
 
@@ -53,6 +56,10 @@ type AttachmentLinker interface {
 	ForMessages(ctx context.Context, messageIDs []string) (map[string][]Attachment, error)
 	DropMessageAttachments(ctx context.Context, messageID string) error
 }
+
+// SyncKeyPrefix starts the Redis keys of sync tokens
+// (chat:sync:{<userId>}:<token>).
+const SyncKeyPrefix = "chat:sync:"
 
 // Module is the messaging module, wired. It is safe for concurrent use.
 type Module struct {
@@ -88,9 +95,11 @@ func New(d Deps) (*Module, error) {
 	a := app.New(app.Ports{
 		Access: store, Messages: store, Batches: store, History: store, Receipts: store,
 		Rooms: store, Reader: store, Lister: store, Members: store, Search: store, Changes: store, Reactions: store, Replies: store, Threads: store, ChangeLog: store,
+		States: store, Snapshots: redisadapter.NewSnapshots(d.Redis, SyncKeyPrefix, cfg.SyncTokenTTL),
 		Attachments: atts,
 		Blocks:      store, Moderation: store, Reports: store, MessageReader: store, BlockMirror: redisadapter.NewBlockMirror(d.Redis),
-	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now, DefaultMute: cfg.ModerationDefaultMute})
+	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now, DefaultMute: cfg.ModerationDefaultMute,
+		MaxCiphertext: cfg.CiphertextMaxBytes})
 	partitions := cfg.StreamPartitions
 	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen)
 	hops := newHopMetrics(d.Metrics)
@@ -231,4 +240,10 @@ func (m *Module) RecordCall(ctx context.Context, callerID, roomID, key string, r
 // than max can be told.
 func (m *Module) MemberIDs(ctx context.Context, userID, roomID string, max int) ([]string, error) {
 	return m.app.MemberIDs(ctx, userID, roomID, max)
+}
+
+// Peers returns the users who share a room other than the global one
+// with userID: those who see their devices (the key directory's Peers).
+func (m *Module) Peers(ctx context.Context, userID string) ([]string, error) {
+	return m.store.Peers(ctx, userID)
 }

@@ -28,6 +28,12 @@ type SendInput struct {
 	// AttachmentIDs: up to 10 of the sender's own unattached uploads in
 	// the room; Content may then be "".
 	AttachmentIDs []string
+	// SessionID is the sending session (device); when set, a ciphertext's
+	// senderDeviceId must be it.
+	SessionID string
+	// Ciphertext is the body of a message to an encrypted room (Content
+	// must then be ""); a plain room refuses it.
+	Ciphertext *Ciphertext
 }
 
 // SendRequest is one message of a SendMessages batch: its sender and what

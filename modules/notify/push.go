@@ -57,7 +57,7 @@ func newPushParts(d Deps, cfg Config, m *tasks.Metrics) (*pushParts, error) {
 	})
 	limit := ratelimit.Limit{Rate: p.RatePerMinute, Period: time.Minute, Burst: p.RatePerMinute}
 	deliverer := app.NewDeliverer(pending, d.Online, userLimiter{d.Limiter, limit}, postgres.NewSubscriptions(d.DB),
-		pusher, rooms, sched, d.Now, d.Log)
+		pusher, rooms, rooms, sched, d.Now, d.Log)
 	fanout := app.NewFanOut(rooms, d.Online, pending, sched, p.CollapseWindow, d.Now, d.Log)
 	consumer := p.Consumer
 	if consumer == "" {

@@ -146,6 +146,9 @@ type SendMessageData struct {
 	ReplyTo     string `json:"replyTo,omitempty"`
 	// AttachmentIDs: up to 10 uploads of the sender (checked by the api).
 	AttachmentIDs []string `json:"attachmentIds,omitempty"`
+	// Ciphertext: the body of a message to an encrypted room (checked by
+	// the api).
+	Ciphertext *CiphertextJSON `json:"ciphertext,omitempty"`
 }
 
 // JoinRoomData is the data of a join-room command. Without LastSeq no

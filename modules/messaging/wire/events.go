@@ -71,10 +71,14 @@ func StreamKeys(partitions int) []string {
 
 // Receipt is the data of a receipt.updated event: UserID has read RoomID up
 // to Seq.
+// Unread (absent from events recorded before it existed) is what UserID
+// has left to read in the room after the move: their own other devices
+// show it (ARCHITECTURE.md section 10).
 type Receipt struct {
 	RoomID string `json:"roomId"`
 	UserID string `json:"userId"`
 	Seq    int64  `json:"seq"`
+	Unread *int64 `json:"unread,omitempty"`
 }
 
 // MembershipChange is the data of a membership.changed event.

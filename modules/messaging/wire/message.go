@@ -45,7 +45,8 @@ type Message struct {
 	Moderation  Moderation // zero: visible
 	// Call is a call message's record (JSON object); nil for the others,
 	// whose kind is "text" (and left out of the wire shape).
-	Call []byte
+	Call       []byte
+	Ciphertext *Ciphertext // encrypted rooms: the body, one copy per recipient device (Content "")
 }
 
 // Moderation is a message's moderation state: {status: "hidden", reason}
@@ -66,6 +67,36 @@ type AttachmentJSON struct {
 	Size         int64  `json:"size"`
 	URL          string `json:"url"`
 	ThumbnailURL string `json:"thumbnailUrl,omitempty"`
+}
+
+// Ciphertext is an encrypted room's message body (ARCHITECTURE.md
+// section 10).
+type Ciphertext = domain.Ciphertext
+
+// CiphertextJSON is a Ciphertext's JSON shape: {algorithm, senderDeviceId,
+// recipients: {deviceId: base64}}.
+type CiphertextJSON struct {
+	Algorithm      string            `json:"algorithm"`
+	SenderDeviceID string            `json:"senderDeviceId"`
+	Recipients     map[string]string `json:"recipients"`
+}
+
+// CiphertextOut converts a ciphertext to its JSON shape (nil stays nil).
+func CiphertextOut(c *Ciphertext) *CiphertextJSON {
+	if c == nil {
+		return nil
+	}
+	j := CiphertextJSON(*c)
+	return &j
+}
+
+// CiphertextIn converts the JSON shape back (nil stays nil).
+func CiphertextIn(j *CiphertextJSON) *Ciphertext {
+	if j == nil {
+		return nil
+	}
+	c := Ciphertext(*j)
+	return &c
 }
 
 // ReactionCount is how many users reacted to a message with Emoji.
@@ -90,6 +121,7 @@ type messageWire struct {
 	Moderation  *moderationWire  `json:"moderation,omitempty"`
 	Kind        string           `json:"kind,omitempty"`
 	Call        json.RawMessage  `json:"call,omitempty"`
+	Ciphertext  *CiphertextJSON  `json:"ciphertext,omitempty"`
 }
 
 type moderationWire struct {
@@ -108,7 +140,7 @@ func (m Message) MarshalJSON() ([]byte, error) {
 		ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, UserID: m.UserID, Content: m.Content,
 		ClientMsgID: m.ClientMsgID, Timestamp: m.CreatedAt.UTC().Format(TimeFormat),
 		Rev: m.Rev, ReplyTo: m.ReplyTo, EditedAt: optStamp(m.EditedAt), DeletedAt: optStamp(m.DeletedAt),
-		ReplyCount: m.ReplyCount,
+		ReplyCount: m.ReplyCount, Ciphertext: CiphertextOut(m.Ciphertext),
 	}
 	if m.Call != nil {
 		w.Kind, w.Call = KindCall, json.RawMessage(m.Call)
@@ -161,7 +193,7 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	}
 	*m = Message{ID: w.ID, RoomID: w.RoomID, Seq: w.Seq, UserID: w.UserID, Content: w.Content,
 		ClientMsgID: w.ClientMsgID, CreatedAt: t.UTC(), Rev: w.Rev, ReplyTo: w.ReplyTo,
-		EditedAt: edited, DeletedAt: deleted, ReplyCount: w.ReplyCount}
+		EditedAt: edited, DeletedAt: deleted, ReplyCount: w.ReplyCount, Ciphertext: CiphertextIn(w.Ciphertext)}
 	if w.Kind == KindCall && len(w.Call) > 0 {
 		m.Call = []byte(w.Call)
 	}

@@ -39,6 +39,17 @@ type SendMessage struct {
 	// AttachmentIDs: at most MaxAttachments; that they are the sender's
 	// own uploads in the room is the api's check (bad_request).
 	AttachmentIDs []string
+	// Ciphertext is the body of a message to an encrypted room (Content
+	// empty); its rules are the api's.
+	Ciphertext *Ciphertext
+}
+
+// Ciphertext is an end-to-end encrypted message body: {algorithm,
+// senderDeviceId, recipients: {deviceId: base64}}.
+type Ciphertext struct {
+	Algorithm      string            `json:"algorithm"`
+	SenderDeviceID string            `json:"senderDeviceId"`
+	Recipients     map[string]string `json:"recipients"`
 }
 
 // MaxAttachments is how many attachmentIds one send-message may name.
@@ -85,6 +96,8 @@ type roomData struct {
 	ReplyTo     *string `json:"replyTo"`
 	// AttachmentIDs: any non-array value fails the decode (bad_request).
 	AttachmentIDs []string `json:"attachmentIds"`
+	// Ciphertext: any value that is not such an object fails the decode.
+	Ciphertext *Ciphertext `json:"ciphertext"`
 }
 
 // The fields each event's data may carry; anything else is refused, as
@@ -105,6 +118,7 @@ const (
 	fReplyTo
 	fLastRev
 	fAttachmentIDs
+	fCiphertext
 )
 
 // knows reports whether key (as written, unescaped) names one of f's
@@ -115,7 +129,7 @@ func (f fields) knows(key []byte) bool {
 		name string
 	}{{fRoomID, "roomId"}, {fLastSeq, "lastSeq"}, {fContent, "content"}, {fClientMsgID, "clientMsgId"}, {fSeq, "seq"}, {fID, "id"},
 		{fMessageID, "messageId"}, {fEmoji, "emoji"}, {fOp, "op"}, {fReplyTo, "replyTo"}, {fLastRev, "lastRev"},
-		{fAttachmentIDs, "attachmentIds"}} {
+		{fAttachmentIDs, "attachmentIds"}, {fCiphertext, "ciphertext"}} {
 		if f&n.bit != 0 && len(key) == len(n.name) && bytes.EqualFold(key, []byte(n.name)) {
 			return true
 		}
@@ -128,7 +142,7 @@ func (f fields) knows(key []byte) bool {
 var (
 	joinRoomFields    = (fRoomID | fLastSeq | fLastRev).knows
 	leaveRoomFields   = fRoomID.knows
-	sendMessageFields = (fRoomID | fContent | fClientMsgID | fReplyTo | fAttachmentIDs).knows
+	sendMessageFields = (fRoomID | fContent | fClientMsgID | fReplyTo | fAttachmentIDs | fCiphertext).knows
 	typingFields      = fRoomID.knows
 	markReadFields    = (fRoomID | fSeq).knows
 	editFields        = (fID | fContent).knows
@@ -147,6 +161,9 @@ func decodeData(data json.RawMessage, known func(key []byte) bool) (roomData, *E
 			want := "a string"
 			if strings.HasPrefix(te.Field, "attachmentIds") {
 				return d, badRequest("data.attachmentIds must be an array of strings")
+			}
+			if strings.HasPrefix(te.Field, "ciphertext") {
+				return d, badRequest("data.ciphertext must be {algorithm, senderDeviceId, recipients: {deviceId: base64}}")
 			}
 			if te.Field == "lastSeq" || te.Field == "seq" || te.Field == "lastRev" {
 				want = "an integer"
@@ -258,10 +275,10 @@ func DecodeSendMessage(data json.RawMessage) (SendMessage, *Error) {
 	if len(d.AttachmentIDs) > MaxAttachments {
 		return SendMessage{}, badRequest("data.attachmentIds must list at most 10 ids")
 	}
-	if (d.Content == nil || *d.Content == "") && len(d.AttachmentIDs) == 0 {
+	if (d.Content == nil || *d.Content == "") && len(d.AttachmentIDs) == 0 && d.Ciphertext == nil {
 		return SendMessage{}, badRequest("data.content is required")
 	}
-	m := SendMessage{RoomID: room, AttachmentIDs: d.AttachmentIDs}
+	m := SendMessage{RoomID: room, AttachmentIDs: d.AttachmentIDs, Ciphertext: d.Ciphertext}
 	if d.Content != nil {
 		m.Content = *d.Content
 	}

@@ -33,8 +33,11 @@ const (
 	EventMessageUpdated = "message-updated"
 	EventMessageRead    = "message-read"
 	EventPresence       = "presence"
-	EventAck            = "ack"
-	EventError          = "error"
+	// EventDeviceKeysChanged: {userId}, whose devices (end-to-end
+	// encryption keys) changed; a member of one of their rooms re-claims.
+	EventDeviceKeysChanged = "device-keys-changed"
+	EventAck               = "ack"
+	EventError             = "error"
 )
 
 // maxRefBytes bounds the client's correlation id: it is echoed in every

@@ -75,6 +75,27 @@ func MessageRead(roomID, userID string, seq int64) []byte {
 	return Frame(EventMessageRead, nil, append(b, '}'))
 }
 
+// MessageReadOwn is MessageRead for the reader's own sockets (every
+// device of theirs): it adds unread, what is left to read in the room.
+func MessageReadOwn(roomID, userID string, seq, unread int64) []byte {
+	b := append(make([]byte, 0, 128), `{"roomId":`...)
+	b = appendString(b, roomID)
+	b = append(b, `,"userId":`...)
+	b = appendString(b, userID)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendInt(b, seq, 10)
+	b = append(b, `,"unread":`...)
+	b = strconv.AppendInt(b, unread, 10)
+	return Frame(EventMessageRead, nil, append(b, '}'))
+}
+
+// DeviceKeysChanged tells that userID's devices changed.
+func DeviceKeysChanged(userID string) []byte {
+	b := append(make([]byte, 0, 64), `{"userId":`...)
+	b = appendString(b, userID)
+	return Frame(EventDeviceKeysChanged, nil, append(b, '}'))
+}
+
 // Presence tells that userID went online or offline; lastSeen is sent with
 // offline (zero: omitted).
 func Presence(userID string, online bool, lastSeen time.Time) []byte {

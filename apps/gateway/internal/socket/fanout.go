@@ -13,7 +13,10 @@ import (
 // on the event reader goroutine, in stream order.
 func (g *Gateway) onEvent(e streams.Entry) {
 	g.Metrics.StreamLag.Set(time.Since(e.Time()).Seconds())
-	if e.ID == "" || e.Room == "" || !g.hub.HasRoom(e.Room) || !g.seen.add(e.ID) {
+	// A receipt also goes to the reader's own sockets that have not joined
+	// the room (a device showing the room list): it passes this check and
+	// is filtered below.
+	if e.ID == "" || e.Room == "" || (e.Type != wire.EventReceiptUpdated && !g.hub.HasRoom(e.Room)) || !g.seen.add(e.ID) {
 		return // malformed, nobody here is in the room, or a duplicate of the at-least-once relay
 	}
 	switch e.Type {
@@ -49,7 +52,7 @@ func (g *Gateway) onEvent(e streams.Entry) {
 			g.Metrics.EventsFailed.Inc()
 			return
 		}
-		g.hub.DeliverRoom(e.Room, "", protocol.MessageRead(e.Room, r.UserID, r.Seq))
+		g.deliverReceipt(e.Room, r)
 	case wire.EventMembershipChanged:
 		var c wire.MembershipChange
 		if err := json.Unmarshal([]byte(e.Data), &c); err != nil {
@@ -61,6 +64,31 @@ func (g *Gateway) onEvent(e streams.Entry) {
 		if c.Action == wire.ActionLeft || c.Action == wire.ActionRemoved {
 			g.hub.RemoveUserFromRoom(c.UserID, e.Room)
 		}
+	}
+}
+
+// deliverReceipt sends a moved read pointer to the reader's own sockets,
+// every device, in the room or not, with what is left unread (so their
+// badges clear at once), and to the other sockets in the room without it.
+func (g *Gateway) deliverReceipt(room string, r wire.Receipt) {
+	own := g.hub.User(r.UserID)
+	if len(own) > 0 {
+		var frame []byte
+		if r.Unread != nil {
+			frame = protocol.MessageReadOwn(room, r.UserID, r.Seq, *r.Unread)
+		} else {
+			frame = protocol.MessageRead(room, r.UserID, r.Seq)
+		}
+		n := 0
+		for _, c := range own {
+			if c.Send(frame) {
+				n++
+			}
+		}
+		g.Metrics.FramesOut(n)
+	}
+	if g.hub.HasRoom(room) {
+		g.hub.DeliverRoom(room, r.UserID, protocol.MessageRead(room, r.UserID, r.Seq))
 	}
 }
 

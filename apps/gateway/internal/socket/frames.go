@@ -156,6 +156,7 @@ func (cl *client) sendMessage(env protocol.Envelope) {
 	}
 	r, _ := cl.command(env.Ref, wire.CmdSendMessage, wire.SendMessageData{
 		RoomID: d.RoomID, Content: d.Content, ClientMsgID: d.ClientMsgID, ReplyTo: d.ReplyTo, AttachmentIDs: d.AttachmentIDs,
+		Ciphertext: (*wire.CiphertextJSON)(d.Ciphertext),
 	})
 	if r != nil {
 		cl.send(protocol.Ack(env.Ref, r.Data))

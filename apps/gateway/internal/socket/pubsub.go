@@ -8,6 +8,7 @@ import (
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/modules/calls/signal"
+	"github.com/chatforge/chat/modules/keys/keyswire"
 	"github.com/chatforge/chat/modules/messaging/wire"
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
@@ -20,7 +21,8 @@ import (
 // the heartbeat's revocation re-check and the typing/presence TTLs cover.
 func (g *Gateway) runPubSub(ctx context.Context) error {
 	pcfg := g.Presence.Config()
-	ps := g.Redis.Subscribe(ctx, authn.RevokedChannel, pcfg.EventsChannel, pcfg.TypingChannel, wire.BlocksChannel, signal.Channel)
+	ps := g.Redis.Subscribe(ctx, authn.RevokedChannel, pcfg.EventsChannel, pcfg.TypingChannel, wire.BlocksChannel, signal.Channel,
+		keyswire.Channel)
 	defer ps.Close()
 	for ctx.Err() == nil {
 		if _, err := ps.Receive(ctx); err == nil {
@@ -63,6 +65,13 @@ func (g *Gateway) runPubSub(ctx context.Context) error {
 					continue
 				}
 				g.onCallSignal(sig)
+			case keyswire.Channel:
+				c, err := keyswire.Decode([]byte(msg.Payload))
+				if err != nil {
+					g.Metrics.EventsFailed.Inc()
+					continue
+				}
+				g.deliverKeysChanged(c)
 			case pcfg.TypingChannel:
 				t, err := presence.DecodeTyping([]byte(msg.Payload))
 				if err != nil {
@@ -161,6 +170,24 @@ func (g *Gateway) announce(user string, rooms []string) {
 	if err := g.Presence.AnnounceRooms(ctx, user, rooms); err != nil && g.life.Err() == nil {
 		g.Log.Warn("presence announce failed", "user", user, "err", err)
 	}
+}
+
+// deliverKeysChanged tells the local sockets of the users in c.To (every
+// device, whatever rooms it joined) that c.UserID's devices changed.
+func (g *Gateway) deliverKeysChanged(c keyswire.Change) {
+	var frame []byte
+	n := 0
+	for _, u := range c.To {
+		for _, conn := range g.hub.User(u) {
+			if frame == nil {
+				frame = protocol.DeviceKeysChanged(c.UserID)
+			}
+			if conn.Send(frame) {
+				n++
+			}
+		}
+	}
+	g.Metrics.FramesOut(n)
 }
 
 // revoke closes the local sockets of a revoked session with 4001.

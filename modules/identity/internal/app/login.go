@@ -22,6 +22,8 @@ type LoginInput struct {
 	Password  string
 	UserAgent string
 	IP        string
+	// DeviceName names the session's device (optional).
+	DeviceName string
 }
 
 // Tokens is an access token and the refresh token that renews it.
@@ -63,6 +65,7 @@ func (a *App) Login(ctx context.Context, in LoginInput) (Tokens, domain.User, er
 	if err != nil {
 		return Tokens{}, domain.User{}, err
 	}
+	s.NameDevice(in.DeviceName)
 	refresh, first := domain.NewRefreshToken(s.ID, now)
 	if err := a.store.CreateSession(ctx, s, first); err != nil {
 		return Tokens{}, domain.User{}, err

@@ -12,6 +12,8 @@ import (
 const (
 	maxUserAgentLen = 512
 	maxIPLen        = 64
+	// MaxDeviceNameLen bounds the name a client gives its device at login.
+	MaxDeviceNameLen = 64
 )
 
 // Session is one login of a user on one device. It is live until it
@@ -19,9 +21,12 @@ const (
 // it) or is revoked. Access tokens carry its ID, which is what revocation
 // lists in Redis key on.
 type Session struct {
-	ID         uuid.UUID
-	UserID     uuid.UUID
-	UserAgent  string
+	ID        uuid.UUID
+	UserID    uuid.UUID
+	UserAgent string
+	// DeviceName is what the client called this device at login ("" when
+	// it said nothing): a session is a device (ARCHITECTURE.md section 10).
+	DeviceName string
 	IP         string
 	CreatedAt  time.Time
 	LastUsedAt time.Time // login or latest refresh
@@ -42,6 +47,9 @@ func NewSession(userID uuid.UUID, userAgent, ip string, now time.Time, ttl time.
 		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(ttl),
 	}, nil
 }
+
+// NameDevice sets the device name, cut to MaxDeviceNameLen bytes.
+func (s *Session) NameDevice(name string) { s.DeviceName = truncate(name, MaxDeviceNameLen) }
 
 // Live reports whether the session may still be used at now.
 func (s Session) Live(now time.Time) bool { return s.RevokedAt == nil && now.Before(s.ExpiresAt) }

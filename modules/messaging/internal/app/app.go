@@ -38,6 +38,9 @@ type Ports struct {
 	Replies   ReplyParents
 	Threads   ThreadReader
 	ChangeLog ChangeReader
+	States    StateReader
+	// Snapshots keeps sync tokens; nil: every sync answers the full state.
+	Snapshots SyncSnapshots
 	// Attachments is optional (nil: messages carry none).
 	Attachments AttachmentReader
 	// Safety: blocks, moderation, reports.
@@ -58,16 +61,18 @@ type Options struct {
 	SendBatch        int              // most messages in one SendQueued batch; 0: DefaultSendBatch
 	EditWindow       time.Duration    // how long after sending its author may edit a message; 0: no limit
 	DefaultMute      time.Duration    // a "mute" resolution without an end; 0: DefaultMuteDuration
+	MaxCiphertext    int              // bytes of an encrypted message's copies together; 0: domain.DefaultMaxCiphertextBytes
 }
 
 // App is the set of use cases. It is safe for concurrent use.
 type App struct {
-	p          Ports
-	maxContent int
-	editWindow time.Duration
-	muteFor    time.Duration
-	now        func() time.Time
-	newID      func() string
+	p             Ports
+	maxContent    int
+	maxCiphertext int
+	editWindow    time.Duration
+	muteFor       time.Duration
+	now           func() time.Time
+	newID         func() string
 	// kick wakes the outbox relay of this process after a commit that wrote
 	// events, so delivery does not wait for its next poll. Capacity 1: a
 	// pending wake-up covers any number of commits.
@@ -82,6 +87,9 @@ func New(p Ports, o Options) *App {
 	a.muteFor = o.DefaultMute
 	if a.muteFor <= 0 {
 		a.muteFor = DefaultMuteDuration
+	}
+	if a.maxCiphertext = o.MaxCiphertext; a.maxCiphertext <= 0 {
+		a.maxCiphertext = domain.DefaultMaxCiphertextBytes
 	}
 	if a.maxContent <= 0 {
 		a.maxContent = domain.DefaultMaxContentLength

@@ -25,11 +25,24 @@ type RoomWriter interface {
 // CreateRoom creates a public or private room owned by userID, with the
 // given members added.
 func (a *App) CreateRoom(ctx context.Context, userID, name string, kind domain.Kind, memberIDs []string) (domain.RoomView, []domain.Member, error) {
+	return a.CreateRoomWith(ctx, userID, name, kind, memberIDs, RoomOptions{})
+}
+
+// RoomOptions are the optional settings of a new room.
+type RoomOptions struct {
+	// Encrypted makes an end-to-end encrypted room: its messages carry a
+	// ciphertext, never content (domain.Access.CheckBody).
+	Encrypted bool
+}
+
+// CreateRoomWith is CreateRoom with options.
+func (a *App) CreateRoomWith(ctx context.Context, userID, name string, kind domain.Kind, memberIDs []string, o RoomOptions) (domain.RoomView, []domain.Member, error) {
 	now := a.clock()
 	room, err := domain.NewRoom(a.newID(), userID, name, kind, now)
 	if err != nil {
 		return domain.RoomView{}, nil, err
 	}
+	room.Encrypted = o.Encrypted
 	if len(memberIDs) > MaxInitialMembers {
 		return domain.RoomView{}, nil, &domain.InvalidError{Field: "memberIds", Message: "must list at most 100 users"}
 	}

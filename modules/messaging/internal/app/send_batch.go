@@ -62,7 +62,7 @@ type SendResult struct {
 // reqs[i].
 func (a *App) SendMessages(ctx context.Context, reqs []SendRequest) []SendResult {
 	if len(reqs) == 1 || anyAttachments(reqs) {
-		// Sends with attachments take the single path, one by one in
+		// Sends with attachments or a ciphertext take the single path, one by one in
 		// order (so seqs still follow reqs): it claims the uploads in the
 		// message's transaction; the batch statements do not.
 		if len(reqs) > 1 {
@@ -125,6 +125,10 @@ func (a *App) SendMessages(ctx context.Context, reqs []SendRequest) []SendResult
 			out[i].Err = err
 			continue
 		}
+		if err := acc.CheckBody(reqs[i].Input.Content, nil, 0); err != nil {
+			out[i].Err = err // plain text to an encrypted room
+			continue
+		}
 		replyTo, _ := ParseID("replyTo", reqs[i].Input.ReplyTo) // checked by checkSend
 		allowed = append(allowed, i)
 		msgs = append(msgs, domain.Message{
@@ -160,7 +164,17 @@ func (a *App) checkSend(in SendInput) (roomID string, err error) {
 	if in.RoomID == "" {
 		in.RoomID = domain.GlobalRoomID
 	}
-	if err := domain.ValidateBody(in.Content, len(in.AttachmentIDs), a.maxContent); err != nil {
+	if in.Ciphertext != nil {
+		if in.Content != "" {
+			return "", &domain.InvalidError{Field: "content", Message: "must be empty when ciphertext is sent"}
+		}
+		if err := domain.ValidateCiphertext(in.Ciphertext, a.maxCiphertext); err != nil {
+			return "", err
+		}
+		if in.SessionID != "" && in.Ciphertext.SenderDeviceID != in.SessionID {
+			return "", &domain.InvalidError{Field: "ciphertext.senderDeviceId", Message: "must be the id of the sending session"}
+		}
+	} else if err := domain.ValidateBody(in.Content, len(in.AttachmentIDs), a.maxContent); err != nil {
 		return "", err
 	}
 	if err := domain.ValidateClientMsgID(in.ClientMsgID); err != nil {
@@ -188,7 +202,7 @@ var errBatchLength = errors.New("messaging: AppendBatch returned a result count 
 
 func anyAttachments(reqs []SendRequest) bool {
 	for _, r := range reqs {
-		if len(r.Input.AttachmentIDs) > 0 {
+		if len(r.Input.AttachmentIDs) > 0 || r.Input.Ciphertext != nil {
 			return true
 		}
 	}

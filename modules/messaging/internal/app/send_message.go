@@ -31,6 +31,12 @@ type SendInput struct {
 	ReplyTo     string // optional: a message of the same room, not deleted
 	// AttachmentIDs: the sender's uploads to link (Content may be "").
 	AttachmentIDs []string
+	// SessionID is the sending session (device); when set, a ciphertext's
+	// senderDeviceId must be it.
+	SessionID string
+	// Ciphertext is the body of a message to an encrypted room (Content
+	// "" then); nil elsewhere.
+	Ciphertext *domain.Ciphertext
 }
 
 // SendMessage validates and stores a message from userID. created is false
@@ -50,6 +56,9 @@ func (a *App) SendMessage(ctx context.Context, userID string, in SendInput) (msg
 	if err := acc.CanPost(); err != nil {
 		return domain.Message{}, false, err
 	}
+	if err := acc.CheckBody(in.Content, in.Ciphertext, len(in.AttachmentIDs)); err != nil {
+		return domain.Message{}, false, err
+	}
 	replyTo, _ := ParseID("replyTo", in.ReplyTo) // checked by checkSend
 	if replyTo != "" {
 		if errs, err := a.checkReplies(ctx, []string{acc.Room.ID}, []string{replyTo}); err != nil {
@@ -65,6 +74,7 @@ func (a *App) SendMessage(ctx context.Context, userID string, in SendInput) (msg
 		Content:     in.Content,
 		ClientMsgID: in.ClientMsgID,
 		ReplyTo:     replyTo,
+		Ciphertext:  in.Ciphertext,
 	}, in.AttachmentIDs)
 	if err != nil {
 		return domain.Message{}, false, err

@@ -27,6 +27,8 @@ func (m *Message) Edit(a Access, userID, content string, now time.Time, window t
 	switch {
 	case m.UserID != userID:
 		return false, because(ErrForbidden, "only the author edits a message")
+	case a.Room.Encrypted:
+		return false, ErrEncryptedRoom
 	case m.Deleted():
 		return false, because(ErrConflict, "a deleted message cannot be edited")
 	case m.Content == content:
@@ -52,6 +54,6 @@ func (m *Message) Delete(a Access, userID string, now time.Time) (changed bool, 
 	if m.Deleted() {
 		return false, nil
 	}
-	m.Content, m.DeletedAt, m.Reactions = "", now, nil
+	m.Content, m.DeletedAt, m.Reactions, m.Ciphertext = "", now, nil, nil
 	return true, nil
 }

@@ -43,7 +43,8 @@ type Message struct {
 	// Call is the record of a call message (kind "call", posted by the
 	// calls module when a call ends): a JSON object messaging stores and
 	// returns as is. nil for every other message.
-	Call []byte
+	Call       []byte
+	Ciphertext *Ciphertext // an encrypted room's body (Content is then ""); nil elsewhere
 }
 
 // IsCall reports whether the message is a call entry.
@@ -134,8 +135,11 @@ func ValidateClientMsgID(s string) error {
 }
 
 // Receipt is how far a user has read a room. It only moves forward.
+// Unread is what the user has left to read there once it moved (the
+// room's last seq minus Seq), for the user's other devices.
 type Receipt struct {
 	RoomID string
 	UserID string
 	Seq    int64
+	Unread int64
 }

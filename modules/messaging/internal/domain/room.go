@@ -45,6 +45,9 @@ type Room struct {
 	LastSeq     int64
 	MemberCount int
 	CreatedAt   time.Time
+	// Encrypted rooms carry end-to-end encrypted messages only (set at
+	// creation, never changed; see ciphertext.go).
+	Encrypted bool
 }
 
 // Peer returns the other user of a direct room as seen by userID ("" for

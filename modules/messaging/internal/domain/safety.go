@@ -234,7 +234,7 @@ func (m Message) Hidden() bool { return m.Moderation.Status == ModerationHidden 
 // not its content nor attachments.
 func (m Message) Redacted() Message {
 	if m.Hidden() {
-		m.Content, m.Attachments = "", nil
+		m.Content, m.Attachments, m.Ciphertext = "", nil, nil
 	}
 	return m
 }

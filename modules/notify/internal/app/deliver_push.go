@@ -49,13 +49,19 @@ type Directory interface {
 	Names(ctx context.Context, roomID, userID string) (roomName, userName string, err error)
 }
 
+// ReadPointers tells how far a user has read a room (on any of their
+// devices): a push for a message already read is not sent.
+type ReadPointers interface {
+	ReadSeq(ctx context.Context, userID, roomID string) (int64, error)
+}
+
 // lockTTL outlasts one delivery (the push task's timeout is 30 s).
 const lockTTL = 45 * time.Second
 
 // PushResult says what a delivery did, for metrics.
 type PushResult struct {
 	Sent, Gone, Failed int
-	Outcome            string // "sent", "nothing_pending", "online", "rate_limited", "busy", "failed"
+	Outcome            string // "sent", "nothing_pending", "online", "read", "rate_limited", "busy", "failed"
 }
 
 // Deliverer sends the pending push of one (user, room).
@@ -66,14 +72,15 @@ type Deliverer struct {
 	subs      SubscriptionStore
 	pusher    Pusher
 	dir       Directory
+	reads     ReadPointers
 	scheduler PushScheduler
 	now       func() time.Time
 	log       *slog.Logger
 }
 
 // NewDeliverer wires the use case.
-func NewDeliverer(p PendingReader, o OnlineChecker, l RateLimiter, s SubscriptionStore, pu Pusher, d Directory, sch PushScheduler, now func() time.Time, log *slog.Logger) *Deliverer {
-	return &Deliverer{pending: p, online: o, limiter: l, subs: s, pusher: pu, dir: d, scheduler: sch, now: now, log: log}
+func NewDeliverer(p PendingReader, o OnlineChecker, l RateLimiter, s SubscriptionStore, pu Pusher, d Directory, r ReadPointers, sch PushScheduler, now func() time.Time, log *slog.Logger) *Deliverer {
+	return &Deliverer{pending: p, online: o, limiter: l, subs: s, pusher: pu, dir: d, reads: r, scheduler: sch, now: now, log: log}
 }
 
 // payload is the JSON a service worker receives (decrypted).
@@ -112,6 +119,14 @@ func (d *Deliverer) Deliver(ctx context.Context, userID, roomID string) (PushRes
 	// Came online since the fan-out: the app shows the messages.
 	if on, err := d.online.Online(ctx, []string{userID}); err == nil && on[userID] {
 		return PushResult{Outcome: "online"}, d.pending.Settle(ctx, userID, roomID, m.Seq, m.Count)
+	}
+	// Read meanwhile on another device (ARCHITECTURE.md section 10): the
+	// push would announce what the user has seen. A newer message that
+	// arrived since stays pending; an error only skips the check.
+	if read, err := d.reads.ReadSeq(ctx, userID, roomID); err == nil && read >= m.Seq {
+		return PushResult{Outcome: "read"}, d.pending.Settle(ctx, userID, roomID, m.Seq, m.Count)
+	} else if err != nil {
+		d.log.WarnContext(ctx, "push: read pointer", "user_id", userID, "room_id", roomID, "err", err)
 	}
 	ok, retry, err := d.limiter.Allow(ctx, userID)
 	if err != nil {

@@ -95,6 +95,8 @@ func (fakeDir) Names(context.Context, string, string) (string, string, error) {
 	return "room", "Ann", nil
 }
 
+func (fakeDir) ReadSeq(context.Context, string, string) (int64, error) { return 0, nil }
+
 type fixture struct {
 	pending *fakePending
 	online  *notifytest.Online
@@ -115,7 +117,7 @@ func newFixture() *fixture {
 }
 
 func (f *fixture) deliverer(deny bool) *Deliverer {
-	return NewDeliverer(f.pending, f.online, fakeLimiter{deny}, f.subs, f.pusher, fakeDir{}, f.sched,
+	return NewDeliverer(f.pending, f.online, fakeLimiter{deny}, f.subs, f.pusher, fakeDir{}, fakeDir{}, f.sched,
 		func() time.Time { return f.now }, slog.New(slog.DiscardHandler))
 }
 

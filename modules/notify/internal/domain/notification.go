@@ -25,6 +25,10 @@ type MessageNotice struct {
 	SentAt     time.Time
 }
 
+// EncryptedPreview is the whole preview of a message of an end-to-end
+// encrypted room: the server cannot read it.
+const EncryptedPreview = "New message"
+
 // Preview shortens content to PreviewRunes runes on a rune boundary, with an
 // ellipsis when cut, and folds whitespace so a lock screen shows one line.
 func Preview(content string) string {

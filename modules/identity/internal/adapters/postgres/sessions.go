@@ -19,6 +19,7 @@ type sessionRow struct {
 	ID         uuid.UUID `gorm:"primaryKey"`
 	UserID     uuid.UUID
 	UserAgent  string
+	DeviceName string
 	IP         string    `gorm:"column:ip"`
 	CreatedAt  time.Time `gorm:"autoCreateTime:false"`
 	LastUsedAt time.Time
@@ -30,14 +31,14 @@ func (sessionRow) TableName() string { return "sessions" }
 
 func toSessionRow(s domain.Session) sessionRow {
 	return sessionRow{
-		ID: s.ID, UserID: s.UserID, UserAgent: s.UserAgent, IP: s.IP,
+		ID: s.ID, UserID: s.UserID, UserAgent: s.UserAgent, DeviceName: s.DeviceName, IP: s.IP,
 		CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt, RevokedAt: s.RevokedAt,
 	}
 }
 
 func (r sessionRow) toDomain() domain.Session {
 	return domain.Session{
-		ID: r.ID, UserID: r.UserID, UserAgent: r.UserAgent, IP: r.IP,
+		ID: r.ID, UserID: r.UserID, UserAgent: r.UserAgent, DeviceName: r.DeviceName, IP: r.IP,
 		CreatedAt: r.CreatedAt.UTC(), LastUsedAt: r.LastUsedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), RevokedAt: utc(r.RevokedAt),
 	}
 }

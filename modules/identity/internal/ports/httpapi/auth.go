@@ -35,6 +35,7 @@ func (h *Handler) login(c *gin.Context) {
 	}
 	t, u, err := h.app.Login(c.Request.Context(), app.LoginInput{
 		Email: req.Email, Password: req.Password, UserAgent: c.Request.UserAgent(), IP: c.ClientIP(),
+		DeviceName: req.DeviceName,
 	})
 	if err != nil {
 		if errors.Is(err, domain.ErrInvalidCredentials) {

@@ -19,6 +19,8 @@ type (
 	loginRequest struct {
 		Email    string `json:"email" validate:"required"`
 		Password string `json:"password" validate:"required"`
+		// DeviceName names the session's device in the sessions list.
+		DeviceName string `json:"deviceName" validate:"max=64"`
 	}
 	refreshRequest struct {
 		RefreshToken string `json:"refreshToken" validate:"required"`
@@ -87,6 +89,7 @@ func toTokenResponse(t app.Tokens) tokenResponse {
 type sessionResponse struct {
 	ID         string `json:"id"`
 	UserAgent  string `json:"userAgent"`
+	DeviceName string `json:"deviceName"`
 	IP         string `json:"ip"`
 	CreatedAt  string `json:"createdAt"`
 	LastUsedAt string `json:"lastUsedAt"`
@@ -97,7 +100,7 @@ func toSessionResponses(ss []app.SessionView) []sessionResponse {
 	out := make([]sessionResponse, len(ss))
 	for i, s := range ss {
 		out[i] = sessionResponse{
-			ID: s.ID.String(), UserAgent: s.UserAgent, IP: s.IP,
+			ID: s.ID.String(), UserAgent: s.UserAgent, DeviceName: s.DeviceName, IP: s.IP,
 			CreatedAt: timestamp(s.CreatedAt), LastUsedAt: timestamp(s.LastUsedAt), Current: s.Current,
 		}
 	}

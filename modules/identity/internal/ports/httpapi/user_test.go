@@ -54,7 +54,7 @@ func TestSessionsRoutes(t *testing.T) {
 	s.want(r, 200)
 	var list []map[string]any
 	r.json(&list)
-	if len(list) != 1 || list[0]["current"] != true || list[0]["userAgent"] != "httpapi-test" || list[0]["ip"] == "" || len(list[0]) != 6 {
+	if len(list) != 1 || list[0]["current"] != true || list[0]["userAgent"] != "httpapi-test" || list[0]["ip"] == "" || list[0]["deviceName"] != "" || len(list[0]) != 7 {
 		t.Fatalf("sessions = %v", list)
 	}
 	s.want(s.do("DELETE", "/api/user/sessions/not-a-uuid", nil, lb.AccessToken), 400)

@@ -79,7 +79,7 @@ func lockMessage(tx *gorm.DB, id, userID string) (domain.Access, domain.Message,
 	err = database.ScanRow(tx.Raw(`SELECT `+roomColumns+`, m.role FROM rooms r
 		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
 		WHERE r.id = ? FOR NO KEY UPDATE OF r`, userID, roomID),
-		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Role)
+		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Encrypted, &r.Role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Access{}, domain.Message{}, domain.ErrMessageNotFound
 	} else if err != nil {
@@ -122,7 +122,8 @@ func (s *Store) storeChange(tx *gorm.DB, m *domain.Message) error {
 	// A deletion drops the message's reactions with its content.
 	return tx.Exec(`WITH m AS (
 			UPDATE messages SET content = CAST(@content AS text), rev = CAST(@rev AS bigint), edited_at = CAST(@edited AS timestamptz), deleted_at = CAST(@deleted AS timestamptz),
-				reactions = CAST(@reactions AS jsonb), moderation = CAST(@moderation AS jsonb)
+				reactions = CAST(@reactions AS jsonb), moderation = CAST(@moderation AS jsonb),
+				ciphertext = CASE WHEN CAST(@deleted AS timestamptz) IS NULL THEN ciphertext END
 			WHERE id = CAST(@id AS uuid)
 			RETURNING id
 		), d AS (

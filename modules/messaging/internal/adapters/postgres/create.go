@@ -17,8 +17,8 @@ func (s *Store) Create(ctx context.Context, room domain.Room, members []domain.M
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		// The new row is locked by its own insert until commit, which is what
 		// the outbox ordering needs.
-		if err := tx.Exec(`INSERT INTO rooms (id, kind, name, owner_id, member_count, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			room.ID, string(room.Kind), room.Name, nullable(room.OwnerID), len(members), room.CreatedAt).Error; err != nil {
+		if err := tx.Exec(`INSERT INTO rooms (id, kind, name, owner_id, member_count, created_at, encrypted) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			room.ID, string(room.Kind), room.Name, nullable(room.OwnerID), len(members), room.CreatedAt, room.Encrypted).Error; err != nil {
 			return err
 		}
 		if err := insertMembers(tx, room.ID, members); err != nil {

@@ -116,12 +116,13 @@ func historySQL(order string) string {
 		(mb.role IS NULL AND EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = $1
 			AND (b.until IS NULL OR b.until > now()))) AS banned,
 		m.id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at,
-		m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.moderation, m.call, m.has_attachments
+		m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.moderation, m.call, m.has_attachments,
+		m.ciphertext
 	FROM rooms r
 	LEFT JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = $1
 	LEFT JOIN LATERAL (
 		SELECT id, seq, user_id, content, client_msg_id, created_at,
-			rev, reply_to, edited_at, deleted_at, reactions, reply_count, moderation, call, has_attachments FROM messages
+			rev, reply_to, edited_at, deleted_at, reactions, reply_count, moderation, call, has_attachments, ciphertext FROM messages
 		WHERE room_id = r.id AND seq > $2 AND seq < $3
 			AND (r.kind IN ('global', 'public') OR mb.role IS NOT NULL)
 		ORDER BY seq ` + order + ` LIMIT $4
@@ -142,11 +143,11 @@ var (
 	historyDesc = historySQL("DESC")
 	// historyFormats asks every column in binary: text's binary format is
 	// its text, and uuid, int8 and timestamptz decode without parsing.
-	historyFormats = pgx.QueryResultFormats{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+	historyFormats = pgx.QueryResultFormats{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
 	historyOIDs    = [...]uint32{pgtype.TextOID, pgtype.TextOID, pgtype.BoolOID, pgtype.UUIDOID, pgtype.Int8OID,
 		pgtype.UUIDOID, pgtype.TextOID, pgtype.TextOID, pgtype.TimestamptzOID,
 		pgtype.Int8OID, pgtype.UUIDOID, pgtype.TimestamptzOID, pgtype.TimestamptzOID, pgtype.JSONBOID, pgtype.Int4OID,
-		pgtype.JSONBOID, pgtype.JSONBOID, pgtype.BoolOID}
+		pgtype.JSONBOID, pgtype.JSONBOID, pgtype.BoolOID, pgtype.JSONBOID}
 )
 
 // checkHistoryFields guards pageText.decode against a schema that no longer
@@ -215,6 +216,7 @@ func (t *pageText) decode(v [][]byte) (domain.Message, error) {
 		ReplyCount: int(int32(binary.BigEndian.Uint32(v[11]))),
 		Moderation: decodeModeration(v[12]),
 		Call:       jsonbText(v[13]),
+		Ciphertext: decodeCiphertext(v[15]),
 	}
 	if v[14][0] == 1 && deleted.IsZero() {
 		m.MarkAttachmentsPending()

@@ -69,8 +69,8 @@ func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []
 		// inserts, and the caller rolls back its seq.
 		var stored int
 		err = database.ScanRow(tx.Raw(`WITH m AS (
-				INSERT INTO messages (id, room_id, seq, rev, user_id, content, client_msg_id, created_at, reply_to, call, has_attachments)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS uuid), CAST(? AS jsonb), ?)
+				INSERT INTO messages (id, room_id, seq, rev, user_id, content, client_msg_id, created_at, reply_to, call, has_attachments, ciphertext)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS uuid), CAST(? AS jsonb), ?, CAST(? AS jsonb))
 				ON CONFLICT (user_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
 				RETURNING room_id, user_id, seq, created_at, reply_to
 			), p AS (
@@ -86,7 +86,7 @@ func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []
 			)
 			SELECT count(*) FROM m`,
 			msg.ID, msg.RoomID, msg.Seq, msg.Rev, msg.UserID, msg.Content, nullable(msg.ClientMsgID), msg.CreatedAt, nullable(msg.ReplyTo), nullableJSON(msg.Call),
-			len(attachmentIDs) > 0, event.ID, string(event.Type), string(data)), &stored)
+			len(attachmentIDs) > 0, encodeCiphertext(msg.Ciphertext), event.ID, string(event.Type), string(data)), &stored)
 		if err != nil {
 			return err
 		}

@@ -82,7 +82,7 @@ func (s *Store) Reactions(ctx context.Context, id, userID string, limit int, che
 		JOIN rooms r ON r.id = msg.room_id
 		LEFT JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = ?
 		WHERE msg.id = ?`, userID, id),
-		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Role)
+		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Encrypted, &r.Role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.ErrMessageNotFound
 	} else if err != nil {

@@ -46,7 +46,7 @@ func (s *Store) Advance(ctx context.Context, r domain.Receipt) (int64, bool, err
 			return err
 		}
 		moved = true
-		return s.recordEvents(tx, domain.ReceiptUpdated(newEventID(), domain.Receipt{RoomID: r.RoomID, UserID: r.UserID, Seq: got}, now))
+		return s.recordEvents(tx, domain.ReceiptUpdated(newEventID(), domain.Receipt{RoomID: r.RoomID, UserID: r.UserID, Seq: got, Unread: max(0, last-got)}, now))
 	})
 	return got, moved, err
 }

@@ -30,6 +30,7 @@ type viewRow struct {
 	LmReplyCount  int
 	LmModeration  []byte
 	LmCall        []byte
+	LmCiphertext  []byte
 }
 
 // viewSelect reads rooms r as user @user sees them. The newest message is a
@@ -39,7 +40,7 @@ const viewSelect = `SELECT ` + roomColumns + `, m.role, COALESCE(rr.last_read_se
 	lm.client_msg_id AS lm_client_msg_id, lm.created_at AS lm_created_at,
 	COALESCE(lm.rev, 0) AS lm_rev, lm.reply_to AS lm_reply_to, lm.edited_at AS lm_edited_at,
 	lm.deleted_at AS lm_deleted_at, lm.reactions AS lm_reactions, COALESCE(lm.reply_count, 0) AS lm_reply_count,
-	lm.moderation AS lm_moderation, lm.call AS lm_call`
+	lm.moderation AS lm_moderation, lm.call AS lm_call, lm.ciphertext AS lm_ciphertext`
 
 const viewJoins = `
 	LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = @user
@@ -54,7 +55,7 @@ func (v viewRow) toDomain() domain.RoomView {
 			ClientMsgID: deref(v.LmClientMsgID), CreatedAt: v.LmCreatedAt.UTC(),
 			Rev: v.LmRev, ReplyTo: deref(v.LmReplyTo), EditedAt: derefTime(v.LmEditedAt), DeletedAt: derefTime(v.LmDeletedAt),
 			Reactions: decodeReactions(v.LmReactions), ReplyCount: v.LmReplyCount, Moderation: decodeModeration(v.LmModeration),
-			Call: jsonbText(v.LmCall),
+			Call: jsonbText(v.LmCall), Ciphertext: decodeCiphertext(v.LmCiphertext),
 		}
 		if !out.Role.Moderates() {
 			*out.LastMessage = out.LastMessage.Redacted()
@@ -84,7 +85,7 @@ func (s *Store) Access(ctx context.Context, roomID, userID string) (domain.Acces
 	err := database.ScanRow(s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role, `+safetySelect+` FROM rooms r
 		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = @user
 		WHERE r.id = @room`, map[string]any{"user": userID, "room": roomID, "now": nowTime}),
-		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Role,
+		&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount, &r.CreatedAt, &r.Encrypted, &r.Role,
 		&safe.MutedUntil, &safe.Banned, &safe.Blocked)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

@@ -132,15 +132,16 @@ type roomRow struct {
 	LastSeq     int64
 	MemberCount int
 	CreatedAt   time.Time
+	Encrypted   bool
 	Role        *string
 }
 
-const roomColumns = "r.id, r.kind, r.name, r.owner_id, r.dm_low, r.dm_high, r.last_seq, r.member_count, r.created_at"
+const roomColumns = "r.id, r.kind, r.name, r.owner_id, r.dm_low, r.dm_high, r.last_seq, r.member_count, r.created_at, r.encrypted"
 
 func (r roomRow) toDomain() domain.Room {
 	room := domain.Room{
 		ID: r.ID, Kind: domain.Kind(r.Kind), Name: r.Name, OwnerID: deref(r.OwnerID),
-		LastSeq: r.LastSeq, MemberCount: r.MemberCount, CreatedAt: r.CreatedAt.UTC(),
+		LastSeq: r.LastSeq, MemberCount: r.MemberCount, CreatedAt: r.CreatedAt.UTC(), Encrypted: r.Encrypted,
 	}
 	if r.DmLow != nil && r.DmHigh != nil {
 		room.Pair = [2]string{*r.DmLow, *r.DmHigh}
@@ -183,10 +184,11 @@ type messageRow struct {
 	Call        []byte // jsonb: a call message's record, or NULL
 	// HasAttachments: attachment rows point at the message (00016).
 	HasAttachments bool
+	Ciphertext     []byte // jsonb: {algorithm, senderDeviceId, recipients} or NULL
 }
 
 const messageColumns = "m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, " +
-	"m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.moderation, m.call, m.has_attachments"
+	"m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.moderation, m.call, m.has_attachments, m.ciphertext"
 
 func (r messageRow) toDomain() domain.Message {
 	m := domain.Message{
@@ -194,7 +196,7 @@ func (r messageRow) toDomain() domain.Message {
 		ClientMsgID: deref(r.ClientMsgID), CreatedAt: r.CreatedAt.UTC(),
 		Rev: r.Rev, ReplyTo: deref(r.ReplyTo), EditedAt: derefTime(r.EditedAt), DeletedAt: derefTime(r.DeletedAt),
 		Reactions: decodeReactions(r.Reactions), ReplyCount: r.ReplyCount, Moderation: decodeModeration(r.Moderation),
-		Call: jsonbText(r.Call),
+		Call: jsonbText(r.Call), Ciphertext: decodeCiphertext(r.Ciphertext),
 	}
 	if r.HasAttachments && r.DeletedAt == nil {
 		m.MarkAttachmentsPending()
@@ -246,4 +248,41 @@ func decodeReactions(b []byte) []domain.ReactionCount {
 		out[i] = domain.ReactionCount(r)
 	}
 	return out
+}
+
+// ciphertextJSON is messages.ciphertext.
+type ciphertextJSON struct {
+	Algorithm      string            `json:"algorithm"`
+	SenderDeviceID string            `json:"senderDeviceId"`
+	Recipients     map[string]string `json:"recipients"`
+}
+
+// encodeCiphertext is the messages.ciphertext value of c (NULL for nil).
+func encodeCiphertext(c *domain.Ciphertext) *string {
+	if c == nil {
+		return nil
+	}
+	b, err := json.Marshal(ciphertextJSON(*c))
+	if err != nil {
+		return nil // strings and a map of strings: cannot fail
+	}
+	s := string(b)
+	return &s
+}
+
+// decodeCiphertext decodes messages.ciphertext (text JSON, or jsonb's
+// binary form: version byte 1 and the text); NULL is nil.
+func decodeCiphertext(b []byte) *domain.Ciphertext {
+	if len(b) > 0 && b[0] == 1 {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	var c ciphertextJSON
+	if json.Unmarshal(b, &c) != nil {
+		return nil
+	}
+	d := domain.Ciphertext(c)
+	return &d
 }

@@ -31,11 +31,35 @@ type messageDTO struct {
 	Moderation  *moderationDTO     `json:"moderation,omitempty"`
 	Kind        string             `json:"kind,omitempty"`
 	Call        json.RawMessage    `json:"call,omitempty"`
+	Ciphertext  *ciphertextDTO     `json:"ciphertext,omitempty"`
 }
 
 type moderationDTO struct {
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
+}
+
+// ciphertextDTO is an encrypted room's message body.
+type ciphertextDTO struct {
+	Algorithm      string            `json:"algorithm"`
+	SenderDeviceID string            `json:"senderDeviceId"`
+	Recipients     map[string]string `json:"recipients"`
+}
+
+func ciphertextIn(c *ciphertextDTO) *domain.Ciphertext {
+	if c == nil {
+		return nil
+	}
+	d := domain.Ciphertext(*c)
+	return &d
+}
+
+func ciphertextOut(c *domain.Ciphertext) *ciphertextDTO {
+	if c == nil {
+		return nil
+	}
+	d := ciphertextDTO(*c)
+	return &d
 }
 
 type attachmentDTO struct {
@@ -56,7 +80,8 @@ type reactionCountDTO struct {
 func toMessage(m domain.Message) messageDTO {
 	out := messageDTO{ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, UserID: m.UserID, Content: m.Content,
 		ClientMsgID: m.ClientMsgID, Timestamp: stamp(m.CreatedAt), Rev: m.Rev, ReplyTo: m.ReplyTo,
-		EditedAt: optStamp(m.EditedAt), DeletedAt: optStamp(m.DeletedAt), ReplyCount: m.ReplyCount}
+		EditedAt: optStamp(m.EditedAt), DeletedAt: optStamp(m.DeletedAt), ReplyCount: m.ReplyCount,
+		Ciphertext: ciphertextOut(m.Ciphertext)}
 	if m.Call != nil {
 		out.Kind, out.Call = "call", json.RawMessage(m.Call)
 	}
@@ -121,12 +146,13 @@ type roomDTO struct {
 	Role        string      `json:"role,omitempty"`
 	UnreadCount *int64      `json:"unreadCount,omitempty"`
 	LastMessage *messageDTO `json:"lastMessage,omitempty"`
+	Encrypted   bool        `json:"encrypted,omitempty"`
 }
 
 func toRoom(v domain.RoomView, userID string) roomDTO {
 	r := v.Room
 	out := roomDTO{ID: r.ID, Kind: string(r.Kind), Name: r.Name, OwnerID: r.OwnerID, PeerID: r.Peer(userID),
-		LastSeq: r.LastSeq, CreatedAt: stamp(r.CreatedAt), Role: string(v.Role)}
+		LastSeq: r.LastSeq, CreatedAt: stamp(r.CreatedAt), Role: string(v.Role), Encrypted: r.Encrypted}
 	if r.Kind != domain.KindGlobal {
 		n := r.MemberCount
 		out.MemberCount = &n
@@ -171,6 +197,8 @@ type (
 		Name      string   `json:"name" validate:"required"`
 		Kind      string   `json:"kind" validate:"required,oneof=public private"`
 		MemberIDs []string `json:"memberIds" validate:"omitempty,max=100,dive,uuid"`
+		// Encrypted makes an end-to-end encrypted room (fixed for life).
+		Encrypted bool `json:"encrypted"`
 	}
 	userRequest struct {
 		UserID string `json:"userId" validate:"required,uuid"`
@@ -179,11 +207,14 @@ type (
 		Seq *int64 `json:"seq" validate:"required,gte=0"`
 	}
 	sendRequest struct {
-		Content     string `json:"content" validate:"required_without=AttachmentIDs"` // may be "" with attachments
-		RoomID      string `json:"roomId"`                                            // checked by the use case (accepts any case)
+		Content     string `json:"content" validate:"required_without_all=AttachmentIDs Ciphertext"` // may be "" with attachments or a ciphertext
+		RoomID      string `json:"roomId"`                                                           // checked by the use case (accepts any case)
 		ClientMsgID string `json:"clientMsgId" validate:"omitempty,max=64,printascii"`
 		ReplyTo     string `json:"replyTo"` // checked by the use case (422)
 		// AttachmentIDs: checked by the use case and the attachments module.
 		AttachmentIDs []string `json:"attachmentIds"`
+		// Ciphertext: the body of a message to an encrypted room (checked
+		// by the use case).
+		Ciphertext *ciphertextDTO `json:"ciphertext"`
 	}
 )

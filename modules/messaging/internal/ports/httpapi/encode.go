@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
@@ -118,6 +119,12 @@ func appendMessage(b []byte, m *domain.Message) []byte {
 		// Written by the calls module as a JSON object: copied as is.
 		b = append(b, `,"kind":"call","call":`...)
 		b = append(b, m.Call...)
+	}
+	if m.Ciphertext != nil {
+		c, err := json.Marshal(ciphertextOut(m.Ciphertext))
+		if err == nil { // strings and a map of strings: cannot fail
+			b = append(append(b, `,"ciphertext":`...), c...)
+		}
 	}
 	return append(b, '}')
 }

@@ -55,6 +55,7 @@ func (h *Handler) Routes(r gin.IRouter, auth, userLimit gin.HandlerFunc) {
 	g.DELETE("/messages/:id/reactions/:emoji", h.react)
 	g.GET("/search", h.search)
 	h.safetyRoutes(g, r.Group("/api/user", mw...))
+	g.GET("/sync", h.sync)
 }
 
 // user is the authenticated caller.

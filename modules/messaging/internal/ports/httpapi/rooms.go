@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/chatforge/chat/modules/messaging/internal/app"
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 	"github.com/chatforge/chat/platform/web"
 )
@@ -43,7 +44,7 @@ func (h *Handler) createRoom(c *gin.Context) {
 		return
 	}
 	u := user(c)
-	v, members, err := h.app.CreateRoom(c.Request.Context(), u, req.Name, domain.Kind(req.Kind), req.MemberIDs)
+	v, members, err := h.app.CreateRoomWith(c.Request.Context(), u, req.Name, domain.Kind(req.Kind), req.MemberIDs, app.RoomOptions{Encrypted: req.Encrypted})
 	if err != nil {
 		h.writeError(c, err)
 		return

@@ -66,8 +66,9 @@ type Service interface {
 
 // Send is one send-message command for Service.SendMessages.
 type Send struct {
-	UserID string
-	Data   SendMessageData
+	UserID    string
+	SessionID string // the sender's session (device)
+	Data      SendMessageData
 }
 
 // SendOutcome answers one Send: its ack, or Err (an *Error to choose the

@@ -38,7 +38,7 @@ func (c *Consumer) sendAll(ctx context.Context, batch []queuedSend) {
 			answers[i] = answerTo(q.entry, nil, c.replyError(ctx, q.cmd, q.bad))
 			continue
 		}
-		sends = append(sends, Send{UserID: q.cmd.UserID, Data: q.data})
+		sends = append(sends, Send{UserID: q.cmd.UserID, SessionID: q.cmd.SessionID, Data: q.data})
 		valid = append(valid, i)
 	}
 	if shed > 0 {

@@ -16,9 +16,25 @@ import (
 type Rooms struct{ db *gorm.DB }
 
 var (
-	_ app.Recipients = (*Rooms)(nil)
-	_ app.Directory  = (*Rooms)(nil)
+	_ app.Recipients   = (*Rooms)(nil)
+	_ app.Directory    = (*Rooms)(nil)
+	_ app.ReadPointers = (*Rooms)(nil)
 )
+
+// ReadSeq implements app.ReadPointers: the user's read pointer in the room
+// (0 when none), a primary-key lookup of messaging's read_receipts.
+func (r *Rooms) ReadSeq(ctx context.Context, userID, roomID string) (int64, error) {
+	var seq []int64
+	err := r.db.WithContext(ctx).Raw(`SELECT last_read_seq FROM read_receipts WHERE room_id = ? AND user_id = ?`,
+		roomID, userID).Scan(&seq).Error
+	if err != nil {
+		return 0, fmt.Errorf("read pointer: %w", err)
+	}
+	if len(seq) == 0 {
+		return 0, nil
+	}
+	return seq[0], nil
+}
 
 // NewRooms returns the reader on db.
 func NewRooms(db *gorm.DB) *Rooms { return &Rooms{db: db} }

@@ -161,8 +161,13 @@ func (c *Consumer) handle(ctx context.Context, stream string, m redis.XMessage) 
 		return
 	}
 	msg := e.Message
+	content := msg.Content
+	if msg.Ciphertext != nil {
+		// End-to-end encrypted: the server has no text to show.
+		content = domain.EncryptedPreview
+	}
 	err = c.fanout.Message(ctx, e.RoomID, domain.PendingMessage{
-		MessageID: msg.ID, Seq: msg.Seq, SenderID: msg.UserID, Content: msg.Content, SentAt: msg.CreatedAt,
+		MessageID: msg.ID, Seq: msg.Seq, SenderID: msg.UserID, Content: content, SentAt: msg.CreatedAt,
 	})
 	if err != nil {
 		if ctx.Err() == nil {
