@@ -96,3 +96,18 @@ func TestRedisClusterHelpers(t *testing.T) {
 		t.Errorf("XADD without retries: %v", err)
 	}
 }
+
+// BenchmarkSlotGroups: grouping a batched rate-limit sync's 500 keys by
+// slot, as a cluster client does every sync interval.
+func BenchmarkSlotGroups(b *testing.B) {
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}}) // never dialled
+	defer rdb.Close()
+	keys := make([]string, 500)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("rate:rl:user:0b6a1c2e-3d4f-4a5b-8c7d-%012d", i)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		redisconn.SlotGroups(rdb, keys)
+	}
+}
