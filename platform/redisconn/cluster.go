@@ -148,3 +148,15 @@ func DB(rdb redis.UniversalClient) int {
 	}
 	return 0
 }
+
+// Ping checks that Redis answers: the server, or every master of a
+// cluster (a plain PING reaches one node, and a master down takes its
+// slots' keys with it). For readiness probes.
+func Ping(ctx context.Context, rdb redis.UniversalClient) error {
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		return Classify(cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			return c.Ping(ctx).Err()
+		}))
+	}
+	return rdb.Ping(ctx).Err()
+}

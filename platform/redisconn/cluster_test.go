@@ -2,6 +2,7 @@ package redisconn_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatforge/chat/platform/config"
+	"github.com/chatforge/chat/platform/outage"
 	"github.com/chatforge/chat/platform/redisconn"
 	"github.com/chatforge/chat/platform/testenv"
 )
@@ -94,6 +96,17 @@ func TestRedisClusterHelpers(t *testing.T) {
 	defer nr.Close()
 	if err := nr.XAdd(ctx, &redis.XAddArgs{Stream: "s{1}", Values: []any{"f", "v"}}).Err(); err != nil {
 		t.Errorf("XADD without retries: %v", err)
+	}
+
+	// Readiness asks every master: one down is an outage.
+	if err := redisconn.Ping(ctx, rdb); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	cl.Kill(2)
+	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer pcancel()
+	if err := redisconn.Ping(pctx, rdb); !errors.Is(err, outage.ErrUnavailable) {
+		t.Errorf("Ping with a master down = %v, want outage.ErrUnavailable", err)
 	}
 }
 
