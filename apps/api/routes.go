@@ -24,6 +24,7 @@ import (
 	"github.com/chatforge/chat/platform/health"
 	"github.com/chatforge/chat/platform/metrics"
 	"github.com/chatforge/chat/platform/ratelimit"
+	"github.com/chatforge/chat/platform/redisconn"
 	"github.com/chatforge/chat/platform/web"
 )
 
@@ -60,7 +61,7 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 
 	health.Register(r, d.log,
 		health.Check{Name: "postgres", Probe: d.pingDB},
-		health.Check{Name: "redis", Probe: func(ctx context.Context) error { return d.rdb.Ping(ctx).Err() }},
+		health.Check{Name: "redis", Probe: func(ctx context.Context) error { return redisconn.Ping(ctx, d.rdb) }},
 	)
 	r.GET("/metrics", gin.WrapH(metrics.Handler(d.reg)))
 	jwks := d.signer.JWKS()

@@ -119,7 +119,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 
 	r := web.NewEngine(log, web.Options{Metrics: metrics.NewHTTP(reg)})
 	health.Register(r, log,
-		health.Check{Name: "redis", Probe: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		health.Check{Name: "redis", Probe: func(ctx context.Context) error { return redisconn.Ping(ctx, rdb) }},
 		health.Check{Name: "gateway", Probe: gw.Ready},
 	)
 	r.GET("/metrics", gin.WrapH(metrics.Handler(reg)))

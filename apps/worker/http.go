@@ -17,6 +17,7 @@ import (
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/health"
 	"github.com/chatforge/chat/platform/metrics"
+	"github.com/chatforge/chat/platform/redisconn"
 	"github.com/chatforge/chat/platform/web"
 )
 
@@ -47,7 +48,7 @@ func newHandler(cfg Config, log *slog.Logger, reg *prometheus.Registry, rdb redi
 	e.NoMethod(web.NoMethod)
 
 	health.Register(e, log,
-		health.Check{Name: "redis", Probe: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		health.Check{Name: "redis", Probe: func(ctx context.Context) error { return redisconn.Ping(ctx, rdb) }},
 		health.Check{Name: "postgres", Probe: func(ctx context.Context) error {
 			sqlDB, err := db.DB()
 			if err != nil {

@@ -30,7 +30,16 @@ func Slot(key string) int {
 	}
 	var crc uint16
 	for i := 0; i < len(key); i++ {
-		crc ^= uint16(key[i]) << 8
+		crc = crc<<8 ^ crc16Table[byte(crc>>8)^key[i]]
+	}
+	return int(crc) % 16384
+}
+
+// crc16Table is CRC-16/XMODEM (polynomial 0x1021), the hash of Redis
+// Cluster's key slots, by leading byte.
+var crc16Table = func() (t [256]uint16) {
+	for i := range t {
+		crc := uint16(i) << 8
 		for range 8 {
 			if crc&0x8000 != 0 {
 				crc = crc<<1 ^ 0x1021
@@ -38,9 +47,10 @@ func Slot(key string) int {
 				crc <<= 1
 			}
 		}
+		t[i] = crc
 	}
-	return int(crc) % 16384
-}
+	return t
+}()
 
 // SlotGroups partitions the indexes of keys into groups whose keys may go
 // in one multi-key command: all of them for a single server, one group per
@@ -137,4 +147,16 @@ func DB(rdb redis.UniversalClient) int {
 		return c.Options().DB
 	}
 	return 0
+}
+
+// Ping checks that Redis answers: the server, or every master of a
+// cluster (a plain PING reaches one node, and a master down takes its
+// slots' keys with it). For readiness probes.
+func Ping(ctx context.Context, rdb redis.UniversalClient) error {
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		return Classify(cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			return c.Ping(ctx).Err()
+		}))
+	}
+	return rdb.Ping(ctx).Err()
 }

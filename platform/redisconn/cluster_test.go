@@ -2,6 +2,7 @@ package redisconn_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatforge/chat/platform/config"
+	"github.com/chatforge/chat/platform/outage"
 	"github.com/chatforge/chat/platform/redisconn"
 	"github.com/chatforge/chat/platform/testenv"
 )
@@ -94,5 +96,31 @@ func TestRedisClusterHelpers(t *testing.T) {
 	defer nr.Close()
 	if err := nr.XAdd(ctx, &redis.XAddArgs{Stream: "s{1}", Values: []any{"f", "v"}}).Err(); err != nil {
 		t.Errorf("XADD without retries: %v", err)
+	}
+
+	// Readiness asks every master: one down is an outage.
+	if err := redisconn.Ping(ctx, rdb); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	cl.Kill(2)
+	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer pcancel()
+	if err := redisconn.Ping(pctx, rdb); !errors.Is(err, outage.ErrUnavailable) {
+		t.Errorf("Ping with a master down = %v, want outage.ErrUnavailable", err)
+	}
+}
+
+// BenchmarkSlotGroups: grouping a batched rate-limit sync's 500 keys by
+// slot, as a cluster client does every sync interval.
+func BenchmarkSlotGroups(b *testing.B) {
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}}) // never dialled
+	defer rdb.Close()
+	keys := make([]string, 500)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("rate:rl:user:0b6a1c2e-3d4f-4a5b-8c7d-%012d", i)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		redisconn.SlotGroups(rdb, keys)
 	}
 }

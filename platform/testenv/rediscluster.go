@@ -93,6 +93,17 @@ func (c *RedisCluster) Client(t testing.TB) *redis.ClusterClient {
 	return rdb
 }
 
+// Kill stops node i (of Addrs) with SIGKILL and waits for it to exit.
+func (c *RedisCluster) Kill(i int) {
+	select {
+	case <-c.done[i]:
+		return
+	default:
+	}
+	_ = c.nodes[i].Process.Kill()
+	<-c.done[i]
+}
+
 func (c *RedisCluster) waitNode(ctx context.Context, t testing.TB, addr string, ready func(*redis.Client) bool) {
 	t.Helper()
 	n := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
@@ -106,9 +117,8 @@ func (c *RedisCluster) waitNode(ctx context.Context, t testing.TB, addr string, 
 }
 
 func (c *RedisCluster) stop(t testing.TB) {
-	for i, cmd := range c.nodes {
-		_ = cmd.Process.Kill()
-		<-c.done[i]
+	for i := range c.nodes {
+		c.Kill(i)
 	}
 	if !t.Failed() && os.Getenv("E2E_LOGS") == "" {
 		return

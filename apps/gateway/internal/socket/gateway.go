@@ -33,6 +33,7 @@ import (
 	"github.com/chatforge/chat/modules/presence"
 	"github.com/chatforge/chat/platform/authn"
 	"github.com/chatforge/chat/platform/ratelimit"
+	"github.com/chatforge/chat/platform/redisconn"
 )
 
 // Config is the gateway's tuning (see apps/gateway config for the
@@ -271,7 +272,7 @@ func (g *Gateway) Ready(ctx context.Context) error {
 	case !g.pubsubOK.Load():
 		return errors.New("pub/sub not subscribed")
 	}
-	return g.Redis.Ping(ctx).Err()
+	return redisconn.Ping(ctx, g.Redis)
 }
 
 // Connections is the number of open sockets.
