@@ -48,6 +48,7 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 		BodyLimit:       cfg.HTTPBodyLimit,
 		RouteBodyLimits: map[string]int64{attachments.UploadPath: max(files.BodyLimit(), cfg.HTTPBodyLimit)},
 		Metrics:         metrics.NewHTTP(d.reg),
+		Tracing:         d.trace,
 	})
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
@@ -105,7 +106,7 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	ident.Routes(r, auth, userLimit)
 
 	chat, err := messaging.New(messaging.Deps{DB: d.db, Redis: d.rdb, Log: d.log, Config: cfg.Messaging, Now: time.Now,
-		Metrics: d.reg, Attachments: &messageFiles{files: files}})
+		Metrics: d.reg, Attachments: &messageFiles{files: files}, Tracing: d.trace})
 	if err != nil {
 		return nil, nil, fmt.Errorf("messaging module: %w", err)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/chatforge/chat/platform/pprofserver"
 	"github.com/chatforge/chat/platform/ratelimit"
 	"github.com/chatforge/chat/platform/redisconn"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 const usage = `usage:
@@ -74,6 +75,11 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		return err
 	}
 	gin.SetMode(gin.ReleaseMode)
+	trace, err := tracing.New(ctx, cfg.Tracing, "chatforge-worker")
+	if err != nil {
+		return err
+	}
+	defer trace.Close()
 
 	db, err := database.Open(ctx, cfg.Postgres, log)
 	if err != nil {
@@ -129,6 +135,9 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 
 	mux := asynq.NewServeMux()
 	mux.Use(taskMetrics(reg))
+	if trace.Enabled() {
+		mux.Use(traceTasks(trace))
+	}
 	mod.RegisterTasks(mux)
 	ident.RegisterTasks(mux)
 	hk.RegisterTasks(mux)

@@ -74,7 +74,7 @@ func (m *Module) RunCommands(ctx context.Context, rdb *redis.Client, o CommandOp
 		ClaimInterval: o.ClaimInterval, MaxAge: o.MaxAge, ShedAfter: o.ShedAfter,
 		RelayLag: m.store.OutboxLag, MaxRelayLag: o.MaxRelayLag, Log: m.log,
 		ObserveWait:  func(typ CommandType, d time.Duration) { m.hops.observeWait(string(typ), d) },
-		ObserveStore: m.hops.observeStore,
+		ObserveStore: m.hops.observeStore, Tracing: m.trace,
 	})
 	if err != nil {
 		return err
@@ -92,7 +92,8 @@ type commandService struct{ m *Module }
 func (s commandService) SendMessages(ctx context.Context, sends []streamcmd.Send) []streamcmd.SendOutcome {
 	reqs := make([]SendRequest, len(sends))
 	for i, c := range sends {
-		reqs[i] = SendRequest{UserID: c.UserID, Input: SendInput{RoomID: c.Data.RoomID, Content: c.Data.Content, ClientMsgID: c.Data.ClientMsgID, ReplyTo: c.Data.ReplyTo, AttachmentIDs: c.Data.AttachmentIDs}}
+		reqs[i] = SendRequest{UserID: c.UserID, Input: SendInput{RoomID: c.Data.RoomID, Content: c.Data.Content, ClientMsgID: c.Data.ClientMsgID, ReplyTo: c.Data.ReplyTo, AttachmentIDs: c.Data.AttachmentIDs,
+			Trace: c.Trace}}
 	}
 	res := s.m.SendMessages(ctx, reqs)
 	out := make([]streamcmd.SendOutcome, len(res))

@@ -28,6 +28,10 @@ type SendInput struct {
 	// AttachmentIDs: up to 10 of the sender's own unattached uploads in
 	// the room; Content may then be "".
 	AttachmentIDs []string
+	// Trace: the W3C traceparent of the request or command that sent it
+	// (optional), carried to its event so the fan-out joins its trace.
+	// Without it the span of the call's ctx is used.
+	Trace string
 }
 
 // SendRequest is one message of a SendMessages batch: its sender and what

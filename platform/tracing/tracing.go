@@ -233,3 +233,33 @@ const (
 	Producer = trace.SpanKindProducer
 	Consumer = trace.SpanKindConsumer
 )
+
+// NoSpan returns a span that does nothing, for callers that skip Start
+// when tracing is off.
+func NoSpan() trace.Span { return noop.Span{} }
+
+// StartBatch starts a span for work done at once for many traced items (a
+// batch of sends in one transaction): a child of the first traceparent,
+// linked to the others, so each item's trace shows the batch. Empty
+// traceparents are skipped. Off, it returns ctx and a no-op span.
+func (t *Tracing) StartBatch(ctx context.Context, name string, traceparents []string) (context.Context, trace.Span) {
+	if t == nil {
+		return ctx, noop.Span{}
+	}
+	var (
+		parent bool
+		links  []trace.Link
+	)
+	for _, tp := range traceparents {
+		sc, ok := Parse(tp)
+		if !ok {
+			continue
+		}
+		if !parent {
+			ctx, parent = trace.ContextWithRemoteSpanContext(ctx, sc), true
+			continue
+		}
+		links = append(links, trace.Link{SpanContext: sc})
+	}
+	return t.tracer.Start(ctx, name, trace.WithLinks(links...))
+}

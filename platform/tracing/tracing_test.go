@@ -136,3 +136,18 @@ func TestSpansJoinTheCarriedTrace(t *testing.T) {
 		t.Errorf("a malformed traceparent joined a trace: parent %v", f.Parent())
 	}
 }
+
+func TestStartBatch(t *testing.T) {
+	t.Parallel()
+	rec := tracetest.NewSpanRecorder()
+	tr := newTracing(sdktrace.WithSpanProcessor(rec))
+	const a = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	const b = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	_, span := tr.StartBatch(context.Background(), "batch", []string{"", a, b})
+	span.End()
+	s := rec.Ended()[0]
+	if s.Parent().TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" || len(s.Links()) != 1 ||
+		s.Links()[0].SpanContext.TraceID().String() != "0af7651916cd43dd8448eb211c80319c" {
+		t.Errorf("batch span parent %v links %v", s.Parent(), s.Links())
+	}
+}

@@ -8,9 +8,13 @@ import (
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 	"github.com/chatforge/chat/modules/messaging/wire"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Publisher implements app.Publisher with one XADD per record, all the
@@ -25,6 +29,7 @@ type Publisher struct {
 	rdb    *redis.Client
 	key    func(roomID string) string
 	maxLen int64
+	trace  *tracing.Tracing // nil: off
 	// suspect is set when a previous Publish may have appended part of its
 	// batch before failing (some streams' transactions may have run), at
 	// start and by Suspect (a previous relay, this one or another process,
@@ -37,8 +42,12 @@ type Publisher struct {
 // New returns a publisher writing to the stream key(roomID) of each record,
 // capped at about maxLen entries (MAXLEN ~: trimming whole macro nodes is
 // much cheaper than exact trimming).
-func New(rdb *redis.Client, key func(roomID string) string, maxLen int64) *Publisher {
-	p := &Publisher{rdb: rdb, key: key, maxLen: maxLen}
+//
+// With tracing on, each record carrying a trace context gets a producer
+// span in that trace (the outbox-to-stream hop), and its entry carries the
+// span's context on to the gateways.
+func New(rdb *redis.Client, key func(roomID string) string, maxLen int64, trace *tracing.Tracing) *Publisher {
+	p := &Publisher{rdb: rdb, key: key, maxLen: maxLen, trace: trace}
 	p.suspect.Store(true)
 	return p
 }
@@ -57,19 +66,34 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 		p.suspect.Store(false)
 		return nil
 	}
+	var spans []trace.Span
 	// One MULTI/EXEC for the whole batch, every stream's records in order:
 	// one round trip per drain (a transaction per stream cost one each).
 	_, err := p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		for _, r := range recs {
+			tp := r.Trace
+			if p.trace.Enabled() && tp != "" {
+				sctx, span := p.trace.StartRemote(ctx, "chat:events publish", tp, tracing.Producer)
+				span.SetAttributes(attribute.String("chat.event.id", r.EventID), attribute.String("chat.event.type", string(r.Type)),
+					attribute.String("chat.room.id", r.RoomID))
+				spans = append(spans, span)
+				tp = tracing.Traceparent(sctx)
+			}
 			pipe.XAdd(ctx, &redis.XAddArgs{
 				Stream: p.key(r.RoomID),
 				MaxLen: p.maxLen,
 				Approx: true,
-				Values: wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At),
+				Values: wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At, tp),
 			})
 		}
 		return nil
 	})
+	for _, s := range spans {
+		if err != nil {
+			s.SetStatus(codes.Error, err.Error())
+		}
+		s.End()
+	}
 	if err != nil {
 		p.suspect.Store(true)
 		return fmt.Errorf("xadd %d events: %w", len(recs), err)

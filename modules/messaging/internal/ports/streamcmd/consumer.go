@@ -44,6 +44,10 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Service runs commands for a user already authenticated by the gateway.
@@ -68,6 +72,9 @@ type Service interface {
 type Send struct {
 	UserID string
 	Data   SendMessageData
+	// Trace is the traceparent of the command's span on this api: the
+	// message's event joins its trace.
+	Trace string
 }
 
 // SendOutcome answers one Send: its ack, or Err (an *Error to choose the
@@ -100,6 +107,9 @@ type Options struct {
 	ObserveWait  func(CommandType, time.Duration)
 	ObserveStore func(time.Duration)
 	Log          *slog.Logger
+	// Tracing, when on, gives each command a consumer span in the trace
+	// its gateway carried, and each batch of sends a span (nil: off).
+	Tracing *tracing.Tracing
 }
 
 // DefaultSendSlots is how many SendMessages calls run at once, on disjoint
@@ -350,6 +360,11 @@ func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.Wa
 			// Decoded once, here: the room picks the slot, and sendAll
 			// answers a data that does not decode.
 			q := queuedSend{entry: entry{id: m.ID, cmd: cmd}, done: done}
+			if c.o.Tracing.Enabled() {
+				var sctx context.Context
+				sctx, q.span = c.startCommand(ctx, m.ID, cmd)
+				q.trace = tracing.Traceparent(sctx)
+			}
 			q.bad = decode(cmd.Data, &q.data)
 			i := 0
 			if q.bad == nil {
@@ -360,7 +375,9 @@ func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.Wa
 			go func() {
 				c.workers <- struct{}{}
 				defer func() { <-c.workers }()
+				ctx, span := c.startCommand(ctx, m.ID, cmd)
 				c.handle(ctx, entry{id: m.ID, cmd: cmd})
+				span.End()
 				done()
 			}()
 		}
@@ -477,6 +494,18 @@ func (c *Consumer) keepAliveLoop(ctx context.Context) {
 type entry struct {
 	id  string
 	cmd Command
+}
+
+// startCommand starts the span of a command on this api, in the trace its
+// gateway carried (Command.Trace). Off, it costs a nil check.
+func (c *Consumer) startCommand(ctx context.Context, id string, cmd Command) (context.Context, trace.Span) {
+	if !c.o.Tracing.Enabled() {
+		return ctx, tracing.NoSpan()
+	}
+	ctx, span := c.o.Tracing.StartRemote(ctx, "command "+string(cmd.Type), cmd.Trace, tracing.Consumer)
+	span.SetAttributes(attribute.String("chat.command.id", cmd.ID), attribute.String("chat.command.type", string(cmd.Type)),
+		attribute.String("chat.user.id", cmd.UserID), attribute.String("messaging.message.id", id))
+	return ctx, span
 }
 
 func (c *Consumer) retry(ctx context.Context, b *backoff, err error) {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // queuedSend is a send-message waiting for a send slot, its data decoded
@@ -15,6 +17,9 @@ type queuedSend struct {
 	data SendMessageData
 	bad  error
 	done func()
+	// span is the command's span and trace its context (tracing on).
+	span  trace.Span
+	trace string
 }
 
 // sendQueue holds the send-messages read and not yet taken by its send
