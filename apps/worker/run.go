@@ -107,7 +107,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	}
 	mod, err := notify.New(notify.Deps{
 		DB: db, Redis: rdb, Jobs: jobs, Limiter: ratelimit.New(rdb, log), Online: online,
-		Log: log, Metrics: reg,
+		Log: log, Metrics: reg, Tracing: trace,
 		Config: notify.Config{PublicBaseURL: cfg.PublicBaseURL, Email: emailConfig(cfg), Push: push},
 	})
 	if err != nil {

@@ -180,7 +180,12 @@ func New(ctx context.Context, c Config, service string) (*Tracing, error) {
 }
 
 func newTracing(opts ...sdktrace.TracerProviderOption) *Tracing {
-	tp := sdktrace.NewTracerProvider(opts...)
+	return FromProvider(sdktrace.NewTracerProvider(opts...))
+}
+
+// FromProvider returns a Tracing over a provider built by the caller (tests
+// recording spans: tracingtest); Shutdown shuts tp down.
+func FromProvider(tp *sdktrace.TracerProvider) *Tracing {
 	return &Tracing{tp: tp, tracer: tp.Tracer("github.com/chatforge/chat")}
 }
 

@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/modules/notify/internal/adapters/redisstate"
 	"github.com/chatforge/chat/modules/notify/internal/app"
 	"github.com/chatforge/chat/modules/notify/internal/domain"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Group is the consumer group name on every event stream.
@@ -38,13 +41,16 @@ type Consumer struct {
 	fanout   *app.FanOut
 	seen     *redisstate.Events
 	log      *slog.Logger
+	trace    *tracing.Tracing // nil: off
 	lastScan time.Time
 }
 
-// NewConsumer returns a consumer named name over partitions streams.
-func NewConsumer(rdb *redis.Client, partitions int, name string, f *app.FanOut, log *slog.Logger) *Consumer {
+// NewConsumer returns a consumer named name over partitions streams. With
+// tracing on, a traced message's push fan-out (and the push task it
+// schedules) joins the message's trace.
+func NewConsumer(rdb *redis.Client, partitions int, name string, f *app.FanOut, log *slog.Logger, trace *tracing.Tracing) *Consumer {
 	return &Consumer{rdb: rdb, streams: messaging.StreamKeys(partitions), name: name, fanout: f,
-		seen: redisstate.NewEvents(rdb), log: log.With("component", "push-fanout")}
+		seen: redisstate.NewEvents(rdb), log: log.With("component", "push-fanout"), trace: trace}
 }
 
 // Run consumes until ctx is done; it returns nil then. Redis errors are
@@ -136,6 +142,12 @@ func (c *Consumer) handle(ctx context.Context, stream string, m redis.XMessage) 
 	if seen, err := c.seen.Seen(ctx, e.ID); err == nil && seen {
 		c.ack(ctx, stream, m.ID)
 		return
+	}
+	if c.trace.Enabled() && e.Trace != "" {
+		var span trace.Span
+		ctx, span = c.trace.StartRemote(ctx, "push fanout", e.Trace, tracing.Consumer)
+		span.SetAttributes(attribute.String("chat.event.id", e.ID), attribute.String("chat.room.id", e.RoomID))
+		defer span.End()
 	}
 	msg := e.Message
 	err = c.fanout.Message(ctx, e.RoomID, domain.PendingMessage{
