@@ -3,6 +3,7 @@
 package tracingtest
 
 import (
+	"context"
 	"testing"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -19,3 +20,17 @@ func New(t testing.TB) (*tracing.Tracing, *tracetest.SpanRecorder) {
 	t.Cleanup(tr.Close)
 	return tr, rec
 }
+
+// Discarding returns a Tracing that samples, records and batches every span
+// as in production, then drops them: for benchmarks of the cost of tracing
+// on. It is shut down in t.Cleanup.
+func Discarding(t testing.TB) *tracing.Tracing {
+	tr := tracing.FromProvider(sdktrace.NewTracerProvider(sdktrace.WithBatcher(discard{}), sdktrace.WithSampler(sdktrace.AlwaysSample())))
+	t.Cleanup(tr.Close)
+	return tr
+}
+
+type discard struct{}
+
+func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discard) Shutdown(context.Context) error                             { return nil }

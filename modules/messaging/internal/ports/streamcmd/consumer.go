@@ -361,9 +361,8 @@ func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.Wa
 			// answers a data that does not decode.
 			q := queuedSend{entry: entry{id: m.ID, cmd: cmd}, done: done}
 			if c.o.Tracing.Enabled() {
-				var sctx context.Context
-				sctx, q.span = c.startCommand(ctx, m.ID, cmd)
-				q.trace = tracing.Traceparent(sctx)
+				sctx, span := c.startCommand(ctx, m.ID, cmd)
+				q.traced = &tracedSend{span: span, parent: tracing.Traceparent(sctx)}
 			}
 			q.bad = decode(cmd.Data, &q.data)
 			i := 0

@@ -17,9 +17,23 @@ type queuedSend struct {
 	data SendMessageData
 	bad  error
 	done func()
-	// span is the command's span and trace its context (tracing on).
-	span  trace.Span
-	trace string
+	// traced is the command's span (tracing on; nil when off, so the
+	// queue entries stay small on the hot path).
+	traced *tracedSend
+}
+
+// tracedSend is a send-message command's span and its trace context.
+type tracedSend struct {
+	span   trace.Span
+	parent string
+}
+
+// trace is the context the command's message carries to its event.
+func (q *queuedSend) trace() string {
+	if q.traced == nil {
+		return ""
+	}
+	return q.traced.parent
 }
 
 // sendQueue holds the send-messages read and not yet taken by its send

@@ -42,7 +42,7 @@ func (c *Consumer) sendAll(ctx context.Context, batch []queuedSend) {
 			answers[i] = answerTo(q.entry, nil, c.replyError(ctx, q.cmd, q.bad))
 			continue
 		}
-		sends = append(sends, Send{UserID: q.cmd.UserID, Data: q.data, Trace: q.trace})
+		sends = append(sends, Send{UserID: q.cmd.UserID, Data: q.data, Trace: q.trace()})
 		valid = append(valid, i)
 	}
 	if shed > 0 {
@@ -60,13 +60,14 @@ func (c *Consumer) sendAll(ctx context.Context, batch []queuedSend) {
 		}
 	}
 	c.ack(ctx, answers...)
-	if c.o.Tracing.Enabled() {
-		for i, q := range batch {
-			if a := answers[i]; !a.reply.OK {
-				q.span.SetStatus(codes.Error, string(a.reply.Data))
-			}
-			q.span.End()
+	for i, q := range batch {
+		if q.traced == nil {
+			continue
 		}
+		if a := answers[i]; !a.reply.OK {
+			q.traced.span.SetStatus(codes.Error, string(a.reply.Data))
+		}
+		q.traced.span.End()
 	}
 }
 
