@@ -50,7 +50,7 @@ func openDeps(ctx context.Context, cfg Config, log *slog.Logger) (d *deps, err e
 		}
 	}()
 
-	if d.trace, err = tracing.New(ctx, cfg.Tracing, "chatforge-api"); err != nil {
+	if d.trace, err = tracing.New(ctx, cfg.Tracing, "chatforge-api", log); err != nil {
 		return nil, err
 	}
 	// Closed last: the spans of the shutdown are exported too.

@@ -61,7 +61,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		return err
 	}
 	gin.SetMode(gin.ReleaseMode)
-	trace, err := tracing.New(ctx, cfg.Tracing, "chatforge-gateway")
+	trace, err := tracing.New(ctx, cfg.Tracing, "chatforge-gateway", log)
 	if err != nil {
 		return err
 	}

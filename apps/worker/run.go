@@ -75,7 +75,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		return err
 	}
 	gin.SetMode(gin.ReleaseMode)
-	trace, err := tracing.New(ctx, cfg.Tracing, "chatforge-worker")
+	trace, err := tracing.New(ctx, cfg.Tracing, "chatforge-worker", log)
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,13 @@ package tracing
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -148,11 +150,15 @@ func (c Config) sampler() (sdktrace.Sampler, error) {
 type Tracing struct {
 	tp     *sdktrace.TracerProvider
 	tracer trace.Tracer
+	log    *slog.Logger // nil: Close reports nothing
 }
 
 // New returns the tracing c asks for: off (a nil *Tracing, which is
-// valid) unless c.On(). service is the default service name.
-func New(ctx context.Context, c Config, service string) (*Tracing, error) {
+// valid) unless c.On(). service is the default service name. On, it logs
+// the spans' destination and routes the SDK's errors (a failed export:
+// the collector is down) to log as warnings; otel's error handler is
+// process-wide, the one state this package sets outside its values.
+func New(ctx context.Context, c Config, service string, log *slog.Logger) (*Tracing, error) {
 	if !c.On() {
 		return nil, nil
 	}
@@ -161,7 +167,8 @@ func New(ctx context.Context, c Config, service string) (*Tracing, error) {
 	}
 	sampler, _ := c.sampler()
 	var opts []otlptracehttp.Option
-	if u, _ := c.endpointURL(); u != "" {
+	u, _ := c.endpointURL()
+	if u != "" {
 		opts = append(opts, otlptracehttp.WithEndpointURL(u))
 	}
 	// The exporter only builds its client here; it connects per export.
@@ -176,7 +183,13 @@ func New(ctx context.Context, c Config, service string) (*Tracing, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracing: resource: %w", err)
 	}
-	return newTracing(sdktrace.WithBatcher(exp), sdktrace.WithSampler(sampler), sdktrace.WithResource(res)), nil
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		log.Warn("tracing: OpenTelemetry error (spans may be lost)", "err", err)
+	}))
+	log.InfoContext(ctx, "tracing on", "service", service, "endpoint", u, "sampler", sampler.Description())
+	t := newTracing(sdktrace.WithBatcher(exp), sdktrace.WithSampler(sampler), sdktrace.WithResource(res))
+	t.log = log
+	return t, nil
 }
 
 func newTracing(opts ...sdktrace.TracerProviderOption) *Tracing {
@@ -205,7 +218,9 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 func (t *Tracing) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = t.Shutdown(ctx)
+	if err := t.Shutdown(ctx); err != nil && t.log != nil {
+		t.log.Warn("tracing: the last spans were not exported", "err", err)
+	}
 }
 
 // Start starts a span as a child of the span in ctx. Off, it returns ctx

@@ -1,8 +1,15 @@
 package tracing
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -82,7 +89,7 @@ func TestConfig(t *testing.T) {
 
 func TestOffIsFree(t *testing.T) {
 	var off *Tracing
-	if tr, err := New(t.Context(), Config{}, "x"); err != nil || tr != nil {
+	if tr, err := New(t.Context(), Config{}, "x", nil); err != nil || tr != nil {
 		t.Fatalf("New(default) = %v, %v; want off", tr, err)
 	}
 	ctx := context.Background()
@@ -150,4 +157,72 @@ func TestStartBatch(t *testing.T) {
 		s.Links()[0].SpanContext.TraceID().String() != "0af7651916cd43dd8448eb211c80319c" {
 		t.Errorf("batch span parent %v links %v", s.Parent(), s.Links())
 	}
+}
+
+// New exports to the configured endpoint over OTLP/HTTP protobuf, and a
+// failing collector is reported in the log, not on stderr.
+func TestNewExportsToEndpoint(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		paths []string
+		fail  bool
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		paths = append(paths, r.Method+" "+r.URL.Path+" "+r.Header.Get("Content-Type"))
+		if fail {
+			http.Error(w, "down", http.StatusBadRequest) // not retried
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer srv.Close()
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "20") // ms: the background export runs soon
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	tr, err := New(t.Context(), Config{Endpoint: srv.URL, ServiceName: "svc"}, "default", log)
+	if err != nil || !tr.Enabled() {
+		t.Fatalf("New = %v, %v", tr, err)
+	}
+	_, span := tr.Start(t.Context(), "work", Internal)
+	span.End()
+	if err := tr.tp.ForceFlush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := strings.Join(paths, ";")
+	fail = true
+	mu.Unlock()
+	if got != "POST /v1/traces application/x-protobuf" {
+		t.Errorf("exports %q, want one POST /v1/traces of protobuf", got)
+	}
+	_, span = tr.Start(t.Context(), "lost", Internal)
+	span.End()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "tracing: OpenTelemetry error") {
+		if time.Now().After(deadline) {
+			t.Fatalf("a failed export was not logged; log:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tr.Close()
+}
+
+// syncBuffer is a bytes.Buffer safe for the exporter's goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
