@@ -128,19 +128,23 @@ func TestTracingEndToEnd(t *testing.T) {
 		}
 		mp.waitMail(t, email, 20*time.Second) // the task did its work
 
-		// The api's log lines of that request carry its trace id.
+		// Every api log line of that request (its request id) carries its
+		// trace id, and the access log line is one of them.
+		reqID := res.Header.Get("X-Request-ID")
 		var lines int
 		for _, l := range strings.Split(s.APIs[0].Logs(), "\n") {
 			var rec map[string]any
-			if json.Unmarshal([]byte(l), &rec) != nil || !strings.Contains(l, email) && rec["path"] != "/api/auth/register" {
+			if json.Unmarshal([]byte(l), &rec) != nil || reqID == "" || rec["request_id"] != reqID {
 				continue
 			}
-			if rec["trace_id"] == traceID {
-				lines++
+			lines++
+			if rec["trace_id"] != traceID || rec["span_id"] == nil {
+				t.Errorf("log line of the traced request has trace_id %v span_id %v, want trace %s: %s",
+					rec["trace_id"], rec["span_id"], traceID, l)
 			}
 		}
 		if lines == 0 {
-			t.Errorf("no api log line of the registration carries trace_id %s", traceID)
+			t.Errorf("no api log line of the registration (request id %q) found", reqID)
 		}
 	})
 }
