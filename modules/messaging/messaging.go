@@ -95,7 +95,7 @@ func New(d Deps) (*Module, error) {
 		Attachments: atts,
 	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now})
 	partitions := cfg.StreamPartitions
-	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen, d.Tracing)
+	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen).Traced(d.Tracing)
 	hops := newHopMetrics(d.Metrics)
 	relay := a.Relay(store, pub, app.RelayOptions{Batch: cfg.RelayBatch, Log: d.Log, ObservePublish: hops.observePublish})
 	return &Module{app: a, relay: relay, store: store, hops: hops, log: d.Log, cfg: cfg, trace: d.Tracing}, nil

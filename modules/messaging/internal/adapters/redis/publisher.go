@@ -5,6 +5,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
@@ -42,12 +43,8 @@ type Publisher struct {
 // New returns a publisher writing to the stream key(roomID) of each record,
 // capped at about maxLen entries (MAXLEN ~: trimming whole macro nodes is
 // much cheaper than exact trimming).
-//
-// With tracing on, each record carrying a trace context gets a producer
-// span in that trace (the outbox-to-stream hop), and its entry carries the
-// span's context on to the gateways.
-func New(rdb *redis.Client, key func(roomID string) string, maxLen int64, trace *tracing.Tracing) *Publisher {
-	p := &Publisher{rdb: rdb, key: key, maxLen: maxLen, trace: trace}
+func New(rdb *redis.Client, key func(roomID string) string, maxLen int64) *Publisher {
+	p := &Publisher{rdb: rdb, key: key, maxLen: maxLen}
 	p.suspect.Store(true)
 	return p
 }
@@ -66,34 +63,21 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 		p.suspect.Store(false)
 		return nil
 	}
-	var spans []trace.Span
+	recs, spans := p.startSpans(ctx, recs)
 	// One MULTI/EXEC for the whole batch, every stream's records in order:
 	// one round trip per drain (a transaction per stream cost one each).
 	_, err := p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		for _, r := range recs {
-			tp := r.Trace
-			if p.trace.Enabled() && tp != "" {
-				sctx, span := p.trace.StartRemote(ctx, "chat:events publish", tp, tracing.Producer)
-				span.SetAttributes(attribute.String("chat.event.id", r.EventID), attribute.String("chat.event.type", string(r.Type)),
-					attribute.String("chat.room.id", r.RoomID))
-				spans = append(spans, span)
-				tp = tracing.Traceparent(sctx)
-			}
 			pipe.XAdd(ctx, &redis.XAddArgs{
 				Stream: p.key(r.RoomID),
 				MaxLen: p.maxLen,
 				Approx: true,
-				Values: wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At, tp),
+				Values: wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At, r.Trace),
 			})
 		}
 		return nil
 	})
-	for _, s := range spans {
-		if err != nil {
-			s.SetStatus(codes.Error, err.Error())
-		}
-		s.End()
-	}
+	endSpans(spans, err)
 	if err != nil {
 		p.suspect.Store(true)
 		return fmt.Errorf("xadd %d events: %w", len(recs), err)
@@ -136,4 +120,53 @@ func (p *Publisher) unpublished(ctx context.Context, recs []domain.Record) ([]do
 		}
 	}
 	return out, nil
+}
+
+// Traced makes the publisher trace (t nil: off): each record carrying a
+// trace context gets a producer span in that trace (the outbox-to-stream
+// hop), and its entry carries the span's context on to the gateways.
+// Call it before the first Publish.
+func (p *Publisher) Traced(t *tracing.Tracing) *Publisher {
+	p.trace = t
+	return p
+}
+
+// startSpans starts the spans of the traced records and returns the
+// records to append, each carrying its span's context (a copy: the
+// caller's records, retried after an error, keep their own). Off, or with
+// no traced record, it returns recs itself and allocates nothing.
+func (p *Publisher) startSpans(ctx context.Context, recs []domain.Record) ([]domain.Record, []trace.Span) {
+	if !p.trace.Enabled() {
+		return recs, nil
+	}
+	var (
+		out   []domain.Record
+		spans []trace.Span
+	)
+	for i, r := range recs {
+		if r.Trace == "" {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(recs)
+		}
+		sctx, span := p.trace.StartRemote(ctx, "chat:events publish", r.Trace, tracing.Producer)
+		span.SetAttributes(attribute.String("chat.event.id", r.EventID), attribute.String("chat.event.type", string(r.Type)),
+			attribute.String("chat.room.id", r.RoomID))
+		spans = append(spans, span)
+		out[i].Trace = tracing.Traceparent(sctx)
+	}
+	if out == nil {
+		return recs, nil
+	}
+	return out, spans
+}
+
+func endSpans(spans []trace.Span, err error) {
+	for _, s := range spans {
+		if err != nil {
+			s.SetStatus(codes.Error, err.Error())
+		}
+		s.End()
+	}
 }

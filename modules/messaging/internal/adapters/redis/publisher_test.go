@@ -34,10 +34,10 @@ func key(room string) string { return "t:events:{" + room + "}" }
 func TestRetryAfterPartialPublishAddsNoDuplicate(t *testing.T) {
 	rdb := client(t)
 	recs := records(6)
-	if err := redisadapter.New(rdb, key, 1000, nil).Publish(t.Context(), recs[:3]); err != nil {
+	if err := redisadapter.New(rdb, key, 1000).Publish(t.Context(), recs[:3]); err != nil {
 		t.Fatal(err)
 	}
-	p := redisadapter.New(rdb, key, 1000, nil)
+	p := redisadapter.New(rdb, key, 1000)
 	if err := p.Publish(t.Context(), recs); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func (h *breakXAdd) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 func TestPartialFailureKeepsOrder(t *testing.T) {
 	rdb := client(t)
 	recs := records(6)
-	p := redisadapter.New(rdb, key, 1000, nil)
+	p := redisadapter.New(rdb, key, 1000)
 	if err := p.Publish(t.Context(), nil); err != nil { // clears the start-up suspicion
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func TestPublishCarriesTraceContext(t *testing.T) {
 	tr, rec := tracingtest.New(t)
 	recs := records(2) // rooms a and b
 	recs[0].Trace = tp
-	if err := redisadapter.New(rdb, key, 1000, tr).Publish(t.Context(), recs); err != nil {
+	if err := redisadapter.New(rdb, key, 1000).Traced(tr).Publish(t.Context(), recs); err != nil {
 		t.Fatal(err)
 	}
 	spans := rec.Ended()
@@ -42,7 +42,7 @@ func TestPublishCarriesTraceContext(t *testing.T) {
 
 	// Off: the record's context goes on unchanged.
 	recs[0].EventID, recs[1].EventID = "e10", "e11"
-	if err := redisadapter.New(rdb, key, 1000, nil).Publish(t.Context(), recs[:1]); err != nil {
+	if err := redisadapter.New(rdb, key, 1000).Publish(t.Context(), recs[:1]); err != nil {
 		t.Fatal(err)
 	}
 	a, _ = rdb.XRange(t.Context(), key("a"), "-", "+").Result()

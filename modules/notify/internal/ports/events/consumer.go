@@ -45,12 +45,18 @@ type Consumer struct {
 	lastScan time.Time
 }
 
-// NewConsumer returns a consumer named name over partitions streams. With
-// tracing on, a traced message's push fan-out (and the push task it
-// schedules) joins the message's trace.
-func NewConsumer(rdb *redis.Client, partitions int, name string, f *app.FanOut, log *slog.Logger, trace *tracing.Tracing) *Consumer {
+// NewConsumer returns a consumer named name over partitions streams.
+func NewConsumer(rdb *redis.Client, partitions int, name string, f *app.FanOut, log *slog.Logger) *Consumer {
 	return &Consumer{rdb: rdb, streams: messaging.StreamKeys(partitions), name: name, fanout: f,
-		seen: redisstate.NewEvents(rdb), log: log.With("component", "push-fanout"), trace: trace}
+		seen: redisstate.NewEvents(rdb), log: log.With("component", "push-fanout")}
+}
+
+// Traced makes the consumer trace (t nil: off): a traced message's push
+// fan-out, and the push task it schedules, join the message's trace. Call
+// it before Run.
+func (c *Consumer) Traced(t *tracing.Tracing) *Consumer {
+	c.trace = t
+	return c
 }
 
 // Run consumes until ctx is done; it returns nil then. Redis errors are
