@@ -11,6 +11,7 @@ import (
 	"github.com/chatforge/chat/modules/calls"
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/platform/config"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // devKeyFile is where a development signing key is created when
@@ -25,6 +26,8 @@ type Config struct {
 	config.Redis    `envPrefix:""`
 	// Runtime holds APP_ENV, LOG_LEVEL and PPROF_ADDR.
 	config.Runtime `envPrefix:""`
+	// Tracing is the standard OTEL_* block (platform/tracing); off by default.
+	Tracing tracing.Config `envPrefix:""`
 
 	Addr          string `env:"API_ADDR" envDefault:":8080"`
 	PublicBaseURL string `env:"PUBLIC_BASE_URL" envDefault:"http://localhost:8080"`

@@ -19,6 +19,7 @@ import (
 	"github.com/chatforge/chat/platform/metrics"
 	"github.com/chatforge/chat/platform/ratelimit"
 	"github.com/chatforge/chat/platform/redisconn"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // deps holds the api's long-lived infrastructure. openDeps builds it; close
@@ -33,6 +34,7 @@ type deps struct {
 	verifier    *authn.Verifier
 	revocations *authn.Revocations
 	limiter     *ratelimit.Limiter
+	trace       *tracing.Tracing // nil: off
 	// urlKey keys attachment links when ATTACHMENT_URL_SECRET is unset:
 	// derived from the signing key, so every instance agrees.
 	urlKey []byte
@@ -47,6 +49,12 @@ func openDeps(ctx context.Context, cfg Config, log *slog.Logger) (d *deps, err e
 			d.close()
 		}
 	}()
+
+	if d.trace, err = tracing.New(ctx, cfg.Tracing, "chatforge-api", log); err != nil {
+		return nil, err
+	}
+	// Closed last: the spans of the shutdown are exported too.
+	d.closers = append(d.closers, func() error { d.trace.Close(); return nil })
 
 	d.db, err = database.Open(ctx, cfg.Postgres, log)
 	if err != nil {

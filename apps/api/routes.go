@@ -54,6 +54,7 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 		BodyLimit:       cfg.HTTPBodyLimit,
 		RouteBodyLimits: map[string]int64{attachments.UploadPath: max(files.BodyLimit(), cfg.HTTPBodyLimit)},
 		Metrics:         metrics.NewHTTP(d.reg),
+		Tracing:         d.trace,
 	})
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
@@ -119,7 +120,7 @@ func newHandler(cfg Config, d *deps) (http.Handler, []runner, error) {
 	botMod.Routes(r, auth, userLimit)
 
 	chat, err := messaging.New(messaging.Deps{DB: d.db, Redis: d.rdb, Log: d.log, Config: cfg.Messaging, Now: time.Now,
-		Metrics: d.reg, Attachments: &messageFiles{files: files}})
+		Metrics: d.reg, Attachments: &messageFiles{files: files}, Tracing: d.trace})
 	if err != nil {
 		return nil, nil, fmt.Errorf("messaging module: %w", err)
 	}

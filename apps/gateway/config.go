@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatforge/chat/platform/config"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Config is the gateway's configuration, read from the environment. Every
@@ -17,6 +18,8 @@ type Config struct {
 	config.Redis `envPrefix:""`
 	// Runtime holds APP_ENV, LOG_LEVEL and PPROF_ADDR.
 	config.Runtime `envPrefix:""`
+	// Tracing is the standard OTEL_* block (platform/tracing); off by default.
+	Tracing tracing.Config `envPrefix:""`
 
 	Addr string `env:"GATEWAY_ADDR" envDefault:":8081"`
 

@@ -27,6 +27,7 @@ import (
 	"github.com/chatforge/chat/platform/pprofserver"
 	"github.com/chatforge/chat/platform/ratelimit"
 	"github.com/chatforge/chat/platform/redisconn"
+	"github.com/chatforge/chat/platform/tracing"
 	"github.com/chatforge/chat/platform/web"
 )
 
@@ -60,6 +61,11 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		return err
 	}
 	gin.SetMode(gin.ReleaseMode)
+	trace, err := tracing.New(ctx, cfg.Tracing, "chatforge-gateway", log)
+	if err != nil {
+		return err
+	}
+	defer trace.Close()
 
 	rdb, err := redisconn.Open(ctx, cfg.Redis)
 	if err != nil {
@@ -93,6 +99,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		Presence: pres,
 		Metrics:  gwmetrics.New(reg),
 		Log:      log,
+		Tracing:  trace,
 		Config: socket.Config{
 			GatewayID:       gatewayID,
 			MaxFrameBytes:   cfg.MaxFrameBytes,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,9 +12,12 @@ import (
 	"github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 
 	"github.com/chatforge/chat/modules/notify"
 	"github.com/chatforge/chat/modules/webhooks"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Queue priorities: account e-mails (a person is waiting) before push
@@ -98,6 +102,31 @@ func taskMetrics(reg prometheus.Registerer) asynq.MiddlewareFunc {
 			}
 			total.WithLabelValues(t.Type(), result).Inc()
 			seconds.WithLabelValues(t.Type()).Observe(time.Since(start).Seconds())
+			return err
+		})
+	}
+}
+
+// traceTasks gives every task a consumer span in the trace of what queued
+// it: the payloads are JSON objects, and a producer that traces adds an
+// optional "traceparent" member (tasks without it start a trace).
+func traceTasks(tr *tracing.Tracing) asynq.MiddlewareFunc {
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			var carried struct {
+				Traceparent string `json:"traceparent"`
+			}
+			_ = json.Unmarshal(t.Payload(), &carried) // not JSON: no trace
+			ctx, span := tr.StartRemote(ctx, "task "+t.Type(), carried.Traceparent, tracing.Consumer)
+			defer span.End()
+			id, _ := asynq.GetTaskID(ctx)
+			retried, _ := asynq.GetRetryCount(ctx)
+			span.SetAttributes(attribute.String("messaging.system", "asynq"), attribute.String("asynq.task.type", t.Type()),
+				attribute.String("asynq.task.id", id), attribute.Int("asynq.task.retry", retried))
+			err := next.ProcessTask(ctx, t)
+			if err != nil {
+				span.SetStatus(codes.Error, err.Error())
+			}
 			return err
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/chatforge/chat/modules/attachments"
 	"github.com/chatforge/chat/modules/moderation"
 	"github.com/chatforge/chat/platform/config"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // devVAPIDFile is where a development VAPID key pair is created when the
@@ -25,6 +26,8 @@ type Config struct {
 	config.Redis    `envPrefix:""`
 	// Runtime holds APP_ENV, LOG_LEVEL and PPROF_ADDR.
 	config.Runtime `envPrefix:""`
+	// Tracing is the standard OTEL_* block (platform/tracing); off by default.
+	Tracing tracing.Config `envPrefix:""`
 
 	Addr string `env:"WORKER_ADDR" envDefault:":8082"`
 	// ID names this instance in the push consumer group and the logs;

@@ -30,6 +30,7 @@ import (
 	"github.com/chatforge/chat/platform/pprofserver"
 	"github.com/chatforge/chat/platform/ratelimit"
 	"github.com/chatforge/chat/platform/redisconn"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 const usage = `usage:
@@ -78,6 +79,11 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		return err
 	}
 	gin.SetMode(gin.ReleaseMode)
+	trace, err := tracing.New(ctx, cfg.Tracing, "chatforge-worker", log)
+	if err != nil {
+		return err
+	}
+	defer trace.Close()
 
 	db, err := database.Open(ctx, cfg.Postgres, log)
 	if err != nil {
@@ -105,7 +111,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	}
 	mod, err := notify.New(notify.Deps{
 		DB: db, Redis: rdb, Jobs: jobs, Limiter: ratelimit.New(rdb, log), Online: online,
-		Log: log, Metrics: reg,
+		Log: log, Metrics: reg, Tracing: trace,
 		Config: notify.Config{PublicBaseURL: cfg.PublicBaseURL, Email: emailConfig(cfg), Push: push},
 	})
 	if err != nil {
@@ -154,6 +160,9 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 
 	mux := asynq.NewServeMux()
 	mux.Use(taskMetrics(reg))
+	if trace.Enabled() {
+		mux.Use(traceTasks(trace))
+	}
 	mod.RegisterTasks(mux)
 	ident.RegisterTasks(mux)
 	hk.RegisterTasks(mux)

@@ -78,8 +78,8 @@ func (m *Module) RunCommands(ctx context.Context, rdb redis.UniversalClient, o C
 		ClaimInterval: o.ClaimInterval, MaxAge: o.MaxAge, ShedAfter: o.ShedAfter,
 		RelayLag: m.store.OutboxLag, MaxRelayLag: o.MaxRelayLag, Log: m.log,
 		ObserveWait:  func(typ CommandType, d time.Duration) { m.hops.observeWait(string(typ), d) },
-		ObserveStore: m.hops.observeStore,
-		Calls:        o.Calls,
+		ObserveStore: m.hops.observeStore, Tracing: m.trace,
+		Calls: o.Calls,
 	})
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ func (s commandService) SendMessages(ctx context.Context, sends []streamcmd.Send
 	reqs := make([]SendRequest, len(sends))
 	for i, c := range sends {
 		reqs[i] = SendRequest{UserID: c.UserID, Input: SendInput{RoomID: c.Data.RoomID, Content: c.Data.Content, ClientMsgID: c.Data.ClientMsgID, ReplyTo: c.Data.ReplyTo, AttachmentIDs: c.Data.AttachmentIDs,
-			Ciphertext: wire.CiphertextIn(c.Data.Ciphertext), SessionID: c.SessionID}}
+			Ciphertext: wire.CiphertextIn(c.Data.Ciphertext), SessionID: c.SessionID, Trace: c.Trace}}
 	}
 	res := s.m.SendMessages(ctx, reqs)
 	out := make([]streamcmd.SendOutcome, len(res))

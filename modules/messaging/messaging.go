@@ -18,6 +18,7 @@ import (
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 	"github.com/chatforge/chat/modules/messaging/internal/ports/httpapi"
 	"github.com/chatforge/chat/modules/messaging/wire"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Deps is what the module needs from its app. DB and Redis are required;
@@ -36,6 +37,9 @@ type Deps struct {
 	// Attachments, when set, lets messages carry attachments (attachmentIds
 	// on send); apps/api passes the attachments module.
 	Attachments AttachmentLinker
+	// Tracing, when on, traces the commands, transactions and the outbox
+	// relay (nil: off).
+	Tracing *tracing.Tracing
 }
 
 // Ciphertext is an encrypted room's message body (see wire.Ciphertext).
@@ -69,6 +73,7 @@ type Module struct {
 	hops  *hopMetrics
 	log   *slog.Logger
 	cfg   Config
+	trace *tracing.Tracing
 }
 
 // New wires the module over its dependencies.
@@ -101,10 +106,10 @@ func New(d Deps) (*Module, error) {
 	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now, DefaultMute: cfg.ModerationDefaultMute,
 		MaxCiphertext: cfg.CiphertextMaxBytes})
 	partitions := cfg.StreamPartitions
-	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen)
+	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen).Traced(d.Tracing)
 	hops := newHopMetrics(d.Metrics)
 	relay := a.Relay(store, pub, app.RelayOptions{Batch: cfg.RelayBatch, Log: d.Log, ObservePublish: hops.observePublish})
-	return &Module{app: a, relay: relay, store: store, hops: hops, log: d.Log, cfg: cfg}, nil
+	return &Module{app: a, relay: relay, store: store, hops: hops, log: d.Log, cfg: cfg, trace: d.Tracing}, nil
 }
 
 // Routes mounts the REST API on r under /api/chat (rooms, members,

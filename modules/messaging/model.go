@@ -34,6 +34,10 @@ type SendInput struct {
 	// Ciphertext is the body of a message to an encrypted room (Content
 	// must then be ""); a plain room refuses it.
 	Ciphertext *Ciphertext
+	// Trace: the W3C traceparent of the request or command that sent it
+	// (optional), carried to its event so the fan-out joins its trace.
+	// Without it the span of the call's ctx is used.
+	Trace string
 }
 
 // SendRequest is one message of a SendMessages batch: its sender and what

@@ -26,6 +26,7 @@ import (
 	"github.com/chatforge/chat/modules/notify/internal/app"
 	"github.com/chatforge/chat/modules/notify/internal/ports/tasks"
 	"github.com/chatforge/chat/platform/ratelimit"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Deps are the module's collaborators. DB is required. The worker also
@@ -42,6 +43,8 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	Config  Config
 	Now     func() time.Time
+	// Tracing, when on, traces the push fan-out of traced messages (nil: off).
+	Tracing *tracing.Tracing
 }
 
 // Module is the wired notify module.

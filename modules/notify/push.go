@@ -65,7 +65,7 @@ func newPushParts(d Deps, cfg Config, m *tasks.Metrics) (*pushParts, error) {
 	}
 	return &pushParts{
 		handler:  tasks.NewPushHandler(deliverer, d.Log, m),
-		consumer: events.NewConsumer(d.Redis, p.Partitions, consumer, fanout, d.Log),
+		consumer: events.NewConsumer(d.Redis, p.Partitions, consumer, fanout, d.Log).Traced(d.Tracing),
 	}, nil
 }
 

@@ -3,6 +3,8 @@ package logging
 import (
 	"context"
 	"log/slog"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // requestIDKey is unexported so that only this package can set or read the
@@ -23,7 +25,9 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// contextHandler decorates records with values carried by the context.
+// contextHandler decorates records with values carried by the context: the
+// request ID and, when the context holds a valid span, its trace and span
+// ids (trace_id, span_id).
 //
 // The request ID is added to the record itself, so a logger derived with
 // WithGroup puts it inside that group; loggers in this code base do not use
@@ -35,6 +39,11 @@ type contextHandler struct {
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	// The span of a traced request, command or task (platform/tracing):
+	// its trace id finds the trace of any log line, and back.
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/chatforge/chat/platform/logging"
 )
 
@@ -102,5 +104,40 @@ func TestRequestIDRoundTrip(t *testing.T) {
 	ctx := logging.WithRequestID(context.Background(), "abc")
 	if got := logging.RequestID(ctx); got != "abc" {
 		t.Errorf("RequestID = %q, want abc", got)
+	}
+}
+
+func TestTraceIDAttribute(t *testing.T) {
+	t.Parallel()
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled})
+	tests := []struct {
+		name      string
+		ctx       context.Context
+		wantTrace any // nil: attribute absent
+		wantSpan  any
+	}{
+		{name: "traced", ctx: trace.ContextWithSpanContext(context.Background(), sc),
+			wantTrace: "4bf92f3577b34da6a3ce929d0e0e4736", wantSpan: "00f067aa0ba902b7"},
+		{name: "untraced", ctx: context.Background()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			log, err := logging.New(&buf, "info")
+			if err != nil {
+				t.Fatal(err)
+			}
+			log.With("component", "test").InfoContext(tt.ctx, "hello")
+			var rec map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+				t.Fatalf("log output is not JSON: %v: %s", err, buf.String())
+			}
+			if rec["trace_id"] != tt.wantTrace || rec["span_id"] != tt.wantSpan {
+				t.Errorf("trace_id, span_id = %v, %v; want %v, %v", rec["trace_id"], rec["span_id"], tt.wantTrace, tt.wantSpan)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/chatforge/chat/platform/metrics"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // DefaultBodyLimit caps request bodies when Options.BodyLimit is not set.
@@ -31,10 +32,13 @@ type Options struct {
 	RouteBodyLimits map[string]int64
 	// Metrics, when not nil, records every request.
 	Metrics *metrics.HTTP
+	// Tracing, when on, gives every request a server span (continuing the
+	// caller's traceparent header); off (nil) adds nothing to the chain.
+	Tracing *tracing.Tracing
 }
 
-// NewEngine returns a gin engine with, in order: RequestID, metrics (when
-// o.Metrics is set), AccessLog, Recovery, SecurityHeaders, CORS and BodyLimit,
+// NewEngine returns a gin engine with, in order: RequestID, tracing (when
+// o.Tracing is on), metrics (when o.Metrics is set), AccessLog, Recovery, SecurityHeaders, CORS and BodyLimit,
 // plus problem+json answers for unknown routes (404) and methods (405).
 //
 // The middleware order matters: the request ID comes first so that every
@@ -59,6 +63,11 @@ func NewEngine(log *slog.Logger, o Options) *gin.Engine {
 	}
 
 	chain := []gin.HandlerFunc{RequestID()}
+	// Right after the request ID: the access log and every later line of
+	// the request carry its trace id.
+	if mw := o.Tracing.Gin(); mw != nil {
+		chain = append(chain, mw)
+	}
 	if o.Metrics != nil {
 		chain = append(chain, o.Metrics.Middleware())
 	}

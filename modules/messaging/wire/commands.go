@@ -70,15 +70,27 @@ type Command struct {
 	// the wire as field "sent"); zero when absent. The api measures the
 	// command's wait with it (the entry id has milliseconds only).
 	SentAt time.Time
+	// Trace is the W3C traceparent of the gateway's span that appended it
+	// (field "traceparent", optional: absent when tracing is off, and in
+	// entries of older gateways).
+	Trace string
 }
 
 // Values is the field list for XADD.
 func (c Command) Values() []any {
-	return []any{
+	v := []any{
 		"id", c.ID, "type", string(c.Type), "user", c.UserID, "session", c.SessionID,
 		"reply", c.Reply, "ref", c.Ref, "data", []byte(c.Data), "sent", micros(c.SentAt),
 	}
+	if c.Trace != "" {
+		v = append(v, FieldTrace, c.Trace)
+	}
+	return v
 }
+
+// FieldTrace is the optional field of command and event entries carrying
+// the W3C traceparent of the span that wrote them.
+const FieldTrace = "traceparent"
 
 // ParseCommand reads a command from a stream entry's fields. A command
 // without type, user, reply or ref cannot be executed or answered.
@@ -92,6 +104,7 @@ func ParseCommand(values map[string]any) (Command, error) {
 		Ref:       str(values["ref"]),
 		Data:      json.RawMessage(str(values["data"])),
 		SentAt:    ParseMicros(str(values["sent"])),
+		Trace:     str(values[FieldTrace]),
 	}
 	if c.Type == "" || c.UserID == "" || c.Reply == "" || c.Ref == "" {
 		return c, errors.New("wire: command lacks type, user, reply or ref")

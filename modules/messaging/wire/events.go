@@ -35,11 +35,14 @@ const (
 )
 
 // EventValues is the field list for XADD of an event entry. recordedAt
-// may be zero (the field is then left out).
-func EventValues(eventID, typ, roomID string, data []byte, recordedAt time.Time) []any {
+// may be zero and traceparent empty (the fields are then left out).
+func EventValues(eventID, typ, roomID string, data []byte, recordedAt time.Time, traceparent string) []any {
 	v := []any{"id", eventID, "type", typ, "room", roomID, "data", data}
 	if !recordedAt.IsZero() {
 		v = append(v, "at", micros(recordedAt))
+	}
+	if traceparent != "" {
+		v = append(v, FieldTrace, traceparent)
 	}
 	return v
 }
@@ -96,6 +99,9 @@ type Event struct {
 	// api's clock; field "at", Unix microseconds), zero when absent: the
 	// gateway measures the event's way to it from there.
 	RecordedAt time.Time
+	// Trace is the W3C traceparent of the relay's span that appended it
+	// (field "traceparent"), "" when absent.
+	Trace      string
 	ID         string
 	Type       string
 	RoomID     string
@@ -108,7 +114,7 @@ type Event struct {
 // An unknown type is an error: skip the entry, do not stop the consumer.
 func DecodeEvent(values map[string]any) (Event, error) {
 	e := Event{ID: str(values["id"]), Type: str(values["type"]), RoomID: str(values["room"]),
-		RecordedAt: ParseMicros(str(values["at"]))}
+		RecordedAt: ParseMicros(str(values["at"])), Trace: str(values[FieldTrace])}
 	data := []byte(str(values["data"]))
 	if e.ID == "" || e.RoomID == "" || len(data) == 0 {
 		return Event{}, errors.New("messaging: event entry lacks id, room or data")

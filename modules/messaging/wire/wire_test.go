@@ -75,11 +75,11 @@ func TestTimestampsRoundTrip(t *testing.T) {
 	if err != nil || !got.SentAt.Equal(at) {
 		t.Fatalf("SentAt = %v, %v; want %v", got.SentAt, err, at)
 	}
-	e, err := wire.DecodeEvent(values(wire.EventValues("e", wire.EventReceiptUpdated, "r", []byte(`{"seq":1}`), at)))
+	e, err := wire.DecodeEvent(values(wire.EventValues("e", wire.EventReceiptUpdated, "r", []byte(`{"seq":1}`), at, "")))
 	if err != nil || !e.RecordedAt.Equal(at) {
 		t.Fatalf("RecordedAt = %v, %v; want %v", e.RecordedAt, err, at)
 	}
-	e, err = wire.DecodeEvent(values(wire.EventValues("e", wire.EventReceiptUpdated, "r", []byte(`{"seq":1}`), time.Time{})))
+	e, err = wire.DecodeEvent(values(wire.EventValues("e", wire.EventReceiptUpdated, "r", []byte(`{"seq":1}`), time.Time{}, "")))
 	if err != nil || !e.RecordedAt.IsZero() {
 		t.Fatalf("RecordedAt without the field = %v, %v; want zero", e.RecordedAt, err)
 	}
@@ -97,5 +97,29 @@ func BenchmarkCommandRoundTrip(b *testing.B) {
 		if _, err := wire.ParseCommand(v); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The trace context rides in an optional field: carried when set, absent
+// (and not an error) in entries written without it.
+func TestTraceRoundTrip(t *testing.T) {
+	t.Parallel()
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	c := wire.Command{Type: wire.CmdMarkRead, UserID: "u", Reply: "r", Ref: "1", Trace: tp}
+	got, err := wire.ParseCommand(values(c.Values()))
+	if err != nil || got.Trace != tp {
+		t.Fatalf("command Trace = %q, %v; want %q", got.Trace, err, tp)
+	}
+	c.Trace = ""
+	if v := values(c.Values()); v[wire.FieldTrace] != nil {
+		t.Fatalf("an untraced command has a %s field", wire.FieldTrace)
+	}
+	e, err := wire.DecodeEvent(values(wire.EventValues("e", wire.EventReceiptUpdated, "r", []byte(`{"seq":1}`), time.Time{}, tp)))
+	if err != nil || e.Trace != tp {
+		t.Fatalf("event Trace = %q, %v; want %q", e.Trace, err, tp)
+	}
+	e, err = wire.DecodeEvent(values(wire.EventValues("e", wire.EventReceiptUpdated, "r", []byte(`{"seq":1}`), time.Time{}, "")))
+	if err != nil || e.Trace != "" {
+		t.Fatalf("event without trace: Trace = %q, %v", e.Trace, err)
 	}
 }

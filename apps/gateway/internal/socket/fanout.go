@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/apps/gateway/internal/streams"
 	"github.com/chatforge/chat/modules/messaging/wire"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // onEvent dispatches one event stream entry to the local sockets. It runs
@@ -18,6 +21,12 @@ func (g *Gateway) onEvent(e streams.Entry) {
 	// is filtered below.
 	if e.ID == "" || e.Room == "" || (e.Type != wire.EventReceiptUpdated && !g.hub.HasRoom(e.Room)) || !g.seen.add(e.ID) {
 		return // malformed, nobody here is in the room, or a duplicate of the at-least-once relay
+	}
+	if g.Tracing.Enabled() && e.Trace != "" {
+		_, span := g.Tracing.StartRemote(g.life, "fanout "+e.Type, e.Trace, tracing.Consumer)
+		span.SetAttributes(attribute.String("chat.gateway.id", g.cfg.GatewayID), attribute.String("chat.room.id", e.Room),
+			attribute.String("chat.event.id", e.ID))
+		defer span.End()
 	}
 	switch e.Type {
 	case wire.EventMessageCreated:

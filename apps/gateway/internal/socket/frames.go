@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/olahol/melody"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/limits"
@@ -14,6 +16,7 @@ import (
 	"github.com/chatforge/chat/apps/gateway/internal/streams"
 	"github.com/chatforge/chat/modules/messaging/wire"
 	"github.com/chatforge/chat/modules/presence"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // onMessage handles one text frame, on the socket's reader goroutine.
@@ -108,6 +111,14 @@ func (cl *client) allowCommand(ref json.RawMessage) bool {
 func (cl *client) command(ref json.RawMessage, typ wire.CommandType, data any) (*wire.Reply, *protocol.Error) {
 	ctx, cancel := context.WithTimeout(cl.g.life, cl.g.cfg.CommandTimeout)
 	defer cancel()
+	if cl.g.Tracing.Enabled() {
+		// The frame's span; the command entry carries its context.
+		var span trace.Span
+		ctx, span = cl.g.Tracing.Start(ctx, "socket "+string(typ), tracing.Server)
+		span.SetAttributes(attribute.String("chat.gateway.id", cl.g.cfg.GatewayID), attribute.String("chat.conn.id", cl.conn.ID),
+			attribute.String("chat.user.id", cl.claims.UserID))
+		defer span.End()
+	}
 	start := time.Now()
 	r, err := cl.g.cmds.Do(ctx, typ, cl.claims.UserID, cl.claims.SessionID, data)
 	outcome := "ok"
@@ -117,7 +128,7 @@ func (cl *client) command(ref json.RawMessage, typ wire.CommandType, data any) (
 	if err != nil {
 		outcome = "unavailable"
 		if !errors.Is(err, streams.ErrTimeout) {
-			cl.g.Log.Warn("command failed", "type", typ, "conn", cl.conn.ID, "err", err)
+			cl.g.Log.WarnContext(ctx, "command failed", "type", typ, "conn", cl.conn.ID, "err", err)
 		}
 		msg := "the server could not handle this now; retry"
 		if typ == wire.CmdSendMessage {

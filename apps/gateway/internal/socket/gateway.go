@@ -34,6 +34,7 @@ import (
 	"github.com/chatforge/chat/platform/authn"
 	"github.com/chatforge/chat/platform/ratelimit"
 	"github.com/chatforge/chat/platform/redisconn"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Config is the gateway's tuning (see apps/gateway config for the
@@ -85,6 +86,9 @@ type Deps struct {
 	Log      *slog.Logger
 	Config   Config
 	Now      func() time.Time
+	// Tracing, when on, traces the frames that reach the api and the
+	// fan-out of traced events (nil: off).
+	Tracing *tracing.Tracing
 }
 
 // Gateway holds the sockets of one gateway process.

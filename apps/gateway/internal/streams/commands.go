@@ -20,6 +20,7 @@ import (
 
 	"github.com/chatforge/chat/modules/messaging/wire"
 	"github.com/chatforge/chat/platform/redisconn"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // ErrTimeout is returned by Do when no reply came in time: the api fleet is
@@ -99,6 +100,7 @@ func (c *Commander) Do(ctx context.Context, typ wire.CommandType, userID, sessio
 	cmd := wire.Command{
 		ID: uuid.NewString(), Type: typ, UserID: userID, SessionID: sessionID,
 		Reply: c.reply, Ref: ref, Data: raw, SentAt: time.Now(),
+		Trace: tracing.Traceparent(ctx), // "" (not allocated) when untraced
 	}
 	if err := c.appendCommand(ctx, cmd.Values()); err != nil {
 		return wire.Reply{}, fmt.Errorf("streams: append command: %w", err)

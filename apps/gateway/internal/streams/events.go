@@ -25,6 +25,7 @@ type Entry struct {
 	Room     string
 	Data     string
 	At       time.Time // when the api recorded the change (field "at"), zero if absent
+	Trace    string    // W3C traceparent of the relay's span (field "traceparent"), "" if absent
 }
 
 // Time is when the entry was added to the stream.
@@ -134,7 +135,8 @@ func (r *EventReader) run(ctx context.Context, streams []string) {
 			for _, m := range s.Messages {
 				ids[i] = m.ID
 				r.handle(Entry{StreamID: m.ID, ID: str(m.Values["id"]), Type: str(m.Values["type"]),
-					Room: str(m.Values["room"]), Data: str(m.Values["data"]), At: wire.ParseMicros(str(m.Values["at"]))})
+					Room: str(m.Values["room"]), Data: str(m.Values["data"]), At: wire.ParseMicros(str(m.Values["at"])),
+					Trace: str(m.Values[wire.FieldTrace])})
 			}
 		}
 		r.hmu.Unlock()

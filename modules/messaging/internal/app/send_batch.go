@@ -114,6 +114,7 @@ func (a *App) SendMessages(ctx context.Context, reqs []SendRequest) []SendResult
 	var (
 		allowed []int // requests to store, in order; msgs[j] is reqs[allowed[j]]
 		msgs    []domain.Message
+		traces  map[string]string // by message id; nil when none is traced
 	)
 	for _, i := range checked {
 		acc, ok := access[keys[i]]
@@ -135,9 +136,18 @@ func (a *App) SendMessages(ctx context.Context, reqs []SendRequest) []SendResult
 			ID: a.newID(), RoomID: acc.Room.ID, UserID: reqs[i].UserID,
 			Content: reqs[i].Input.Content, ClientMsgID: reqs[i].Input.ClientMsgID, ReplyTo: replyTo,
 		})
+		if t := reqs[i].Input.Trace; t != "" {
+			if traces == nil {
+				traces = make(map[string]string, len(checked))
+			}
+			traces[msgs[len(msgs)-1].ID] = t
+		}
 	}
 	if allowed, msgs = a.dropBadReplies(ctx, out, allowed, msgs); len(msgs) == 0 {
 		return out
+	}
+	if traces != nil {
+		ctx = withMessageTraces(ctx, traces)
 	}
 	stored, err := a.p.Batches.AppendBatch(ctx, msgs)
 	if err == nil && len(stored) != len(msgs) {

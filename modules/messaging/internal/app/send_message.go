@@ -37,6 +37,9 @@ type SendInput struct {
 	// Ciphertext is the body of a message to an encrypted room (Content
 	// "" then); nil elsewhere.
 	Ciphertext *domain.Ciphertext
+	// Trace: the W3C traceparent of the request or command that sent it
+	// (optional), for its event; without it the span of ctx is used.
+	Trace string
 }
 
 // SendMessage validates and stores a message from userID. created is false
@@ -67,8 +70,12 @@ func (a *App) SendMessage(ctx context.Context, userID string, in SendInput) (msg
 			return domain.Message{}, false, errs[0]
 		}
 	}
+	id := a.newID()
+	if in.Trace != "" {
+		ctx = withMessageTraces(ctx, map[string]string{id: in.Trace})
+	}
 	msg, created, err = a.p.Messages.Append(ctx, domain.Message{
-		ID:          a.newID(),
+		ID:          id,
 		RoomID:      acc.Room.ID,
 		UserID:      userID,
 		Content:     in.Content,

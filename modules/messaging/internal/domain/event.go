@@ -57,4 +57,7 @@ type Record struct {
 	RoomID   string
 	Data     []byte
 	At       time.Time // when its change was recorded (the event's At); zero if unknown
+	// Trace is the W3C traceparent of the request, command or task that
+	// made the change; "" when untraced.
+	Trace string
 }

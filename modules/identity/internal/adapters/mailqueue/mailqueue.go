@@ -17,6 +17,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/chatforge/chat/modules/identity/internal/app"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Task types and the queue they go to.
@@ -46,6 +47,9 @@ type Payload struct {
 	DisplayName string `json:"displayName"`
 	Token       string `json:"token"`
 	Link        string `json:"link"`
+	// Traceparent is the W3C trace context of the request that queued it
+	// (optional): the worker's span joins that trace.
+	Traceparent string `json:"traceparent,omitempty"`
 }
 
 // ForgotPayload is the JSON payload of TaskPasswordForgot.
@@ -54,6 +58,8 @@ type ForgotPayload struct {
 	IP        string `json:"ip,omitempty"`
 	UserAgent string `json:"userAgent,omitempty"`
 	RequestID string `json:"requestId,omitempty"`
+	// Traceparent: as in Payload.
+	Traceparent string `json:"traceparent,omitempty"`
 }
 
 // Queuer implements app.Mailer and app.ResetRequests with asynq. Safe for concurrent use.
@@ -90,7 +96,8 @@ func (q *Queuer) SendPasswordReset(ctx context.Context, m app.Mail) error {
 // RequestPasswordReset implements app.ResetRequests: one task, whatever
 // the address.
 func (q *Queuer) RequestPasswordReset(ctx context.Context, r app.ResetRequest) error {
-	b, err := json.Marshal(ForgotPayload{Email: r.Email.String(), IP: r.IP, UserAgent: r.UserAgent, RequestID: r.RequestID})
+	b, err := json.Marshal(ForgotPayload{Email: r.Email.String(), IP: r.IP, UserAgent: r.UserAgent, RequestID: r.RequestID,
+		Traceparent: tracing.Traceparent(ctx)})
 	if err != nil {
 		return fmt.Errorf("mailqueue: encode %s: %w", TaskPasswordForgot, err)
 	}
@@ -108,6 +115,7 @@ func (q *Queuer) enqueue(ctx context.Context, typ, path string, m app.Mail) erro
 	b, err := json.Marshal(Payload{
 		UserID: m.UserID.String(), Email: m.Email.String(), DisplayName: m.DisplayName.String(),
 		Token: m.Token, Link: q.baseURL + path + "?token=" + url.QueryEscape(m.Token),
+		Traceparent: tracing.Traceparent(ctx),
 	})
 	if err != nil {
 		return fmt.Errorf("mailqueue: encode %s: %w", typ, err)

@@ -8,11 +8,13 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chatforge/chat/modules/identity/internal/adapters/mailqueue"
 	"github.com/chatforge/chat/modules/identity/internal/app"
 	"github.com/chatforge/chat/modules/identity/internal/domain"
 	"github.com/chatforge/chat/platform/testenv"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 func TestEnqueueOnceWithLinkAndPolicy(t *testing.T) {
@@ -38,7 +40,10 @@ func TestEnqueueOnceWithLinkAndPolicy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := q.SendPasswordReset(ctx, m); err != nil {
+	// Queued in a traced request: the payload carries its trace context.
+	tp := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	sc, _ := tracing.Parse(tp)
+	if err := q.SendPasswordReset(trace.ContextWithSpanContext(ctx, sc), m); err != nil {
 		t.Fatal(err)
 	}
 
@@ -59,6 +64,9 @@ func TestEnqueueOnceWithLinkAndPolicy(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := mailqueue.Payload{UserID: m.UserID.String(), Email: "a@example.com", DisplayName: "Ada", Token: token, Link: links[ti.Type]}
+		if ti.Type == mailqueue.TaskPasswordReset {
+			want.Traceparent = tp
+		}
 		if p != want {
 			t.Errorf("%s payload = %+v; want %+v", ti.Type, p, want)
 		}

@@ -204,7 +204,7 @@ func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at
 	n := len(store)
 	ids, rooms, users, contents, cids := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	seqs, revs, replies := make([]int64, n), make([]int64, n), make([]string, n)
-	events, payloads := make([]string, n), make([]string, n)
+	events, payloads, traces := make([]string, n), make([]string, n), make([]string, n)
 	for j, k := range store {
 		m := batch[k]
 		ids[j], rooms[j], seqs[j], users[j], contents[j], cids[j] = m.ID, m.RoomID, m.Seq, m.UserID, m.Content, m.ClientMsgID
@@ -214,7 +214,7 @@ func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at
 		if err != nil {
 			return fmt.Errorf("encode %s event: %w", e.Type, err)
 		}
-		events[j], payloads[j] = e.ID, string(data)
+		events[j], payloads[j], traces[j] = e.ID, string(data), traceparent(tx.Statement.Context, app.MessageTrace(tx.Statement.Context, m.ID))
 	}
 	var stored int64
 	err := tx.Raw(`WITH b AS (
@@ -238,15 +238,16 @@ func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at
 			ON CONFLICT (room_id, user_id) DO UPDATE
 			SET last_read_seq = GREATEST(read_receipts.last_read_seq, EXCLUDED.last_read_seq), updated_at = EXCLUDED.updated_at
 		), o AS (
-			INSERT INTO outbox (event_id, room_id, type, payload, created_at)
-			SELECT e.event_id, e.room_id, @type, e.payload::jsonb, @at
-			FROM unnest(CAST(@events AS uuid[]), CAST(@rooms AS uuid[]), CAST(@payloads AS text[])) WITH ORDINALITY AS e(event_id, room_id, payload, ord)
+			INSERT INTO outbox (event_id, room_id, type, payload, created_at, trace)
+			SELECT e.event_id, e.room_id, @type, e.payload::jsonb, @at, e.trace
+			FROM unnest(CAST(@events AS uuid[]), CAST(@rooms AS uuid[]), CAST(@payloads AS text[]), CAST(@traces AS text[])) WITH ORDINALITY AS e(event_id, room_id, payload, trace, ord)
 			ORDER BY e.ord
 		)
 		SELECT count(*) FROM m`, map[string]any{
 		"ids": texts(ids), "rooms": texts(rooms), "seqs": int64s(seqs), "revs": int64s(revs), "users": texts(users),
 		"contents": texts(contents), "cids": nullableTexts(cids), "replies": nullableTexts(replies), "at": at,
 		"type": string(domain.EventMessageCreated), "events": texts(events), "payloads": texts(payloads),
+		"traces": nullableTexts(traces),
 	}).Scan(&stored).Error
 	if err != nil {
 		return err

@@ -129,11 +129,12 @@ func (s *Store) storeChange(tx *gorm.DB, m *domain.Message) error {
 		), d AS (
 			DELETE FROM reactions WHERE message_id = CAST(@id AS uuid) AND CAST(@deleted AS timestamptz) IS NOT NULL
 		)
-		INSERT INTO outbox (event_id, room_id, type, payload, created_at)
-		SELECT CAST(@event AS uuid), CAST(@room AS uuid), CAST(@type AS text), CAST(@payload AS jsonb), CAST(@at AS timestamptz) FROM m`, map[string]any{
+		INSERT INTO outbox (event_id, room_id, type, payload, created_at, trace)
+		SELECT CAST(@event AS uuid), CAST(@room AS uuid), CAST(@type AS text), CAST(@payload AS jsonb), CAST(@at AS timestamptz), CAST(@trace AS text) FROM m`, map[string]any{
 		"content": m.Content, "rev": m.Rev, "edited": optTime(m.EditedAt), "deleted": optTime(m.DeletedAt),
 		"reactions": reactions, "id": m.ID, "event": event.ID, "room": m.RoomID, "type": string(event.Type),
 		"payload": string(data), "at": at, "moderation": encodeModeration(m.Moderation),
+		"trace": nullable(traceparent(tx.Statement.Context, "")),
 	}).Error
 }
 

@@ -81,12 +81,13 @@ func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []
 				ON CONFLICT (room_id, user_id) DO UPDATE
 				SET last_read_seq = GREATEST(read_receipts.last_read_seq, EXCLUDED.last_read_seq), updated_at = EXCLUDED.updated_at
 			), o AS (
-				INSERT INTO outbox (event_id, room_id, type, payload, created_at)
-				SELECT ?, room_id, ?, CAST(? AS jsonb), created_at FROM m
+				INSERT INTO outbox (event_id, room_id, type, payload, created_at, trace)
+				SELECT ?, room_id, ?, CAST(? AS jsonb), created_at, CAST(? AS text) FROM m
 			)
 			SELECT count(*) FROM m`,
 			msg.ID, msg.RoomID, msg.Seq, msg.Rev, msg.UserID, msg.Content, nullable(msg.ClientMsgID), msg.CreatedAt, nullable(msg.ReplyTo), nullableJSON(msg.Call),
-			len(attachmentIDs) > 0, encodeCiphertext(msg.Ciphertext), event.ID, string(event.Type), string(data)), &stored)
+			len(attachmentIDs) > 0, encodeCiphertext(msg.Ciphertext), event.ID, string(event.Type), string(data),
+			nullable(traceparent(ctx, app.MessageTrace(ctx, msg.ID)))), &stored)
 		if err != nil {
 			return err
 		}

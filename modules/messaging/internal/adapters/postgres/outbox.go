@@ -53,13 +53,13 @@ const drainLockSQL = `SELECT pg_try_advisory_xact_lock(?)
 const drainSQL = `WITH old AS (SELECT holder FROM outbox_relay WHERE id), taken AS (
 		DELETE FROM outbox WHERE id = ANY(ARRAY(
 			SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE))
-		RETURNING id, event_id, room_id, type, payload, created_at
+		RETURNING id, event_id, room_id, type, payload, created_at, trace
 	), up AS (
 		INSERT INTO outbox_relay (id, holder) SELECT true, ? WHERE EXISTS (SELECT FROM taken)
 		ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder
 		WHERE outbox_relay.holder IS DISTINCT FROM EXCLUDED.holder -- no row version per drain
 	)
-	SELECT id, event_id, room_id, type, payload::text AS payload, created_at, COALESCE((SELECT holder FROM old), '') AS prev
+	SELECT id, event_id, room_id, type, payload::text AS payload, created_at, COALESCE(trace, '') AS trace, COALESCE((SELECT holder FROM old), '') AS prev
 	FROM taken`
 
 // Drain implements app.Outbox. The records are deleted in the transaction
@@ -93,7 +93,8 @@ func (s *Store) Drain(ctx context.Context, n int, publish func(context.Context, 
 		slices.SortFunc(rows, func(a, b drainedRow) int { return cmp.Compare(a.ID, b.ID) })
 		recs := make([]domain.Record, len(rows))
 		for i, r := range rows {
-			recs[i] = domain.Record{OutboxID: r.ID, EventID: r.EventID, Type: domain.EventType(r.Type), RoomID: r.RoomID, Data: []byte(r.Payload), At: r.CreatedAt}
+			recs[i] = domain.Record{OutboxID: r.ID, EventID: r.EventID, Type: domain.EventType(r.Type), RoomID: r.RoomID, Data: []byte(r.Payload), At: r.CreatedAt,
+				Trace: r.Trace}
 		}
 		if err := publish(ctx, recs); err != nil {
 			return err
@@ -113,6 +114,7 @@ type drainedRow struct {
 	Type      string
 	Payload   string
 	CreatedAt time.Time
+	Trace     string
 	Prev      string
 }
 

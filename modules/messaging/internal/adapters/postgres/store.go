@@ -33,6 +33,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Encoder turns an event into the JSON of its stream entry's "data" field.
@@ -99,8 +100,9 @@ func (s *Store) recordEvents(tx *gorm.DB, events ...domain.Event) error {
 		return nil
 	}
 	var stmt strings.Builder
-	stmt.WriteString("INSERT INTO outbox (event_id, room_id, type, payload, created_at) VALUES ")
-	args := make([]any, 0, 5*len(events))
+	stmt.WriteString("INSERT INTO outbox (event_id, room_id, type, payload, created_at, trace) VALUES ")
+	args := make([]any, 0, 6*len(events))
+	trace := nullable(traceparent(tx.Statement.Context, ""))
 	for i, e := range events {
 		data, err := s.encode(e)
 		if err != nil {
@@ -109,8 +111,8 @@ func (s *Store) recordEvents(tx *gorm.DB, events ...domain.Event) error {
 		if i > 0 {
 			stmt.WriteString(", ")
 		}
-		stmt.WriteString("(?, ?, ?, ?::jsonb, ?)")
-		args = append(args, e.ID, e.RoomID, string(e.Type), string(data), e.At)
+		stmt.WriteString("(?, ?, ?, ?::jsonb, ?, ?)")
+		args = append(args, e.ID, e.RoomID, string(e.Type), string(data), e.At, trace)
 	}
 	return tx.Exec(stmt.String(), args...).Error
 }
@@ -285,4 +287,14 @@ func decodeCiphertext(b []byte) *domain.Ciphertext {
 	}
 	d := domain.Ciphertext(c)
 	return &d
+}
+
+// traceparent is the trace context an event row carries: the message's own
+// (a batched send keeps its command's), else that of the span in ctx (the
+// request or command whose transaction this is); "" when untraced.
+func traceparent(ctx context.Context, own string) string {
+	if own != "" {
+		return own
+	}
+	return tracing.Traceparent(ctx)
 }

@@ -6,14 +6,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 	"github.com/chatforge/chat/modules/messaging/wire"
 	"github.com/chatforge/chat/platform/redisconn"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Publisher implements app.Publisher with one XADD per record, the
@@ -29,6 +34,7 @@ type Publisher struct {
 	rdb    redis.UniversalClient
 	key    func(roomID string) string
 	maxLen int64
+	trace  *tracing.Tracing // nil: off
 	// suspect is set when a previous Publish may have appended part of its
 	// batch before failing (some streams' transactions may have run), at
 	// start and by Suspect (a previous relay, this one or another process,
@@ -61,6 +67,7 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 		p.suspect.Store(false)
 		return nil
 	}
+	recs, spans := p.startSpans(ctx, recs)
 	// One MULTI/EXEC for the whole batch, every stream's records in order:
 	// one round trip per drain (a transaction per stream cost one each).
 	// On a cluster, one per slot, sent concurrently.
@@ -80,7 +87,7 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 						Stream: keys[i],
 						MaxLen: p.maxLen,
 						Approx: true,
-						Values: wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At),
+						Values: wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At, r.Trace),
 					})
 				}
 				return nil
@@ -88,7 +95,9 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := errors.Join(errs...)
+	endSpans(spans, err)
+	if err != nil {
 		// Some slots' transactions may have run: the retry deduplicates.
 		p.suspect.Store(true)
 		return fmt.Errorf("xadd %d events: %w", len(recs), err)
@@ -131,4 +140,53 @@ func (p *Publisher) unpublished(ctx context.Context, recs []domain.Record) ([]do
 		}
 	}
 	return out, nil
+}
+
+// Traced makes the publisher trace (t nil: off): each record carrying a
+// trace context gets a producer span in that trace (the outbox-to-stream
+// hop), and its entry carries the span's context on to the gateways.
+// Call it before the first Publish.
+func (p *Publisher) Traced(t *tracing.Tracing) *Publisher {
+	p.trace = t
+	return p
+}
+
+// startSpans starts the spans of the traced records and returns the
+// records to append, each carrying its span's context (a copy: the
+// caller's records, retried after an error, keep their own). Off, or with
+// no traced record, it returns recs itself and allocates nothing.
+func (p *Publisher) startSpans(ctx context.Context, recs []domain.Record) ([]domain.Record, []trace.Span) {
+	if !p.trace.Enabled() {
+		return recs, nil
+	}
+	var (
+		out   []domain.Record
+		spans []trace.Span
+	)
+	for i, r := range recs {
+		if r.Trace == "" {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(recs)
+		}
+		sctx, span := p.trace.StartRemote(ctx, "chat:events publish", r.Trace, tracing.Producer)
+		span.SetAttributes(attribute.String("chat.event.id", r.EventID), attribute.String("chat.event.type", string(r.Type)),
+			attribute.String("chat.room.id", r.RoomID))
+		spans = append(spans, span)
+		out[i].Trace = tracing.Traceparent(sctx)
+	}
+	if out == nil {
+		return recs, nil
+	}
+	return out, spans
+}
+
+func endSpans(spans []trace.Span, err error) {
+	for _, s := range spans {
+		if err != nil {
+			s.SetStatus(codes.Error, err.Error())
+		}
+		s.End()
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/chatforge/chat/modules/messaging/internal/app"
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 	"github.com/chatforge/chat/platform/authn"
+	"github.com/chatforge/chat/platform/tracing"
 	"github.com/chatforge/chat/platform/web"
 )
 
@@ -67,7 +68,9 @@ func (h *Handler) sendMessage(c *gin.Context) {
 	}
 	m, isNew, err := h.app.SendQueued(c.Request.Context(), user(c), app.SendInput{
 		RoomID: req.RoomID, Content: req.Content, ClientMsgID: req.ClientMsgID, ReplyTo: req.ReplyTo, AttachmentIDs: req.AttachmentIDs,
-		Ciphertext: ciphertextIn(req.Ciphertext), SessionID: authn.PrincipalFrom(c).SessionID})
+		Ciphertext: ciphertextIn(req.Ciphertext), SessionID: authn.PrincipalFrom(c).SessionID,
+		// Sends queued together run in another's context: each keeps its own trace.
+		Trace: tracing.Traceparent(c.Request.Context())})
 	if err != nil {
 		h.writeError(c, err)
 		return

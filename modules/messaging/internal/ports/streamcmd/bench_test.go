@@ -11,6 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatforge/chat/platform/testenv"
+	"github.com/chatforge/chat/platform/tracing"
+	"github.com/chatforge/chat/platform/tracing/tracingtest"
 )
 
 // ackService acknowledges every send at once: the benchmark measures the
@@ -40,18 +42,24 @@ func (ackService) MarkRead(context.Context, string, MarkReadData) (MarkReadAck, 
 // every Redis call in process, for the consumer's own cost without the
 // noise of the round trip.
 func BenchmarkDispatchSends(b *testing.B) {
-	b.Run("redis", func(b *testing.B) { benchDispatchSends(b, testenv.RedisClient(b)) })
-	b.Run("cpu", func(b *testing.B) {
+	b.Run("redis", func(b *testing.B) { benchDispatchSends(b, testenv.RedisClient(b), nil) })
+	cpu := func(b *testing.B) *redis.Client {
 		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled
 		rdb.AddHook(noRedis{})
 		b.Cleanup(func() { _ = rdb.Close() })
-		benchDispatchSends(b, rdb)
+		return rdb
+	}
+	b.Run("cpu", func(b *testing.B) { benchDispatchSends(b, cpu(b), nil) })
+	// Tracing on, every command carrying its gateway's trace context: a
+	// span per command and one per batch, recorded in memory.
+	b.Run("cpu-traced", func(b *testing.B) {
+		benchDispatchSends(b, cpu(b), tracingtest.Discarding(b))
 	})
 }
 
-func benchDispatchSends(b *testing.B, rdb *redis.Client) {
+func benchDispatchSends(b *testing.B, rdb *redis.Client, tr *tracing.Tracing) {
 	const n, rooms = 100, 16
-	c, err := New(rdb, ackService{}, Options{Consumer: "bench"})
+	c, err := New(rdb, ackService{}, Options{Consumer: "bench", Tracing: tr})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,6 +82,9 @@ func benchDispatchSends(b *testing.B, rdb *redis.Client) {
 		})
 		cmd := Command{ID: strconv.Itoa(i), Type: CmdSendMessage, UserID: "u", SessionID: "s",
 			Reply: "chat:replies:bench", Ref: strconv.Itoa(i), Data: data}
+		if tr != nil {
+			cmd.Trace = fmt.Sprintf("00-4bf92f3577b34da6a3ce929d0e0e%04d-00f067aa0ba902b7-01", i)
+		}
 		v := cmd.Values()
 		values[i] = make(map[string]any, len(v)/2)
 		for j := 0; j < len(v); j += 2 {

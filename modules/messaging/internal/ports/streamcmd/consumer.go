@@ -44,6 +44,10 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Service runs commands for a user already authenticated by the gateway.
@@ -69,6 +73,9 @@ type Send struct {
 	UserID    string
 	SessionID string // the sender's session (device)
 	Data      SendMessageData
+	// Trace is the traceparent of the command's span on this api: the
+	// message's event joins its trace.
+	Trace string
 }
 
 // SendOutcome answers one Send: its ack, or Err (an *Error to choose the
@@ -105,6 +112,9 @@ type Options struct {
 	// code, like the Service's.
 	Calls func(ctx context.Context, cmd Command) (json.RawMessage, error)
 	Log   *slog.Logger
+	// Tracing, when on, gives each command a consumer span in the trace
+	// its gateway carried, and each batch of sends a span (nil: off).
+	Tracing *tracing.Tracing
 }
 
 // DefaultSendSlots is how many SendMessages calls run at once, on disjoint
@@ -355,6 +365,10 @@ func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.Wa
 			// Decoded once, here: the room picks the slot, and sendAll
 			// answers a data that does not decode.
 			q := queuedSend{entry: entry{id: m.ID, cmd: cmd}, done: done}
+			if c.o.Tracing.Enabled() {
+				sctx, span := c.startCommand(ctx, m.ID, cmd)
+				q.traced = &tracedSend{span: span, parent: tracing.Traceparent(sctx)}
+			}
 			q.bad = decode(cmd.Data, &q.data)
 			i := 0
 			if q.bad == nil {
@@ -365,7 +379,9 @@ func (c *Consumer) dispatch(ctx context.Context, msgs []redis.XMessage) *sync.Wa
 			go func() {
 				c.workers <- struct{}{}
 				defer func() { <-c.workers }()
+				ctx, span := c.startCommand(ctx, m.ID, cmd)
 				c.handle(ctx, entry{id: m.ID, cmd: cmd})
+				span.End()
 				done()
 			}()
 		}
@@ -482,6 +498,18 @@ func (c *Consumer) keepAliveLoop(ctx context.Context) {
 type entry struct {
 	id  string
 	cmd Command
+}
+
+// startCommand starts the span of a command on this api, in the trace its
+// gateway carried (Command.Trace). Off, it costs a nil check.
+func (c *Consumer) startCommand(ctx context.Context, id string, cmd Command) (context.Context, trace.Span) {
+	if !c.o.Tracing.Enabled() {
+		return ctx, tracing.NoSpan()
+	}
+	ctx, span := c.o.Tracing.StartRemote(ctx, "command "+string(cmd.Type), cmd.Trace, tracing.Consumer)
+	span.SetAttributes(attribute.String("chat.command.id", cmd.ID), attribute.String("chat.command.type", string(cmd.Type)),
+		attribute.String("chat.user.id", cmd.UserID), attribute.String("messaging.message.id", id))
+	return ctx, span
 }
 
 func (c *Consumer) retry(ctx context.Context, b *backoff, err error) {

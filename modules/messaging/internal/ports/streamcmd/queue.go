@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // queuedSend is a send-message waiting for a send slot, its data decoded
@@ -18,6 +19,23 @@ type queuedSend struct {
 	data SendMessageData
 	bad  error
 	done func()
+	// traced is the command's span (tracing on; nil when off, so the
+	// queue entries stay small on the hot path).
+	traced *tracedSend
+}
+
+// tracedSend is a send-message command's span and its trace context.
+type tracedSend struct {
+	span   trace.Span
+	parent string
+}
+
+// trace is the context the command's message carries to its event.
+func (q *queuedSend) trace() string {
+	if q.traced == nil {
+		return ""
+	}
+	return q.traced.parent
 }
 
 // sendQueue holds the send-messages read and not yet taken by its send

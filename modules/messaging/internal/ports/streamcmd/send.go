@@ -6,6 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // sendAll runs one batch a send slot took from its queue (commands of one
@@ -38,7 +42,7 @@ func (c *Consumer) sendAll(ctx context.Context, batch []queuedSend) {
 			answers[i] = answerTo(q.entry, nil, c.replyError(ctx, q.cmd, q.bad))
 			continue
 		}
-		sends = append(sends, Send{UserID: q.cmd.UserID, SessionID: q.cmd.SessionID, Data: q.data})
+		sends = append(sends, Send{UserID: q.cmd.UserID, SessionID: q.cmd.SessionID, Data: q.data, Trace: q.trace()})
 		valid = append(valid, i)
 	}
 	if shed > 0 {
@@ -56,6 +60,15 @@ func (c *Consumer) sendAll(ctx context.Context, batch []queuedSend) {
 		}
 	}
 	c.ack(ctx, answers...)
+	for i, q := range batch {
+		if q.traced == nil {
+			continue
+		}
+		if a := answers[i]; !a.reply.OK {
+			q.traced.span.SetStatus(codes.Error, string(a.reply.Data))
+		}
+		q.traced.span.End()
+	}
 }
 
 // runSends calls the Service with a time bound. A panic, or a result
@@ -80,6 +93,16 @@ func (c *Consumer) runSends(ctx context.Context, batch []queuedSend, valid []int
 	}()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if c.o.Tracing.Enabled() {
+		traces := make([]string, len(sends))
+		for j, s := range sends {
+			traces[j] = s.Trace
+		}
+		var span trace.Span
+		ctx, span = c.o.Tracing.StartBatch(ctx, "messaging send batch", traces)
+		span.SetAttributes(attribute.Int("chat.batch.size", len(sends)))
+		defer span.End()
+	}
 	if c.o.ObserveStore != nil {
 		defer func(start time.Time) { c.o.ObserveStore(time.Since(start)) }(time.Now())
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/chatforge/chat/modules/notify/internal/app"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Task type and queue of push deliveries (re-exported by the root package).
@@ -24,6 +25,8 @@ const (
 type Payload struct {
 	UserID string `json:"userId"`
 	RoomID string `json:"roomId"`
+	// Traceparent is the W3C trace context of what scheduled it (optional).
+	Traceparent string `json:"traceparent,omitempty"`
 }
 
 // Scheduler implements app.PushScheduler.
@@ -40,7 +43,7 @@ func NewScheduler(c *asynq.Client) *Scheduler { return &Scheduler{client: c} }
 // retention: once it ran, a straggler of the same window may schedule
 // again, and finds either its message or nothing pending.
 func (s *Scheduler) Schedule(ctx context.Context, userID, roomID string, at time.Time) error {
-	b, err := json.Marshal(Payload{UserID: userID, RoomID: roomID})
+	b, err := json.Marshal(Payload{UserID: userID, RoomID: roomID, Traceparent: tracing.Traceparent(ctx)})
 	if err != nil {
 		return err
 	}

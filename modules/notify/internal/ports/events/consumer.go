@@ -12,12 +12,15 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chatforge/chat/modules/messaging"
 	"github.com/chatforge/chat/modules/notify/internal/adapters/redisstate"
 	"github.com/chatforge/chat/modules/notify/internal/app"
 	"github.com/chatforge/chat/modules/notify/internal/domain"
 	"github.com/chatforge/chat/platform/redisconn"
+	"github.com/chatforge/chat/platform/tracing"
 )
 
 // Group is the consumer group name on every event stream.
@@ -45,6 +48,7 @@ type Consumer struct {
 	fanout  *app.FanOut
 	seen    *redisstate.Events
 	log     *slog.Logger
+	trace   *tracing.Tracing // nil: off
 }
 
 // NewConsumer returns a consumer named name over partitions streams.
@@ -60,6 +64,14 @@ func NewConsumer(rdb redis.UniversalClient, partitions int, name string, f *app.
 	}
 	return &Consumer{rdb: rdb, streams: streams, groups: groups, name: name, fanout: f,
 		seen: redisstate.NewEvents(rdb), log: log.With("component", "push-fanout")}
+}
+
+// Traced makes the consumer trace (t nil: off): a traced message's push
+// fan-out, and the push task it schedules, join the message's trace. Call
+// it before Run.
+func (c *Consumer) Traced(t *tracing.Tracing) *Consumer {
+	c.trace = t
+	return c
 }
 
 // Run consumes until ctx is done; it returns nil then. Redis errors are
@@ -159,6 +171,12 @@ func (c *Consumer) handle(ctx context.Context, stream string, m redis.XMessage) 
 	if seen, err := c.seen.Seen(ctx, e.ID); err == nil && seen {
 		c.ack(ctx, stream, m.ID)
 		return
+	}
+	if c.trace.Enabled() && e.Trace != "" {
+		var span trace.Span
+		ctx, span = c.trace.StartRemote(ctx, "push fanout", e.Trace, tracing.Consumer)
+		span.SetAttributes(attribute.String("chat.event.id", e.ID), attribute.String("chat.room.id", e.RoomID))
+		defer span.End()
 	}
 	msg := e.Message
 	content := msg.Content
