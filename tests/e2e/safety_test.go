@@ -244,6 +244,17 @@ func TestSafetyBan(t *testing.T) {
 			t.Errorf("banned user still a member: %+v", m)
 		}
 	}
+	var list chatPage[struct {
+		UserID string `json:"userId"`
+		ByID   string `json:"byId"`
+		Reason string `json:"reason"`
+		Until  string `json:"until"`
+	}]
+	mod.want(http.StatusOK, &list, http.MethodGet, bans, nil)
+	if len(list.Items) != 1 || list.Items[0].UserID != banned.a.ID || list.Items[0].ByID != mod.a.ID || list.Items[0].Reason != "abuse" || list.Items[0].Until != "" {
+		t.Errorf("bans = %+v", list.Items)
+	}
+	wantProblem(t, witness.do(http.MethodGet, bans, nil), http.StatusForbidden, "a member listing bans")
 	wantCode(t, banned.do(http.MethodPost, "/api/chat/rooms/"+room+"/join", nil), http.StatusForbidden, "banned", "rejoin over REST")
 	wantCode(t, banned.do(http.MethodGet, "/api/chat/messages?roomId="+room, nil), http.StatusForbidden, "banned", "read history")
 	wantSocketCode(t, bsock, "join-room", "j1", map[string]any{"roomId": room}, "banned")
