@@ -113,9 +113,16 @@ func TestSafetyBlocks(t *testing.T) {
 	wantProblem(t, blocked.do(http.MethodPut, "/api/user/blocks/"+blocked.a.ID, nil), http.StatusUnprocessableEntity, "block oneself", "userId")
 	wantProblem(t, blocked.do(http.MethodPut, "/api/user/blocks/00000000-0000-0000-0000-0000000000ff", nil), http.StatusNotFound, "block an unknown user")
 
+	// Nor their presence: their only socket closes (offline) unseen.
+	xs.conn.Close()
+	bs.quiet(t, time.Second, "presence")
+
 	blocker.want(http.StatusNoContent, nil, http.MethodDelete, "/api/user/blocks/"+blocked.a.ID, nil)
 	blocked.send(dm.ID, "friends again")
 	blocked.want(http.StatusOK, nil, http.MethodPost, "/api/chat/direct", map[string]any{"userId": blocker.a.ID})
+	xs = connect(t, gws[0].WS(), blocked.a.AccessToken)
+	xs.join(t, dm.ID, -1)
+	bs.waitPresence(t, blocked.a.ID, "online")
 	xs.send("typing-start", "", map[string]any{"roomId": dm.ID})
 	bs.expect(t, "typing-start")
 }
