@@ -113,9 +113,16 @@ func TestSafetyBlocks(t *testing.T) {
 	wantProblem(t, blocked.do(http.MethodPut, "/api/user/blocks/"+blocked.a.ID, nil), http.StatusUnprocessableEntity, "block oneself", "userId")
 	wantProblem(t, blocked.do(http.MethodPut, "/api/user/blocks/00000000-0000-0000-0000-0000000000ff", nil), http.StatusNotFound, "block an unknown user")
 
+	// Nor their presence: their only socket closes (offline) unseen.
+	xs.conn.Close()
+	bs.quiet(t, time.Second, "presence")
+
 	blocker.want(http.StatusNoContent, nil, http.MethodDelete, "/api/user/blocks/"+blocked.a.ID, nil)
 	blocked.send(dm.ID, "friends again")
 	blocked.want(http.StatusOK, nil, http.MethodPost, "/api/chat/direct", map[string]any{"userId": blocker.a.ID})
+	xs = connect(t, gws[0].WS(), blocked.a.AccessToken)
+	xs.join(t, dm.ID, -1)
+	bs.waitPresence(t, blocked.a.ID, "online")
 	xs.send("typing-start", "", map[string]any{"roomId": dm.ID})
 	bs.expect(t, "typing-start")
 }
@@ -244,6 +251,17 @@ func TestSafetyBan(t *testing.T) {
 			t.Errorf("banned user still a member: %+v", m)
 		}
 	}
+	var list chatPage[struct {
+		UserID string `json:"userId"`
+		ByID   string `json:"byId"`
+		Reason string `json:"reason"`
+		Until  string `json:"until"`
+	}]
+	mod.want(http.StatusOK, &list, http.MethodGet, bans, nil)
+	if len(list.Items) != 1 || list.Items[0].UserID != banned.a.ID || list.Items[0].ByID != mod.a.ID || list.Items[0].Reason != "abuse" || list.Items[0].Until != "" {
+		t.Errorf("bans = %+v", list.Items)
+	}
+	wantProblem(t, witness.do(http.MethodGet, bans, nil), http.StatusForbidden, "a member listing bans")
 	wantCode(t, banned.do(http.MethodPost, "/api/chat/rooms/"+room+"/join", nil), http.StatusForbidden, "banned", "rejoin over REST")
 	wantCode(t, banned.do(http.MethodGet, "/api/chat/messages?roomId="+room, nil), http.StatusForbidden, "banned", "read history")
 	wantSocketCode(t, bsock, "join-room", "j1", map[string]any{"roomId": room}, "banned")

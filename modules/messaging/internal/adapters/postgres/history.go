@@ -113,13 +113,16 @@ func (s *Store) History(ctx context.Context, roomID, userID string, q domain.His
 // historySQL is History's statement, for the order "ASC" or "DESC".
 func historySQL(order string) string {
 	return `SELECT r.kind, mb.role,
-		(mb.role IS NULL AND EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = $1
-			AND (b.until IS NULL OR b.until > now()))) AS banned,
+		bn.user_id IS NOT NULL AS banned,
 		m.id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at,
 		m.rev, m.reply_to, m.edited_at, m.deleted_at, m.reactions, m.reply_count, m.moderation, m.call, m.has_attachments,
 		m.ciphertext
 	FROM rooms r
 	LEFT JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = $1
+	-- A running ban of a non-member (a ban removes the membership); joined
+	-- once for the room row, not evaluated per message row.
+	LEFT JOIN room_bans bn ON mb.role IS NULL AND bn.room_id = r.id AND bn.user_id = $1
+		AND (bn.until IS NULL OR bn.until > now())
 	LEFT JOIN LATERAL (
 		SELECT id, seq, user_id, content, client_msg_id, created_at,
 			rev, reply_to, edited_at, deleted_at, reactions, reply_count, moderation, call, has_attachments, ciphertext FROM messages

@@ -96,11 +96,12 @@ func (s *Store) Access(ctx context.Context, roomID, userID string) (domain.Acces
 	return safe.access(r), nil
 }
 
-// safetySelect reads, next to a room r, the running mute and ban of @user
-// and whether a block stands between a direct room's pair; @now is the
-// clock they are compared with.
+// safetySelect reads, next to a room r and @user's membership m, the
+// running mute and ban of @user (a ban removes the membership: members are
+// not probed) and whether a block stands between a direct room's pair
+// (probed for direct rooms only); @now is the clock they are compared with.
 const safetySelect = `(SELECT mu.until FROM room_mutes mu WHERE mu.room_id = r.id AND mu.user_id = @user AND mu.until > @now) AS muted_until,
-	EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = @user AND (b.until IS NULL OR b.until > @now)) AS banned,
+	(m.role IS NULL AND EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = @user AND (b.until IS NULL OR b.until > @now))) AS banned,
 	(r.kind = 'direct' AND EXISTS (SELECT 1 FROM user_blocks ub WHERE (ub.blocker_id = r.dm_low AND ub.blocked_id = r.dm_high)
 		OR (ub.blocker_id = r.dm_high AND ub.blocked_id = r.dm_low))) AS blocked`
 
