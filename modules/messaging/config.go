@@ -16,6 +16,9 @@ type Config struct {
 	// MessageEditWindow is how long after sending its author may edit a
 	// message; 0 means no limit.
 	MessageEditWindow time.Duration `env:"MESSAGE_EDIT_WINDOW" envDefault:"0s"`
+	// ModerationDefaultMute is how long a report resolved with "mute" and
+	// no end mutes the message's author.
+	ModerationDefaultMute time.Duration `env:"MODERATION_DEFAULT_MUTE" envDefault:"24h"`
 	// StreamPartitions is how many event streams rooms are spread over
 	// (chat:events:{0} .. {N-1}). Changing it moves rooms between streams:
 	// only do it with the gateways drained.
@@ -29,6 +32,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.MessageMaxLength == 0 {
 		c.MessageMaxLength = domain.DefaultMaxContentLength
+	}
+	if c.ModerationDefaultMute == 0 {
+		c.ModerationDefaultMute = 24 * time.Hour
 	}
 	if c.StreamPartitions == 0 {
 		c.StreamPartitions = 4
@@ -52,6 +58,7 @@ func (c Config) Validate() error {
 	}
 	check(c.MessageMaxLength >= 1 && c.MessageMaxLength <= 65536, "MESSAGE_MAX_LENGTH must be 1..65536, got %d", c.MessageMaxLength)
 	check(c.MessageEditWindow >= 0, "MESSAGE_EDIT_WINDOW must not be negative, got %s", c.MessageEditWindow)
+	check(c.ModerationDefaultMute >= time.Minute, "MODERATION_DEFAULT_MUTE must be at least 1m, got %s", c.ModerationDefaultMute)
 	check(c.StreamPartitions >= 1 && c.StreamPartitions <= 1024, "EVENT_STREAM_PARTITIONS must be 1..1024, got %d", c.StreamPartitions)
 	check(c.StreamMaxLen >= 1000, "EVENT_STREAM_MAXLEN must be at least 1000, got %d", c.StreamMaxLen)
 	check(c.RelayBatch >= 1 && c.RelayBatch <= 5000, "OUTBOX_RELAY_BATCH must be 1..5000, got %d", c.RelayBatch)

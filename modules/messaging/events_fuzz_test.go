@@ -23,6 +23,8 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add("e6", "room.deleted", "r1", `{}`)
 	f.Add("", messaging.EventReceiptUpdated, "r1", `{}`)
 	f.Add("e7", messaging.EventReceiptUpdated, "r1", `{"seq":"3"}`)
+	f.Add("e8", messaging.EventMessageUpdated, "r1", `{"id":"m","timestamp":"2026-03-01T12:00:00.123Z","content":"","moderation":{"status":"hidden","reason":"spam"}}`)
+	f.Add("e9", messaging.EventMessageUpdated, "r1", `{"id":"m","timestamp":"2026-03-01T12:00:00.123Z","moderation":{"reason":"no status"}}`)
 	f.Fuzz(func(t *testing.T, id, typ, room, data string) {
 		e, err := messaging.DecodeEvent(map[string]any{"id": id, "type": typ, "room": room, "data": data})
 		if err != nil {

@@ -89,7 +89,7 @@ func New(d Deps) (*Module, error) {
 		Rooms: store, Reader: store, Lister: store, Members: store, Search: store, Changes: store, Reactions: store, Replies: store, Threads: store, ChangeLog: store,
 		Attachments: atts,
 		Blocks:      store, Moderation: store, Reports: store, MessageReader: store, BlockMirror: redisadapter.NewBlockMirror(d.Redis),
-	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now})
+	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now, DefaultMute: cfg.ModerationDefaultMute})
 	partitions := cfg.StreamPartitions
 	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen)
 	hops := newHopMetrics(d.Metrics)

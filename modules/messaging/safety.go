@@ -102,3 +102,10 @@ func (m *Module) HideMessage(ctx context.Context, messageID, reason string) (Mes
 func (m *Module) ResolveReport(ctx context.Context, userID, reportID string, r Resolution) (Report, error) {
 	return m.app.ResolveReport(ctx, userID, reportID, r)
 }
+
+// Reports lists the open ("open" or "") or resolved reports of a room for
+// its owner and moderators, oldest first (the first 100).
+func (m *Module) Reports(ctx context.Context, userID, roomID, status string) ([]Report, error) {
+	items, _, err := m.app.Reports(ctx, userID, roomID, status, domain.ListQuery{Limit: 100})
+	return items, err
+}

@@ -156,7 +156,7 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	for _, a := range w.Attachments {
 		m.Attachments = append(m.Attachments, Attachment(a))
 	}
-	if w.Moderation != nil {
+	if w.Moderation != nil && w.Moderation.Status != "" {
 		m.Moderation = Moderation{Status: w.Moderation.Status, Reason: w.Moderation.Reason}
 	}
 	return nil

@@ -17,6 +17,9 @@ import "time"
 //	not_found      room does not exist or is not visible to the user        no
 //	forbidden      not allowed: room not joined on this connection,         no
 //	               not a member (posting), operation not allowed
+//	blocked        posting in a direct room across a block (api's code)    no
+//	muted          posting while muted in the room (api's code)             no
+//	banned         joining or posting in a room one is banned from          no
 //	unavailable    the api did not answer within COMMAND_TIMEOUT, Redis     no
 //	               failed, or the api could not reach PostgreSQL or Redis
 //	               (its reply's code); retry (same clientMsgId for messages)

@@ -42,8 +42,10 @@ func (g *Gateway) runPubSub(ctx context.Context) error {
 			case authn.RevokedChannel:
 				g.revoke(msg.Payload)
 			case wire.BlocksChannel:
+				// In the loop, not a goroutine: typing published after the
+				// block is then filtered by the new set (rare, one read).
 				if conns := g.hub.User(msg.Payload); len(conns) > 0 {
-					go g.reloadBlocks(conns)
+					g.reloadBlocks(conns)
 				}
 			case pcfg.EventsChannel:
 				e, err := presence.DecodeEvent([]byte(msg.Payload))

@@ -57,6 +57,7 @@ type Options struct {
 	SendSlots        int              // SendQueued batches running at once; 0: DefaultSendSlots
 	SendBatch        int              // most messages in one SendQueued batch; 0: DefaultSendBatch
 	EditWindow       time.Duration    // how long after sending its author may edit a message; 0: no limit
+	DefaultMute      time.Duration    // a "mute" resolution without an end; 0: DefaultMuteDuration
 }
 
 // App is the set of use cases. It is safe for concurrent use.
@@ -64,6 +65,7 @@ type App struct {
 	p          Ports
 	maxContent int
 	editWindow time.Duration
+	muteFor    time.Duration
 	now        func() time.Time
 	newID      func() string
 	// kick wakes the outbox relay of this process after a commit that wrote
@@ -77,6 +79,10 @@ type App struct {
 // New builds the use cases over the ports.
 func New(p Ports, o Options) *App {
 	a := &App{p: p, maxContent: o.MaxContentLength, editWindow: o.EditWindow, now: o.Now, newID: o.NewID, kick: make(chan struct{}, 1)}
+	a.muteFor = o.DefaultMute
+	if a.muteFor <= 0 {
+		a.muteFor = DefaultMuteDuration
+	}
 	if a.maxContent <= 0 {
 		a.maxContent = domain.DefaultMaxContentLength
 	}

@@ -42,6 +42,12 @@ func (a *App) EditMessage(ctx context.Context, userID, id, content string) (doma
 // DeleteMessage deletes message id (its author or the room owner). Deleting
 // a deleted message changes nothing.
 func (a *App) DeleteMessage(ctx context.Context, userID, id string) (domain.Message, error) {
+	return a.deleteMessage(ctx, userID, id, domain.ModEntry{})
+}
+
+// deleteMessage is DeleteMessage; a deletion of someone else's message
+// (by the owner or a moderator) is logged with entry's report and reason.
+func (a *App) deleteMessage(ctx context.Context, userID, id string, entry domain.ModEntry) (domain.Message, error) {
 	id, err := ParseID("id", id)
 	if err != nil {
 		return domain.Message{}, err
@@ -52,8 +58,9 @@ func (a *App) DeleteMessage(ctx context.Context, userID, id string) (domain.Mess
 		if !changed || m.UserID == userID {
 			return changed, nil, err
 		}
-		// A moderator's deletion of someone else's message is logged.
-		return true, &domain.ModEntry{ActorID: userID, Kind: domain.ModDelete, UserID: m.UserID}, nil
+		e := entry
+		e.ActorID, e.Kind, e.UserID = userID, domain.ModDelete, m.UserID
+		return true, &e, nil
 	})
 	if err != nil || a.p.Attachments == nil {
 		return m, err

@@ -23,6 +23,37 @@ type Moderator interface {
 	Moderate(ctx context.Context, roomID, actorID, targetID string, decide DecideMod) (domain.ModAction, error)
 	// ModLog pages a room's log, newest first, before q.After.
 	ModLog(ctx context.Context, roomID string, q domain.ListQuery) ([]domain.ModEntry, error)
+	// Sanctions pages a room's running mutes (bans false) or bans by user
+	// id after q.After.
+	Sanctions(ctx context.Context, roomID string, bans bool, q domain.ListQuery) ([]domain.Sanction, error)
+}
+
+// Sanctions pages a room's running mutes or bans for its moderators. next
+// is the cursor of the following page ("" when none).
+func (a *App) Sanctions(ctx context.Context, userID, roomID string, bans bool, q domain.ListQuery) ([]domain.Sanction, string, error) {
+	q, err := listQuery(q, "cursor")
+	if err != nil {
+		return nil, "", err
+	}
+	acc, err := a.access(ctx, "id", roomID, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := acc.CanModerate(); err != nil {
+		return nil, "", err
+	}
+	limit := q.Limit
+	q.Limit++
+	items, err := a.p.Moderation.Sanctions(ctx, acc.Room.ID, bans, q)
+	if err != nil {
+		return nil, "", err
+	}
+	items, more := trim(items, limit)
+	next := ""
+	if more {
+		next = items[len(items)-1].UserID
+	}
+	return items, next, nil
 }
 
 // DefaultMuteDuration is how long a report resolved with "mute" mutes the

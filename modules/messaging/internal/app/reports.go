@@ -181,14 +181,14 @@ func (a *App) ResolveReport(ctx context.Context, userID, id string, res Resoluti
 			return domain.Report{}, err
 		}
 	case domain.ResolveDelete:
-		if _, err := a.DeleteMessage(ctx, userID, rep.MessageID); err != nil {
+		// Logged by the deletion itself, with the report.
+		if _, err := a.deleteMessage(ctx, userID, rep.MessageID, domain.ModEntry{ReportID: rep.ID, Reason: resolveReason(res.Reason, rep)}); err != nil {
 			return domain.Report{}, err
 		}
-		entry = domain.ModEntry{Kind: domain.ModDelete}
 	case domain.ResolveMute:
 		until := res.Until
 		if until.IsZero() {
-			until = now.Add(DefaultMuteDuration)
+			until = now.Add(a.muteFor)
 		}
 		if err := a.authorOf(ctx, rep, func(author string) error {
 			_, err := a.Mute(ctx, userID, rep.RoomID, author, until, resolveReason(res.Reason, rep))

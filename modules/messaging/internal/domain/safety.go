@@ -265,3 +265,12 @@ func (m *Message) Unhide() bool {
 	m.Moderation = Moderation{}
 	return true
 }
+
+// Sanction is a running mute or ban of a user in a room.
+type Sanction struct {
+	UserID    string
+	Until     time.Time // zero: a ban until unbanned
+	ByID      string
+	Reason    string
+	CreatedAt time.Time
+}

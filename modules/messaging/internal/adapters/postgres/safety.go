@@ -338,3 +338,30 @@ func (s *Store) MessageAccess(ctx context.Context, id, userID string) (domain.Ac
 	}
 	return acc, m, err
 }
+
+// Sanctions implements app.Moderator: running ones only (a lapsed mute or
+// ban is inert).
+func (s *Store) Sanctions(ctx context.Context, roomID string, bans bool, q domain.ListQuery) ([]domain.Sanction, error) {
+	table, running := "room_mutes", "until > @now"
+	if bans {
+		table, running = "room_bans", "(until IS NULL OR until > @now)"
+	}
+	var rows []struct {
+		UserID    string
+		Until     *time.Time
+		ByID      string
+		Reason    string
+		CreatedAt time.Time
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT user_id, until, by_id, reason, created_at FROM `+table+`
+		WHERE room_id = @room AND user_id > @after AND `+running+` ORDER BY user_id LIMIT @limit`,
+		map[string]any{"room": roomID, "after": after(q.After), "now": s.clock(), "limit": q.Limit}).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Sanction, len(rows))
+	for i, r := range rows {
+		out[i] = domain.Sanction{UserID: r.UserID, Until: derefTime(r.Until), ByID: r.ByID, Reason: r.Reason, CreatedAt: r.CreatedAt.UTC()}
+	}
+	return out, nil
+}

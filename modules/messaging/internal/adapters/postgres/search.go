@@ -44,6 +44,7 @@ func (s *Store) Search(ctx context.Context, userID string, q domain.SearchQuery)
 			FROM (
 				SELECT m.* FROM messages m, websearch_to_tsquery('simple', @text) tq
 				WHERE m.search @@ tq AND m.room_id IN `+rooms+`
+					AND m.moderation IS NULL -- hidden by moderation: not searchable
 				ORDER BY m.id DESC LIMIT `+strconv.Itoa(SearchCandidates)+`
 			) m, websearch_to_tsquery('simple', @text) tq
 		) h`+cursor+`

@@ -43,8 +43,11 @@ type (
 		CreatedAt string `json:"createdAt"`
 	}
 	sanctionDTO struct {
-		UserID string `json:"userId"`
-		Until  string `json:"until,omitempty"`
+		UserID    string `json:"userId"`
+		Until     string `json:"until,omitempty"`
+		ByID      string `json:"byId,omitempty"`
+		Reason    string `json:"reason,omitempty"`
+		CreatedAt string `json:"createdAt,omitempty"`
 	}
 	reportDTO struct {
 		ID         string      `json:"id"`
@@ -102,6 +105,8 @@ func (h *Handler) safetyRoutes(chat, user gin.IRoutes) {
 	user.PUT("/blocks/:userId", h.block)
 	user.DELETE("/blocks/:userId", h.block)
 	chat.PUT("/rooms/:id/members/:userId", h.setRole)
+	chat.GET("/rooms/:id/mutes", h.sanctions)
+	chat.GET("/rooms/:id/bans", h.sanctions)
 	chat.POST("/rooms/:id/mutes", h.mute)
 	chat.DELETE("/rooms/:id/mutes/:userId", h.unmute)
 	chat.POST("/rooms/:id/bans", h.ban)
@@ -294,4 +299,25 @@ func (h *Handler) resolve(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, toReport(r))
+}
+
+// sanctions answers GET of a room's running mutes or bans (moderators).
+func (h *Handler) sanctions(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	q, ok := listQuery(c)
+	if !ok {
+		return
+	}
+	bans := c.FullPath() == "/api/chat/rooms/:id/bans"
+	items, next, err := h.app.Sanctions(c.Request.Context(), user(c), id, bans, q)
+	if err != nil {
+		h.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newPage(items, next, func(s domain.Sanction) sanctionDTO {
+		return sanctionDTO{UserID: s.UserID, Until: optStamp(s.Until), ByID: s.ByID, Reason: s.Reason, CreatedAt: stamp(s.CreatedAt)}
+	}))
 }
