@@ -132,6 +132,12 @@ func TestAutomaticModerationWords(t *testing.T) {
 		}
 	})
 
+	t.Run("an edit is judged too", func(t *testing.T) {
+		m := bob.send(room.ID, "an innocent message")
+		bob.want(http.StatusOK, nil, http.MethodPatch, "/api/chat/messages/"+m.ID, map[string]any{"content": "now with fr0gspawn"})
+		waitHidden(t, alice, room.ID, m.ID)
+	})
+
 	t.Run("clean message untouched", func(t *testing.T) {
 		if m := modHistory(alice, room.ID)[clean.ID]; m.Moderation != nil || m.Content != clean.Content {
 			t.Errorf("clean message %+v", m)
