@@ -176,7 +176,7 @@ func newModerationService(t *testing.T) *moderationService {
 		if strings.Contains(req.Input, "SLOW") {
 			select {
 			case <-r.Context().Done():
-			case <-time.After(3 * time.Second):
+			case <-time.After(5 * time.Second):
 			}
 			return
 		}
@@ -220,7 +220,7 @@ func TestAutomaticModerationService(t *testing.T) {
 		"MODERATION_URL":              ms.URL,
 		"MODERATION_API_KEY":          "sk-test",
 		"MODERATION_MODEL":            "omni-moderation-latest",
-		"MODERATION_TIMEOUT":          "300ms",
+		"MODERATION_TIMEOUT":          "1s",
 		"MODERATION_BREAKER_FAILURES": "3",
 		"MODERATION_BREAKER_OPEN_FOR": "1m",
 	})
