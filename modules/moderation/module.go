@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -20,6 +22,10 @@ import (
 
 // Group is the consumer group of the worker on the event streams.
 const Group = "moderation"
+
+// editMemory is how long an edit is remembered as judged, so the
+// message.updated events that follow it (reactions) do not judge it again.
+const editMemory = 24 * time.Hour
 
 // ErrGone is what Chat returns for a message that no longer exists.
 var ErrGone = app.ErrGone
@@ -121,7 +127,9 @@ func (m *Module) Run(ctx context.Context) error {
 	return c.Run(ctx)
 }
 
-// handle moderates a message.created entry. Deleted, already hidden and
+// handle moderates a new message (message.created) and each edit of one
+// (message.updated of an edited message, once per edit: reactions and
+// other changes re-send the same edit). Deleted, already hidden and
 // text-less messages are passed over. (No message carries encrypted
 // content yet; when one does, it must be passed over here too: the server
 // cannot read it.)
@@ -131,14 +139,26 @@ func (m *Module) handle(ctx context.Context, stream, id string, values map[strin
 		m.d.Log.WarnContext(ctx, "skipping malformed event", "stream", stream, "entry", id, "err", err)
 		return nil
 	}
-	if e.Type != messaging.EventMessageCreated || e.Message == nil {
-		return nil
-	}
 	msg := e.Message
-	if !msg.DeletedAt.IsZero() || msg.Moderation.Status != "" || msg.Content == "" {
+	if msg == nil || !msg.DeletedAt.IsZero() || msg.Moderation.Status != "" || msg.Content == "" {
 		return nil
 	}
-	out, err := m.mod.Moderate(ctx, domain.Input{MessageID: msg.ID, RoomID: msg.RoomID, UserID: msg.UserID, Content: msg.Content})
+	edit := false
+	switch {
+	case e.Type == messaging.EventMessageCreated:
+	case e.Type == messaging.EventMessageUpdated && !msg.EditedAt.IsZero():
+		first, err := m.d.Redis.SetNX(ctx, "mod:edit:"+msg.ID+":"+strconv.FormatInt(msg.EditedAt.UnixNano(), 10), 1, editMemory).Result()
+		if err != nil {
+			return err
+		}
+		if !first {
+			return nil
+		}
+		edit = true
+	default:
+		return nil
+	}
+	out, err := m.mod.Moderate(ctx, domain.Input{MessageID: msg.ID, RoomID: msg.RoomID, UserID: msg.UserID, Content: msg.Content, Edit: edit})
 	if err != nil {
 		return err
 	}

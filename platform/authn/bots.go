@@ -59,6 +59,40 @@ func (b *BotTokens) Delete(ctx context.Context, hash [32]byte) error {
 	return b.rdb.Del(ctx, botKey(hash)).Err()
 }
 
+// Sync puts every live token (hash -> bot id) and deletes every revoked
+// hash, in pipelined batches: the reseed of a whole table costs a few
+// round trips, not one per bot.
+func (b *BotTokens) Sync(ctx context.Context, live map[[32]byte]string, revoked [][32]byte) error {
+	const batch = 500
+	p := b.rdb.Pipeline()
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		_, err := p.Exec(ctx)
+		n = 0
+		return err
+	}
+	for h, id := range live {
+		p.Set(ctx, botKey(h), id, 0)
+		if n++; n == batch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	for _, h := range revoked {
+		p.Del(ctx, botKey(h))
+		if n++; n == batch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
 // ResolveBot implements BotResolver from Redis alone.
 func (b *BotTokens) ResolveBot(ctx context.Context, token string) (Principal, error) {
 	id, err := b.rdb.Get(ctx, botKey(HashBotToken(token))).Result()

@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/chatforge/chat/apps/gateway/gatewaytest"
 	"github.com/chatforge/chat/tests/e2e/harness"
@@ -121,6 +124,28 @@ func TestBots(t *testing.T) {
 		alice.want(http.StatusOK, &list, http.MethodGet, "/api/bots", nil)
 		if len(list.Items) != 1 || list.Items[0].ID != bot || list.Items[0].RevokedAt != "" {
 			t.Errorf("alice's bots %+v", list.Items)
+		}
+	})
+
+	t.Run("Redis mirror lost", func(t *testing.T) {
+		// PostgreSQL is the record: the api admits the bot from it and puts
+		// the mirror back, which the gateway (no database) reads.
+		opt, err := redis.ParseURL(s.RedisURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb := redis.NewClient(opt)
+		defer rdb.Close()
+		sum := sha256.Sum256([]byte(made.Token))
+		key := "bot:token:" + hex.EncodeToString(sum[:])
+		if n, err := rdb.Del(t.Context(), key).Result(); err != nil || n != 1 {
+			t.Fatalf("deleting the mirror entry %s: %d %v", key, n, err)
+		}
+		if res := asBot(http.MethodGet, "/api/user/profile", nil); res.Status != http.StatusOK {
+			t.Fatalf("bot on REST without its mirror entry: %s", res)
+		}
+		if got, err := rdb.Get(t.Context(), key).Result(); err != nil || got != bot {
+			t.Errorf("mirror entry after the REST call: %q %v, want the bot id", got, err)
 		}
 	})
 

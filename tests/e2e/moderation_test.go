@@ -132,6 +132,12 @@ func TestAutomaticModerationWords(t *testing.T) {
 		}
 	})
 
+	t.Run("an edit is judged too", func(t *testing.T) {
+		m := bob.send(room.ID, "an innocent message")
+		bob.want(http.StatusOK, nil, http.MethodPatch, "/api/chat/messages/"+m.ID, map[string]any{"content": "now with fr0gspawn"})
+		waitHidden(t, alice, room.ID, m.ID)
+	})
+
 	t.Run("clean message untouched", func(t *testing.T) {
 		if m := modHistory(alice, room.ID)[clean.ID]; m.Moderation != nil || m.Content != clean.Content {
 			t.Errorf("clean message %+v", m)
@@ -170,7 +176,7 @@ func newModerationService(t *testing.T) *moderationService {
 		if strings.Contains(req.Input, "SLOW") {
 			select {
 			case <-r.Context().Done():
-			case <-time.After(3 * time.Second):
+			case <-time.After(5 * time.Second):
 			}
 			return
 		}
@@ -214,7 +220,7 @@ func TestAutomaticModerationService(t *testing.T) {
 		"MODERATION_URL":              ms.URL,
 		"MODERATION_API_KEY":          "sk-test",
 		"MODERATION_MODEL":            "omni-moderation-latest",
-		"MODERATION_TIMEOUT":          "300ms",
+		"MODERATION_TIMEOUT":          "1s",
 		"MODERATION_BREAKER_FAILURES": "3",
 		"MODERATION_BREAKER_OPEN_FOR": "1m",
 	})

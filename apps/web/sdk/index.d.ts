@@ -18,6 +18,7 @@ export interface User {
   email: string;
   displayName: string;
   emailVerified: boolean;
+  isBot: boolean;
   createdAt: string;
   updatedAt: string;
 }

@@ -32,6 +32,7 @@ type Store interface {
 type Mirror interface {
 	Put(ctx context.Context, hash [32]byte, userID string) error
 	Delete(ctx context.Context, hash [32]byte) error
+	Sync(ctx context.Context, live map[[32]byte]string, revoked [][32]byte) error
 	ResolveBot(ctx context.Context, token string) (authn.Principal, error)
 }
 
@@ -135,13 +136,18 @@ func (a *App) Resolve(ctx context.Context, token string) (authn.Principal, error
 // Reseed makes Redis agree with PostgreSQL: every live token present,
 // every revoked one absent. It returns how many bots it went through.
 func (a *App) Reseed(ctx context.Context) (int, error) {
-	n := 0
+	live := map[[32]byte]string{}
+	var revoked [][32]byte
 	err := a.store.All(ctx, func(b domain.Bot) error {
-		n++
 		if b.RevokedAt != nil {
-			return a.mirror.Delete(ctx, b.TokenHash)
+			revoked = append(revoked, b.TokenHash)
+		} else {
+			live[b.TokenHash] = b.ID.String()
 		}
-		return a.mirror.Put(ctx, b.TokenHash, b.ID.String())
+		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return len(live) + len(revoked), a.mirror.Sync(ctx, live, revoked)
 }

@@ -53,7 +53,7 @@ func (b *Builtin) Classify(ctx context.Context, in domain.Input) (domain.Verdict
 			return domain.Verdict{Flagged: true, Reason: fmt.Sprintf("link spam (%d links)", n)}, nil
 		}
 	}
-	if b.counter == nil {
+	if b.counter == nil || in.Edit {
 		return domain.Verdict{}, nil
 	}
 	scope := in.RoomID + ":" + in.UserID

@@ -16,6 +16,9 @@ type Input struct {
 	RoomID    string
 	UserID    string
 	Content   string
+	// Edit marks an edited message: judged on its words and links only,
+	// it is not counted again for flooding or repeats.
+	Edit bool
 }
 
 // Verdict is a classifier's answer: Flagged with a Reason for people (the
