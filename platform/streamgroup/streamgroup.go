@@ -9,9 +9,12 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/chatforge/chat/platform/redisconn"
 )
 
 // Tuning: entries per read, how long a read blocks, and when an entry
@@ -36,8 +39,6 @@ type Consumer struct {
 	Name    string
 	Handle  Handler
 	Log     *slog.Logger
-
-	lastScan time.Time
 }
 
 // Run consumes until ctx is done; it returns nil then. Redis errors are
@@ -51,14 +52,34 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		break
 	}
+	// One read may only name streams of one hash slot on a Redis Cluster:
+	// one loop per slot group (a single loop on one Redis). The handler is
+	// then called concurrently across loops.
+	var wg sync.WaitGroup
+	for _, g := range redisconn.SlotGroups(c.Redis, c.Streams) {
+		streams := make([]string, len(g))
+		for i, k := range g {
+			streams[i] = c.Streams[k]
+		}
+		wg.Go(func() { c.read(ctx, streams) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// read consumes one group of streams (all in one hash slot) until ctx is
+// done.
+func (c *Consumer) read(ctx context.Context, streams []string) {
 	args := &redis.XReadGroupArgs{Group: c.Group, Consumer: c.Name, Count: batch, Block: block}
-	args.Streams = append(args.Streams, c.Streams...)
-	for range c.Streams {
+	args.Streams = append(args.Streams, streams...)
+	for range streams {
 		args.Streams = append(args.Streams, ">")
 	}
+	var lastScan time.Time
 	for ctx.Err() == nil {
-		if time.Since(c.lastScan) > claimEvery {
-			c.claimStale(ctx)
+		if time.Since(lastScan) > claimEvery {
+			c.claimStale(ctx, streams)
+			lastScan = time.Now()
 		}
 		res, err := c.Redis.XReadGroup(ctx, args).Result()
 		if errors.Is(err, redis.Nil) {
@@ -77,7 +98,6 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
 }
 
 func (c *Consumer) ensureGroups(ctx context.Context) error {
@@ -92,9 +112,8 @@ func (c *Consumer) ensureGroups(ctx context.Context) error {
 
 // claimStale takes over entries another consumer read but never
 // acknowledged (it crashed or its handler failed).
-func (c *Consumer) claimStale(ctx context.Context) {
-	c.lastScan = time.Now()
-	for _, s := range c.Streams {
+func (c *Consumer) claimStale(ctx context.Context, streams []string) {
+	for _, s := range streams {
 		msgs, _, err := c.Redis.XAutoClaim(ctx, &redis.XAutoClaimArgs{
 			Stream: s, Group: c.Group, Consumer: c.Name, MinIdle: claimIdle, Start: "0-0", Count: batch,
 		}).Result()
