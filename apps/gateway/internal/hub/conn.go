@@ -62,12 +62,19 @@ type roomState struct {
 	// api checked membership), or it is the implicit global room. Only
 	// then do ephemeral frames (typing, receipts) go out.
 	authorized bool
-	buf        []pendingFrame
+	// rev: changes to the room's older messages up to this revision were
+	// replayed by a join-room with lastRev; a message-updated at or below
+	// it that arrives later (its event lagged the api's read) is a
+	// duplicate and is skipped.
+	rev int64
+	buf []pendingFrame
 }
 
+// pendingFrame is a live frame held during a join: a message (seq > 0) or
+// a message-updated (rev > 0).
 type pendingFrame struct {
-	seq   int64
-	frame []byte
+	seq, rev int64
+	frame    []byte
 }
 
 // NewConn returns a connection writing to sink. It is not registered: call
@@ -217,6 +224,12 @@ func (c *Conn) advance(st *roomState, seq int64, frame []byte) bool {
 func (c *Conn) flushLocked(st *roomState) int {
 	n := 0
 	for _, p := range st.buf {
+		if p.rev > 0 {
+			if st.authorized && p.rev > st.rev && !c.desynced && c.Send(p.frame) {
+				n++
+			}
+			continue
+		}
 		if c.advance(st, p.seq, p.frame) {
 			n++
 		}
@@ -235,6 +248,36 @@ func (c *Conn) deliverEphemeral(room string, frame []byte) bool {
 	c.mu.Lock()
 	st := c.rooms[room]
 	ok := st != nil && st.authorized
+	c.mu.Unlock()
+	return ok && c.Send(frame)
+}
+
+// deliverUpdate writes a message-updated frame of revision rev. During a
+// join it is held with the room's messages, in arrival order, and sent
+// after the ack unless the join's replay already covered it (rev at or
+// below the replayed revision); outside a join it goes out if the join
+// completed and the replay did not cover it.
+func (c *Conn) deliverUpdate(room string, rev int64, frame []byte) bool {
+	c.mu.Lock()
+	st := c.rooms[room]
+	switch {
+	case st == nil:
+		c.mu.Unlock()
+		return false
+	case st.pending:
+		if len(st.buf) < c.hub.cfg.PendingLimit {
+			st.buf = append(st.buf, pendingFrame{rev: rev, frame: frame})
+			c.mu.Unlock()
+			return false
+		}
+		if !st.held {
+			c.mu.Unlock()
+			c.Drop() // a join in flight cannot hold more: the client resumes
+			return false
+		}
+		c.hub.framesOut(c.flushLocked(st))
+	}
+	ok := st.authorized && rev > st.rev && !c.desynced
 	c.mu.Unlock()
 	return ok && c.Send(frame)
 }

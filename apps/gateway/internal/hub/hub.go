@@ -176,6 +176,23 @@ func (h *Hub) DeliverMessage(room string, seq int64, frame []byte) int {
 	return n
 }
 
+// DeliverUpdate writes a message-updated frame (revision rev of room) to
+// the local connections that joined room, in order with its messages, and
+// not twice to one whose join-room replay already carried that change.
+func (h *Hub) DeliverUpdate(room string, rev int64, frame []byte) int {
+	p := getScratch()
+	*p = h.rooms.appendConns(*p, room)
+	n := 0
+	for _, c := range *p {
+		if c.deliverUpdate(room, rev, frame) {
+			n++
+		}
+	}
+	putScratch(p)
+	h.framesOut(n)
+	return n
+}
+
 // DeliverRoom writes an ephemeral frame (typing, receipt) to the local
 // connections in room, except those of exceptUser ("" for none), whom the
 // frame is about, and those whose user blocks exceptUser.

@@ -431,3 +431,48 @@ func TestConcurrentJoinsAndFanout(t *testing.T) {
 		t.Errorf("Len = %d after all removed", h.Len())
 	}
 }
+
+func upd(rev int64) []byte { return []byte("u" + strconv.FormatInt(rev, 10)) }
+
+// A join-room with lastRev replays the changes up to the api's revision:
+// a message-updated at or below it that reaches the gateway during or
+// after the join (its event lagged the api's read) is not sent again;
+// newer ones are, in order with the room's messages.
+func TestJoinReplayedChangesNotSentTwice(t *testing.T) {
+	t.Parallel()
+	h := New(Config{SendLimit: 100, PendingLimit: 100}, nil)
+	c, s := newConn(h, "c", "u", true)
+	j := h.BeginJoin(c, "r")
+	h.DeliverUpdate("r", 20, upd(20)) // replayed below
+	h.DeliverMessage("r", 11, msg(11))
+	h.DeliverUpdate("r", 22, upd(22)) // newer than the replay
+	if s.got() != "" {
+		t.Fatalf("frames before the join completed: %q", s.got())
+	}
+	last := int64(9)
+	j.CoversRev(21)
+	replay := []Replayed{{Seq: 10, Frame: msg(10)}, {Frame: upd(21), Update: true}}
+	if !j.Complete(replay, 10, &last, []byte("ack")) {
+		t.Fatal("Complete failed")
+	}
+	h.DeliverUpdate("r", 21, upd(21)) // lagging event of a replayed change
+	h.DeliverUpdate("r", 23, upd(23))
+	if got, want := s.got(), "m10 u21 ack m11 u22 u23"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// message-updated never reaches a connection whose join the api has not
+// authorized (a non-member asking to join a private room).
+func TestUpdateNotBeforeAuthorizedJoin(t *testing.T) {
+	t.Parallel()
+	h := New(Config{SendLimit: 100, PendingLimit: 100}, nil)
+	c, s := newConn(h, "c", "u", true)
+	j := h.BeginJoin(c, "private")
+	h.DeliverUpdate("private", 5, upd(5))
+	j.Abort(true)
+	h.DeliverUpdate("private", 6, upd(6))
+	if got := s.got(); got != "" {
+		t.Errorf("got %q before an authorized join", got)
+	}
+}

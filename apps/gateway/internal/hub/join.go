@@ -24,7 +24,13 @@ type Join struct {
 	room  string
 	st    *roomState
 	fresh bool // the room was not joined before (an implicit hold counts as joined)
+	rev   int64
 }
+
+// CoversRev records that the join's replay carries every change to the
+// room up to rev (a join-room with lastRev): later message-updated frames
+// at or below it are skipped. Call it before Complete.
+func (j *Join) CoversRev(rev int64) { j.rev = rev }
 
 // Replayed is one history message to write on Complete.
 type Replayed struct {
@@ -145,6 +151,7 @@ func (j *Join) finish(maxSeq, lastSeq, prevFrom, prevLast int64, delivered bool,
 		// implicit global join) must not be skipped.
 	}
 	st.authorized = true
+	st.rev = max(st.rev, j.rev)
 	c.Send(ack)
 	j.h.framesOut(c.flushLocked(st))
 	return true

@@ -47,14 +47,19 @@ func (g *Gateway) onEvent(e streams.Entry) {
 		g.hub.DeliverMessage(e.Room, m.Seq, protocol.ReceiveMessage(data))
 		g.Metrics.Fanout.Observe(time.Since(start).Seconds())
 	case wire.EventMessageUpdated:
-		// Forwarded as is to the room's live connections; a connection that
-		// misses it (not joined yet, or away) catches up with join-room's
-		// lastRev or changedSince.
-		if !json.Valid([]byte(e.Data)) {
+		// Forwarded as is to the room's live connections, held during a
+		// join with its messages and skipped where the join's replay carried
+		// it (its rev); a connection that misses it (away) catches up with
+		// join-room's lastRev or changedSince.
+		var m struct {
+			Rev int64 `json:"rev"`
+		}
+		data := []byte(e.Data)
+		if err := json.Unmarshal(data, &m); err != nil || m.Rev <= 0 {
 			g.Metrics.EventsFailed.Inc()
 			return
 		}
-		g.hub.DeliverRoom(e.Room, "", protocol.MessageUpdated([]byte(e.Data)))
+		g.hub.DeliverUpdate(e.Room, m.Rev, protocol.MessageUpdated(data))
 	case wire.EventReceiptUpdated:
 		var r wire.Receipt
 		if err := json.Unmarshal([]byte(e.Data), &r); err != nil {

@@ -216,6 +216,9 @@ func (cl *client) joinRoom(env protocol.Envelope) {
 	for _, raw := range ack.Changes {
 		replay = append(replay, hub.Replayed{Frame: protocol.MessageUpdated(raw), Update: true})
 	}
+	if ack.LastRev != nil {
+		j.CoversRev(*ack.LastRev)
+	}
 	ackData := joinAckData{RoomID: d.RoomID, LastSeq: ack.LastSeq, LastRev: ack.LastRev, Recovered: ack.Recovered}
 	b, _ := json.Marshal(ackData)
 	if !j.Complete(replay, ack.LastSeq, d.LastSeq, protocol.Ack(env.Ref, b)) && !cl.conn.Dropped() {
