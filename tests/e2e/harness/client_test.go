@@ -43,7 +43,7 @@ func problem(w http.ResponseWriter, r *http.Request, status int, id string) {
 }
 
 const goodUser = `{"id":"0190a3c4-1111-7abc-8def-0123456789ab","email":"a@b.io","displayName":"A",` +
-	`"emailVerified":false,"createdAt":"2025-01-02T03:04:05Z","updatedAt":"2025-01-02T03:04:05.123Z"}`
+	`"emailVerified":false,"isBot":false,"createdAt":"2025-01-02T03:04:05Z","updatedAt":"2025-01-02T03:04:05.123Z"}`
 
 // TestClientChecks checks that the client flags each kind of drift from
 // the OpenAPI document, and nothing else.

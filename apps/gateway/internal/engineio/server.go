@@ -58,6 +58,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Session
+	closed   bool // Close ran: no new sessions
 }
 
 // NewServer returns a server handing sessions to h.
@@ -98,6 +99,7 @@ func (s *Server) Len() int {
 func (s *Server) Close() {
 	_ = s.m.Close()
 	s.mu.Lock()
+	s.closed = true
 	left := make([]*Session, 0, len(s.sessions))
 	for _, sess := range s.sessions {
 		left = append(left, sess)
@@ -225,6 +227,13 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		writeError(w, http.StatusBadRequest, errBadHandshake)
 		return
 	}
+	if s.isClosed() {
+		// Draining: a new polling session's held GET would keep the HTTP
+		// server's graceful shutdown waiting. The client retries, through
+		// another gateway.
+		writeError(w, http.StatusServiceUnavailable, errForbidden)
+		return
+	}
 	sess := newSession(s, s.cfg.NewID(), r)
 	if transport == "websocket" {
 		s.serveWebsocket(w, r, sess, true)
@@ -239,8 +248,18 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 func (s *Server) register(sess *Session, polling bool) {
 	s.mu.Lock()
 	s.sessions[sess.ID] = sess
+	closed := s.closed
 	s.mu.Unlock()
 	sess.start()
+	if closed { // Close ran since the handshake's check: end it at once
+		sess.Close()
+	}
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }
 
 // openPacket is the handshake: sid, upgrades, ping timing and maxPayload.

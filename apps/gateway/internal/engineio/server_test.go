@@ -304,3 +304,19 @@ func TestWebsocketHandlerReturns(t *testing.T) {
 		t.Fatalf("after the handler returned: %q, %v", p, err)
 	}
 }
+
+// After Close (the gateway drains) a polling handshake is refused: a new
+// session's held GET would keep the HTTP server's graceful shutdown
+// waiting for its ping (TestSocketModesAgainstRealStack: gateway exit 1).
+func TestClosedServerRefusesNewSessions(t *testing.T) {
+	ts, srv := newTestServer(t, &echo{})
+	sid, _ := handshake(t, ts.URL)
+	srv.Close()
+	if code, body := get(t, ts.URL+"?EIO=4&transport=polling"); code != http.StatusServiceUnavailable {
+		t.Errorf("handshake after Close: %d %q, want 503", code, body)
+	}
+	// The session left gets its close packet at once rather than a held GET.
+	if code, body := get(t, ts.URL+"?EIO=4&transport=polling&sid="+sid); code != 200 || !strings.Contains(body, "1") {
+		t.Errorf("poll of a closed session: %d %q, want the close packet", code, body)
+	}
+}
