@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -77,6 +78,8 @@ func serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 	for _, o := range opts {
 		o(srv)
 	}
+	fresh := &freshConns{m: make(map[net.Conn]struct{})}
+	srv.ConnState = fresh.track
 
 	// Buffered: Serve's result must not block the goroutine after Run has
 	// returned on a shutdown error.
@@ -95,7 +98,26 @@ func serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 	log.InfoContext(ctx, "http server shutting down", slog.Duration("timeout", shutdownTimeout))
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(shutdownCtx) }()
+	// Shutdown counts a connection that has not sent its first request as
+	// busy for 5 s (net/http, Go issue 22682), so one client that dialled
+	// and never asked outlasted a shorter timeout (a gateway exited 1 with
+	// no request in flight). No request will come: the listeners are
+	// closed, so such connections are closed until Shutdown is done.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+wait:
+	for {
+		select {
+		case err = <-shut:
+			break wait
+		case <-tick.C:
+			fresh.closeAll()
+		}
+	}
+	if err != nil {
 		// In-flight requests outlived the timeout: cut them off.
 		closeErr := srv.Close()
 		<-served
@@ -106,4 +128,30 @@ func serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 	}
 	log.InfoContext(ctx, "http server stopped")
 	return nil
+}
+
+// freshConns tracks the connections whose first request has not started
+// (http.StateNew).
+type freshConns struct {
+	mu sync.Mutex
+	m  map[net.Conn]struct{}
+}
+
+func (f *freshConns) track(c net.Conn, state http.ConnState) {
+	f.mu.Lock()
+	if state == http.StateNew {
+		f.m[c] = struct{}{}
+	} else {
+		delete(f.m, c)
+	}
+	f.mu.Unlock()
+}
+
+func (f *freshConns) closeAll() {
+	f.mu.Lock()
+	for c := range f.m {
+		_ = c.Close()
+		delete(f.m, c)
+	}
+	f.mu.Unlock()
 }

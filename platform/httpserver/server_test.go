@@ -222,3 +222,22 @@ func TestNoTimeoutsByDefault(t *testing.T) {
 		t.Errorf("trickled body answered %q without a read timeout, want no answer yet", got)
 	}
 }
+
+// A client that connected and never sent a request does not hold the
+// shutdown: net/http counts such a connection as busy for 5 s, longer
+// than this 1 s timeout, which ended in "graceful shutdown: context
+// deadline exceeded" (a gateway's exit status 1).
+func TestShutdownClosesConnectionsWithoutRequest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	url, done := startServe(t, ctx, http.NotFoundHandler(), time.Second)
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(100 * time.Millisecond) // accepted, no request sent
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown with an idle new connection: %v", err)
+	}
+}
