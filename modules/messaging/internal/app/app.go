@@ -142,6 +142,54 @@ func (a *App) access(ctx context.Context, field, roomID, userID string) (domain.
 }
 
 // trim cuts a result fetched with limit+1 rows to limit and reports whether
+
+// fetchPage lists one page of q (its cursor and limit checked) through
+// list, asking one row more to learn whether a next page exists; key gives
+// the cursor of an item. next is "" on the last page.
+func fetchPage[T any](ctx context.Context, q domain.ListQuery, list func(context.Context, domain.ListQuery) ([]T, error),
+	key func(T) string) ([]T, string, error) {
+	q, err := listQuery(q, "cursor")
+	if err != nil {
+		return nil, "", err
+	}
+	return pageOf(ctx, q, list, key)
+}
+
+// moderatorPage is fetchPage for a list of roomID that only its owner and
+// moderators may read (the query is checked first, then the caller).
+func moderatorPage[T any](ctx context.Context, a *App, userID, roomID string, q domain.ListQuery,
+	list func(ctx context.Context, roomID string, q domain.ListQuery) ([]T, error), key func(T) string) ([]T, string, error) {
+	q, err := listQuery(q, "cursor")
+	if err != nil {
+		return nil, "", err
+	}
+	acc, err := a.access(ctx, "id", roomID, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := acc.CanModerate(); err != nil {
+		return nil, "", err
+	}
+	return pageOf(ctx, q, func(ctx context.Context, q domain.ListQuery) ([]T, error) { return list(ctx, acc.Room.ID, q) }, key)
+}
+
+// pageOf runs a checked query with one row more than its limit.
+func pageOf[T any](ctx context.Context, q domain.ListQuery, list func(context.Context, domain.ListQuery) ([]T, error),
+	key func(T) string) ([]T, string, error) {
+	limit := q.Limit
+	q.Limit++
+	items, err := list(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	items, more := trim(items, limit)
+	next := ""
+	if more {
+		next = key(items[len(items)-1])
+	}
+	return items, next, nil
+}
+
 // there was more.
 func trim[T any](items []T, limit int) ([]T, bool) {
 	if len(items) > limit {

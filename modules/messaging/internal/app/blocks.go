@@ -61,22 +61,9 @@ func (a *App) Unblock(ctx context.Context, userID, targetRaw string) error {
 // Blocks pages the users userID blocks. next is the cursor of the
 // following page ("" when none).
 func (a *App) Blocks(ctx context.Context, userID string, q domain.ListQuery) ([]domain.Block, string, error) {
-	q, err := listQuery(q, "cursor")
-	if err != nil {
-		return nil, "", err
-	}
-	limit := q.Limit
-	q.Limit++
-	items, err := a.p.Blocks.Blocks(ctx, userID, q)
-	if err != nil {
-		return nil, "", err
-	}
-	items, more := trim(items, limit)
-	next := ""
-	if more {
-		next = items[len(items)-1].UserID
-	}
-	return items, next, nil
+	return fetchPage(ctx, q, func(ctx context.Context, q domain.ListQuery) ([]domain.Block, error) {
+		return a.p.Blocks.Blocks(ctx, userID, q)
+	}, func(b domain.Block) string { return b.UserID })
 }
 
 func (a *App) mirrorBlocks(ctx context.Context, userID string) error {

@@ -31,29 +31,11 @@ type Moderator interface {
 // Sanctions pages a room's running mutes or bans for its moderators. next
 // is the cursor of the following page ("" when none).
 func (a *App) Sanctions(ctx context.Context, userID, roomID string, bans bool, q domain.ListQuery) ([]domain.Sanction, string, error) {
-	q, err := listQuery(q, "cursor")
-	if err != nil {
-		return nil, "", err
-	}
-	acc, err := a.access(ctx, "id", roomID, userID)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := acc.CanModerate(); err != nil {
-		return nil, "", err
-	}
-	limit := q.Limit
-	q.Limit++
-	items, err := a.p.Moderation.Sanctions(ctx, acc.Room.ID, bans, q)
-	if err != nil {
-		return nil, "", err
-	}
-	items, more := trim(items, limit)
-	next := ""
-	if more {
-		next = items[len(items)-1].UserID
-	}
-	return items, next, nil
+	return moderatorPage(ctx, a, userID, roomID, q,
+		func(ctx context.Context, room string, q domain.ListQuery) ([]domain.Sanction, error) {
+			return a.p.Moderation.Sanctions(ctx, room, bans, q)
+		},
+		func(s domain.Sanction) string { return s.UserID })
 }
 
 // DefaultMuteDuration is how long a report resolved with "mute" mutes the
@@ -113,29 +95,7 @@ func (a *App) Unban(ctx context.Context, actorID, roomID, targetRaw string) (dom
 // ModLog pages a room's moderation log for its moderators. next is the
 // cursor of the following page ("" when none).
 func (a *App) ModLog(ctx context.Context, userID, roomID string, q domain.ListQuery) ([]domain.ModEntry, string, error) {
-	q, err := listQuery(q, "cursor")
-	if err != nil {
-		return nil, "", err
-	}
-	acc, err := a.access(ctx, "id", roomID, userID)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := acc.CanModerate(); err != nil {
-		return nil, "", err
-	}
-	limit := q.Limit
-	q.Limit++
-	items, err := a.p.Moderation.ModLog(ctx, acc.Room.ID, q)
-	if err != nil {
-		return nil, "", err
-	}
-	items, more := trim(items, limit)
-	next := ""
-	if more {
-		next = items[len(items)-1].ID
-	}
-	return items, next, nil
+	return moderatorPage(ctx, a, userID, roomID, q, a.p.Moderation.ModLog, func(e domain.ModEntry) string { return e.ID })
 }
 
 func (a *App) moderate(ctx context.Context, roomRaw, actorID, targetRaw string, decide DecideMod) (domain.ModAction, error) {

@@ -105,29 +105,11 @@ func (a *App) Reports(ctx context.Context, userID, roomID, status string, q doma
 	default:
 		return nil, "", &domain.InvalidError{Field: "status", Message: "must be open or resolved"}
 	}
-	q, err := listQuery(q, "cursor")
-	if err != nil {
-		return nil, "", err
-	}
-	acc, err := a.access(ctx, "id", roomID, userID)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := acc.CanModerate(); err != nil {
-		return nil, "", err
-	}
-	limit := q.Limit
-	q.Limit++
-	items, err := a.p.Reports.Reports(ctx, acc.Room.ID, status, q)
-	if err != nil {
-		return nil, "", err
-	}
-	items, more := trim(items, limit)
-	next := ""
-	if more {
-		next = items[len(items)-1].ID
-	}
-	return items, next, nil
+	return moderatorPage(ctx, a, userID, roomID, q,
+		func(ctx context.Context, room string, q domain.ListQuery) ([]domain.Report, error) {
+			return a.p.Reports.Reports(ctx, room, status, q)
+		},
+		func(r domain.Report) string { return r.ID })
 }
 
 // Resolution is a moderator's decision on a report: the action, and for
