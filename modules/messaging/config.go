@@ -27,6 +27,15 @@ type Config struct {
 	StreamMaxLen int64 `env:"EVENT_STREAM_MAXLEN" envDefault:"100000"`
 	// RelayBatch is how many outbox events one relay transaction publishes.
 	RelayBatch int `env:"OUTBOX_RELAY_BATCH" envDefault:"500"`
+	// RelayOnly leaves every event to the outbox relay, as before
+	// publishing on commit: new messages then wait for the relay's next
+	// drain (one more transaction on the path of each).
+	RelayOnly bool `env:"OUTBOX_RELAY_ONLY" envDefault:"false"`
+	// RelayGrace is how long the relay leaves a new message's event to the
+	// process that committed it before publishing it itself (the committer
+	// died or could not reach Redis). A room's later messages wait for it
+	// meanwhile (the streams keep seq order).
+	RelayGrace time.Duration `env:"OUTBOX_RELAY_GRACE" envDefault:"2s"`
 	// SyncTokenTTL is how long a GET /api/chat/sync token stays good; a
 	// device away longer gets the full state.
 	SyncTokenTTL time.Duration `env:"SYNC_TOKEN_TTL" envDefault:"720h"`
@@ -51,6 +60,9 @@ func (c Config) withDefaults() Config {
 	if c.RelayBatch == 0 {
 		c.RelayBatch = 500
 	}
+	if c.RelayGrace == 0 {
+		c.RelayGrace = 2 * time.Second
+	}
 	if c.SyncTokenTTL == 0 {
 		c.SyncTokenTTL = 720 * time.Hour
 	}
@@ -74,6 +86,7 @@ func (c Config) Validate() error {
 	check(c.StreamPartitions >= 1 && c.StreamPartitions <= 1024, "EVENT_STREAM_PARTITIONS must be 1..1024, got %d", c.StreamPartitions)
 	check(c.StreamMaxLen >= 1000, "EVENT_STREAM_MAXLEN must be at least 1000, got %d", c.StreamMaxLen)
 	check(c.RelayBatch >= 1 && c.RelayBatch <= 5000, "OUTBOX_RELAY_BATCH must be 1..5000, got %d", c.RelayBatch)
+	check(c.RelayGrace >= 100*time.Millisecond && c.RelayGrace <= time.Hour, "OUTBOX_RELAY_GRACE must be 100ms..1h, got %s", c.RelayGrace)
 	check(c.SyncTokenTTL >= time.Minute, "SYNC_TOKEN_TTL must be at least 1m, got %s", c.SyncTokenTTL)
 	check(c.CiphertextMaxBytes >= 1024 && c.CiphertextMaxBytes <= 16<<20, "MESSAGE_CIPHERTEXT_MAX_BYTES must be 1024..16777216, got %d", c.CiphertextMaxBytes)
 	return errors.Join(errs...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -69,11 +70,14 @@ const SyncKeyPrefix = "chat:sync:"
 type Module struct {
 	app   *app.App
 	relay *app.Relay
-	store *postgres.Store
-	hops  *hopMetrics
-	log   *slog.Logger
-	cfg   Config
-	trace *tracing.Tracing
+	// onCommit publishes new messages from the committing process; nil
+	// with OUTBOX_RELAY_ONLY.
+	onCommit *app.CommitPublisher
+	store    *postgres.Store
+	hops     *hopMetrics
+	log      *slog.Logger
+	cfg      Config
+	trace    *tracing.Tracing
 }
 
 // New wires the module over its dependencies.
@@ -104,12 +108,17 @@ func New(d Deps) (*Module, error) {
 		Attachments: atts,
 		Blocks:      store, Moderation: store, Reports: store, MessageReader: store, BlockMirror: redisadapter.NewBlockMirror(d.Redis),
 	}, app.Options{MaxContentLength: cfg.MessageMaxLength, EditWindow: cfg.MessageEditWindow, Now: d.Now, DefaultMute: cfg.ModerationDefaultMute,
-		MaxCiphertext: cfg.CiphertextMaxBytes})
+		MaxCiphertext: cfg.CiphertextMaxBytes, PublishOnCommit: !cfg.RelayOnly})
 	partitions := cfg.StreamPartitions
 	pub := redisadapter.New(d.Redis, func(roomID string) string { return RoomStream(roomID, partitions) }, cfg.StreamMaxLen).Traced(d.Tracing)
 	hops := newHopMetrics(d.Metrics)
 	relay := a.Relay(store, pub, app.RelayOptions{Batch: cfg.RelayBatch, Log: d.Log, ObservePublish: hops.observePublish})
-	return &Module{app: a, relay: relay, store: store, hops: hops, log: d.Log, cfg: cfg, trace: d.Tracing}, nil
+	var onCommit *app.CommitPublisher
+	if !cfg.RelayOnly {
+		onCommit = app.NewCommitPublisher(pub, store, app.CommitPublisherOptions{Log: d.Log, ObservePublish: hops.observePublish})
+		store.PublishOnCommit(onCommit.Publish, cfg.RelayGrace)
+	}
+	return &Module{app: a, relay: relay, onCommit: onCommit, store: store, hops: hops, log: d.Log, cfg: cfg, trace: d.Tracing}, nil
 }
 
 // Routes mounts the REST API on r under /api/chat (rooms, members,
@@ -223,8 +232,17 @@ func (m *Module) CanPost(ctx context.Context, userID, roomID string) error {
 // RunRelay publishes outbox events to the Redis streams until ctx is done,
 // then returns nil. Run it in one goroutine per api process: an advisory
 // lock lets one relay at a time drain, the others stand by. Outages are
-// logged and retried; no committed event is lost.
+// logged and retried; no committed event is lost. New messages are
+// published by their committer (OUTBOX_RELAY_ONLY off); RunRelay also
+// removes those from the outbox, and the relay takes any left after
+// OUTBOX_RELAY_GRACE.
 func (m *Module) RunRelay(ctx context.Context) error {
+	if m.onCommit == nil {
+		return m.relay.Run(ctx)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = m.onCommit.Run(ctx) })
+	defer wg.Wait()
 	return m.relay.Run(ctx)
 }
 

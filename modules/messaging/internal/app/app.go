@@ -62,6 +62,7 @@ type Options struct {
 	EditWindow       time.Duration    // how long after sending its author may edit a message; 0: no limit
 	DefaultMute      time.Duration    // a "mute" resolution without an end; 0: DefaultMuteDuration
 	MaxCiphertext    int              // bytes of an encrypted message's copies together; 0: domain.DefaultMaxCiphertextBytes
+	PublishOnCommit  bool             // new messages are published by their committer (CommitPublisher), not the relay
 }
 
 // App is the set of use cases. It is safe for concurrent use.
@@ -79,12 +80,15 @@ type App struct {
 	kick chan struct{}
 	// queue coalesces SendQueued calls into SendMessages batches.
 	queue *sendQueue
+	// publishOnCommit: the store gives new messages to a CommitPublisher
+	// after their commit; the relay need not be woken for them.
+	publishOnCommit bool
 }
 
 // New builds the use cases over the ports.
 func New(p Ports, o Options) *App {
 	a := &App{p: p, maxContent: o.MaxContentLength, editWindow: o.EditWindow, now: o.Now, newID: o.NewID, kick: make(chan struct{}, 1)}
-	a.muteFor = o.DefaultMute
+	a.muteFor, a.publishOnCommit = o.DefaultMute, o.PublishOnCommit
 	if a.muteFor <= 0 {
 		a.muteFor = DefaultMuteDuration
 	}
@@ -108,6 +112,14 @@ func New(p Ports, o Options) *App {
 	}
 	a.queue = newSendQueue(a.SendMessages, o.SendSlots, o.SendBatch)
 	return a
+}
+
+// wakeForMessages wakes the relay after a commit that stored messages,
+// unless their committer publishes them (Options.PublishOnCommit).
+func (a *App) wakeForMessages() {
+	if !a.publishOnCommit {
+		a.wake()
+	}
 }
 
 // wake signals the relay without ever blocking the caller.

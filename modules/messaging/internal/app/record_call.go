@@ -19,7 +19,7 @@ func (a *App) RecordCall(ctx context.Context, callerID, roomID, key string, reco
 		return domain.Message{}, err
 	}
 	if created {
-		a.wake()
+		a.wakeForMessages()
 	}
 	return msg, nil
 }

@@ -163,7 +163,7 @@ func (a *App) SendMessages(ctx context.Context, reqs []SendRequest) []SendResult
 		wake = wake || stored[j].Created
 	}
 	if wake {
-		a.wake()
+		a.wakeForMessages()
 	}
 	return out
 }

@@ -87,7 +87,7 @@ func (a *App) SendMessage(ctx context.Context, userID string, in SendInput) (msg
 		return domain.Message{}, false, err
 	}
 	if created {
-		a.wake()
+		a.wakeForMessages()
 	} else if len(in.AttachmentIDs) > 0 {
 		// A resend answers the first message as stored, attachments too.
 		if msg, err = a.withAttachments(ctx, msg); err != nil {

@@ -60,4 +60,8 @@ type Record struct {
 	// Trace is the W3C traceparent of the request, command or task that
 	// made the change; "" when untraced.
 	Trace string
+	// Seq is the room seq of a message.created record (0 for every other
+	// type): the streams take a room's messages in seq order, once each,
+	// whichever process publishes them (the committer or the relay).
+	Seq int64
 }

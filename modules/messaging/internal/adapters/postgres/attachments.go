@@ -24,23 +24,24 @@ type Attachments interface {
 func (s *Store) UseAttachments(a Attachments) { s.attachments = a }
 
 // claim links ids to msg inside tx, then rewrites msg's message.created
-// outbox row (eventID) so the event carries the attachments too. The
-// message row must exist: attachments reference it.
-func (s *Store) claim(tx *gorm.DB, msg *domain.Message, eventID string, ids []string) error {
+// outbox row (outboxID, event eventID) so the event carries the
+// attachments too, and returns the new payload. The message row must
+// exist: attachments reference it.
+func (s *Store) claim(tx *gorm.DB, msg *domain.Message, eventID string, outboxID int64, ids []string) ([]byte, error) {
 	if s.attachments == nil {
-		return &domain.InvalidError{Field: "attachmentIds", Message: "attachments are not available"}
+		return nil, &domain.InvalidError{Field: "attachmentIds", Message: "attachments are not available"}
 	}
 	atts, err := s.attachments.Claim(tx, msg.UserID, msg.RoomID, msg.ID, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	msg.Attachments = atts
 	event := domain.MessageCreated(eventID, *msg)
 	data, err := s.encode(event)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return tx.Exec(`UPDATE outbox SET payload = CAST(? AS jsonb) WHERE event_id = ?`, string(data), eventID).Error
+	return data, tx.Exec(`UPDATE outbox SET payload = CAST(? AS jsonb) WHERE id = ?`, string(data), outboxID).Error
 }
 
 // ForMessages implements app.AttachmentReader: nil without attachments.

@@ -58,10 +58,13 @@ func (s *Store) AppendBatch(ctx context.Context, msgs []domain.Message) ([]app.A
 	for k, i := range todo {
 		batch[k] = msgs[i]
 	}
-	var done []app.Appended
+	var (
+		done []app.Appended
+		recs []domain.Record
+	)
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		done, err = s.appendLocked(tx, batch)
+		done, recs, err = s.appendLocked(tx, batch)
 		return err
 	})
 	switch {
@@ -77,15 +80,17 @@ func (s *Store) AppendBatch(ctx context.Context, msgs []domain.Message) ([]app.A
 	case err != nil:
 		return nil, err
 	}
+	s.committed(ctx, recs)
 	for k, i := range todo {
 		out[i] = done[k]
 	}
 	return out, nil
 }
 
-// appendLocked runs the statements of AppendBatch in tx. batch holds no
-// message already stored (resolveResends ran).
-func (s *Store) appendLocked(tx *gorm.DB, batch []domain.Message) ([]app.Appended, error) {
+// appendLocked runs the statements of AppendBatch in tx and returns the
+// outcomes and the outbox records written. batch holds no message already
+// stored (resolveResends ran).
+func (s *Store) appendLocked(tx *gorm.DB, batch []domain.Message) ([]app.Appended, []domain.Record, error) {
 	// A repeated (user, client id) is not stored again: it answers with
 	// its first message, whose seq it does not take.
 	var (
@@ -108,7 +113,7 @@ func (s *Store) appendLocked(tx *gorm.DB, batch []domain.Message) ([]app.Appende
 	}
 	last, at, err := advanceRooms(tx, added)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Number each room's messages in batch order, up to its new last_seq
 	// and rev.
@@ -124,8 +129,9 @@ func (s *Store) appendLocked(tx *gorm.DB, batch []domain.Message) ([]app.Appende
 		next[room] = n
 		batch[k].Seq, batch[k].Rev, batch[k].CreatedAt = n[0], n[1], at
 	}
-	if err := s.insertBatch(tx, batch, store, at); err != nil {
-		return nil, err
+	recs, err := s.insertBatch(tx, batch, store, at)
+	if err != nil {
+		return nil, nil, err
 	}
 	out := make([]app.Appended, len(batch))
 	for _, k := range store {
@@ -134,7 +140,7 @@ func (s *Store) appendLocked(tx *gorm.DB, batch []domain.Message) ([]app.Appende
 	for k, f := range dupOf {
 		out[k] = app.Appended{Message: batch[f]}
 	}
-	return out, nil
+	return out, recs, nil
 }
 
 // advanceRooms locks the rooms in id order and moves each one's last_seq
@@ -199,8 +205,9 @@ func advanceRooms(tx *gorm.DB, added map[string]int64) (map[string][2]int64, tim
 // batches of different rooms carry the same idempotency keys (a client
 // resending to another room), each waits for the other's uncommitted key
 // in the same global order, never in a cycle. Outbox ids are drawn in
-// batch order (ORDER BY ord), which is seq order within each room.
-func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at time.Time) error {
+// batch order (ORDER BY ord), which is seq order within each room. It
+// returns the outbox records, in batch order.
+func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at time.Time) ([]domain.Record, error) {
 	n := len(store)
 	ids, rooms, users, contents, cids := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	seqs, revs, replies := make([]int64, n), make([]int64, n), make([]string, n)
@@ -212,11 +219,15 @@ func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at
 		e := domain.MessageCreated(newEventID(), m)
 		data, err := s.encode(e)
 		if err != nil {
-			return fmt.Errorf("encode %s event: %w", e.Type, err)
+			return nil, fmt.Errorf("encode %s event: %w", e.Type, err)
 		}
 		events[j], payloads[j], traces[j] = e.ID, string(data), traceparent(tx.Statement.Context, app.MessageTrace(tx.Statement.Context, m.ID))
 	}
-	var stored int64
+	var rows []struct {
+		ID      int64
+		EventID string
+		Stored  int64
+	}
 	err := tx.Raw(`WITH b AS (
 			SELECT * FROM unnest(CAST(@ids AS uuid[]), CAST(@rooms AS uuid[]), CAST(@seqs AS bigint[]), CAST(@revs AS bigint[]), CAST(@users AS uuid[]), CAST(@contents AS text[]), CAST(@cids AS text[]), CAST(@replies AS uuid[]))
 				AS b(id, room_id, seq, rev, user_id, content, client_msg_id, reply_to)
@@ -238,22 +249,33 @@ func (s *Store) insertBatch(tx *gorm.DB, batch []domain.Message, store []int, at
 			ON CONFLICT (room_id, user_id) DO UPDATE
 			SET last_read_seq = GREATEST(read_receipts.last_read_seq, EXCLUDED.last_read_seq), updated_at = EXCLUDED.updated_at
 		), o AS (
-			INSERT INTO outbox (event_id, room_id, type, payload, created_at, trace)
-			SELECT e.event_id, e.room_id, @type, e.payload::jsonb, @at, e.trace
-			FROM unnest(CAST(@events AS uuid[]), CAST(@rooms AS uuid[]), CAST(@payloads AS text[]), CAST(@traces AS text[])) WITH ORDINALITY AS e(event_id, room_id, payload, trace, ord)
+			INSERT INTO outbox (event_id, room_id, type, payload, created_at, trace, seq)
+			SELECT e.event_id, e.room_id, @type, e.payload::jsonb, @at, e.trace, e.seq
+			FROM unnest(CAST(@events AS uuid[]), CAST(@rooms AS uuid[]), CAST(@payloads AS text[]), CAST(@traces AS text[]), CAST(@seqs AS bigint[])) WITH ORDINALITY AS e(event_id, room_id, payload, trace, seq, ord)
 			ORDER BY e.ord
+			RETURNING id, event_id
 		)
-		SELECT count(*) FROM m`, map[string]any{
+		SELECT o.id, o.event_id::text AS event_id, (SELECT count(*) FROM m) AS stored FROM o`, map[string]any{
 		"ids": texts(ids), "rooms": texts(rooms), "seqs": int64s(seqs), "revs": int64s(revs), "users": texts(users),
 		"contents": texts(contents), "cids": nullableTexts(cids), "replies": nullableTexts(replies), "at": at,
 		"type": string(domain.EventMessageCreated), "events": texts(events), "payloads": texts(payloads),
 		"traces": nullableTexts(traces),
-	}).Scan(&stored).Error
+	}).Scan(&rows).Error
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if stored != int64(n) {
-		return errRollback
+	if len(rows) != n || rows[0].Stored != int64(n) {
+		return nil, errRollback
 	}
-	return nil
+	outboxIDs := make(map[string]int64, n)
+	for _, r := range rows {
+		outboxIDs[r.EventID] = r.ID
+	}
+	recs := make([]domain.Record, n)
+	for j, k := range store {
+		m := batch[k]
+		recs[j] = domain.Record{OutboxID: outboxIDs[events[j]], EventID: events[j], Type: domain.EventMessageCreated, RoomID: m.RoomID,
+			Data: []byte(payloads[j]), At: at, Trace: traces[j], Seq: m.Seq}
+	}
+	return recs, nil
 }

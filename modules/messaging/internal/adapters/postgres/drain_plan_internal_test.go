@@ -49,7 +49,7 @@ func TestDrainScansIndexPastDeadRows(t *testing.T) {
 		if err := tx.Raw(drainLockSQL, relayLockKey).Scan(&locked).Error; err != nil {
 			return err
 		}
-		return tx.Raw(`EXPLAIN `+drainSQL, 500, "relay").Scan(&plan).Error
+		return tx.Raw(`EXPLAIN `+drainSQL, 0.0, 500, "relay").Scan(&plan).Error
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func TestDrainPlanIsBoundedByTheBatch(t *testing.T) {
 			if err := tx.Raw(drainLockSQL, relayLockKey).Scan(&locked).Error; err != nil {
 				return err
 			}
-			if err := tx.Raw(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) `+drainSQL, batch, "relay").Scan(&plan).Error; err != nil {
+			if err := tx.Raw(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) `+drainSQL, 0.0, batch, "relay").Scan(&plan).Error; err != nil {
 				return err
 			}
 			return errUndo // EXPLAIN ANALYZE deleted the batch

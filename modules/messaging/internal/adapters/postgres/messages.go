@@ -35,6 +35,7 @@ func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []
 			return m, false, err
 		}
 	}
+	var rec domain.Record
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var global bool
 		err := database.ScanRow(tx.Raw(`UPDATE rooms SET last_seq = last_seq + 1, rev = rev + 1 WHERE id = ?
@@ -68,6 +69,7 @@ func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []
 		// unique index makes the insert a no-op, so do the dependent
 		// inserts, and the caller rolls back its seq.
 		var stored int
+		trace := traceparent(ctx, app.MessageTrace(ctx, msg.ID))
 		err = database.ScanRow(tx.Raw(`WITH m AS (
 				INSERT INTO messages (id, room_id, seq, rev, user_id, content, client_msg_id, created_at, reply_to, call, has_attachments, ciphertext)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS uuid), CAST(? AS jsonb), ?, CAST(? AS jsonb))
@@ -81,13 +83,14 @@ func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []
 				ON CONFLICT (room_id, user_id) DO UPDATE
 				SET last_read_seq = GREATEST(read_receipts.last_read_seq, EXCLUDED.last_read_seq), updated_at = EXCLUDED.updated_at
 			), o AS (
-				INSERT INTO outbox (event_id, room_id, type, payload, created_at, trace)
-				SELECT ?, room_id, ?, CAST(? AS jsonb), created_at, CAST(? AS text) FROM m
+				INSERT INTO outbox (event_id, room_id, type, payload, created_at, trace, seq)
+				SELECT ?, room_id, ?, CAST(? AS jsonb), created_at, CAST(? AS text), seq FROM m
+				RETURNING id
 			)
-			SELECT count(*) FROM m`,
+			SELECT (SELECT count(*) FROM m), COALESCE((SELECT id FROM o), 0)`,
 			msg.ID, msg.RoomID, msg.Seq, msg.Rev, msg.UserID, msg.Content, nullable(msg.ClientMsgID), msg.CreatedAt, nullable(msg.ReplyTo), nullableJSON(msg.Call),
 			len(attachmentIDs) > 0, encodeCiphertext(msg.Ciphertext), event.ID, string(event.Type), string(data),
-			nullable(traceparent(ctx, app.MessageTrace(ctx, msg.ID)))), &stored)
+			nullable(trace)), &stored, &rec.OutboxID)
 		if err != nil {
 			return err
 		}
@@ -95,8 +98,12 @@ func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []
 			return errRollback
 		}
 		if len(attachmentIDs) > 0 {
-			return s.claim(tx, &msg, event.ID, attachmentIDs)
+			if data, err = s.claim(tx, &msg, event.ID, rec.OutboxID, attachmentIDs); err != nil {
+				return err
+			}
 		}
+		rec = domain.Record{OutboxID: rec.OutboxID, EventID: event.ID, Type: event.Type, RoomID: msg.RoomID, Data: data,
+			At: msg.CreatedAt, Trace: trace, Seq: msg.Seq}
 		return nil
 	})
 	switch {
@@ -106,6 +113,7 @@ func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []
 	case err != nil:
 		return domain.Message{}, false, err
 	}
+	s.committed(ctx, []domain.Record{rec})
 	return msg, true, nil
 }
 

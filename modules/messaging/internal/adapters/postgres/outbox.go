@@ -50,16 +50,25 @@ const drainLockSQL = `SELECT pg_try_advisory_xact_lock(?)
 // subquery per outer row; the last made each drain slower as the backlog
 // grew (1,159 rows in 1.84 s) until it passed the statement timeout for
 // good.
+//
+// A message.created record younger than the grace (a make_interval in
+// seconds; 0 when the committers do not publish) is left to the process
+// that committed it (PublishOnCommit); it is skipped, not waited for.
+// The relay takes it once the grace is over (its committer died or
+// failed to publish) and the streams drop it if it was published.
 const drainSQL = `WITH old AS (SELECT holder FROM outbox_relay WHERE id), taken AS (
 		DELETE FROM outbox WHERE id = ANY(ARRAY(
-			SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE))
-		RETURNING id, event_id, room_id, type, payload, created_at, trace
+			SELECT id FROM outbox WHERE published_at IS NULL
+				AND (type <> 'message.created' OR created_at < clock_timestamp() - make_interval(secs => ?))
+			ORDER BY id LIMIT ? FOR UPDATE))
+		RETURNING id, event_id, room_id, type, payload, created_at, trace, seq
 	), up AS (
 		INSERT INTO outbox_relay (id, holder) SELECT true, ? WHERE EXISTS (SELECT FROM taken)
 		ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder
 		WHERE outbox_relay.holder IS DISTINCT FROM EXCLUDED.holder -- no row version per drain
 	)
-	SELECT id, event_id, room_id, type, payload::text AS payload, created_at, COALESCE(trace, '') AS trace, COALESCE((SELECT holder FROM old), '') AS prev
+	SELECT id, event_id, room_id, type, payload::text AS payload, created_at, COALESCE(trace, '') AS trace, COALESCE((SELECT holder FROM old), '') AS prev,
+		COALESCE(seq, 0) AS seq
 	FROM taken`
 
 // Drain implements app.Outbox. The records are deleted in the transaction
@@ -84,7 +93,7 @@ func (s *Store) Drain(ctx context.Context, n int, publish func(context.Context, 
 		// transaction is not in the snapshot and stays pending for the
 		// next round.
 		var rows []drainedRow
-		if err := tx.Raw(drainSQL, n, s.relayID).Scan(&rows).Error; err != nil || len(rows) == 0 {
+		if err := tx.Raw(drainSQL, s.relayGrace.Seconds(), n, s.relayID).Scan(&rows).Error; err != nil || len(rows) == 0 {
 			return err
 		}
 		if rows[0].Prev != s.relayID {
@@ -94,7 +103,7 @@ func (s *Store) Drain(ctx context.Context, n int, publish func(context.Context, 
 		recs := make([]domain.Record, len(rows))
 		for i, r := range rows {
 			recs[i] = domain.Record{OutboxID: r.ID, EventID: r.EventID, Type: domain.EventType(r.Type), RoomID: r.RoomID, Data: []byte(r.Payload), At: r.CreatedAt,
-				Trace: r.Trace}
+				Trace: r.Trace, Seq: r.Seq}
 		}
 		if err := publish(ctx, recs); err != nil {
 			return err
@@ -116,6 +125,31 @@ type drainedRow struct {
 	CreatedAt time.Time
 	Trace     string
 	Prev      string
+	Seq       int64
+}
+
+// PublishOnCommit makes Append and AppendBatch give the message.created
+// records of each commit to publish, right after the commit, on the
+// caller's goroutine, and makes the relay leave such records to it for
+// grace. Call it before any use.
+func (s *Store) PublishOnCommit(publish func(context.Context, []domain.Record), grace time.Duration) {
+	s.onCommit, s.relayGrace = publish, grace
+}
+
+func (s *Store) committed(ctx context.Context, recs []domain.Record) {
+	if s.onCommit != nil && len(recs) > 0 {
+		s.onCommit(ctx, recs)
+	}
+}
+
+// RemovePublished implements app.PublishedOutbox: it deletes the records
+// ids, published by their committer, so the relay does not publish them
+// again. Rows the relay took meanwhile are gone already. Its commit need
+// not wait for the WAL flush: a delete lost in a crash only has the relay
+// publish the records again, which the streams drop (see Drain).
+func (s *Store) RemovePublished(ctx context.Context, ids []int64) error {
+	return s.db.WithContext(ctx).Exec(`WITH a AS (SELECT set_config('synchronous_commit', 'off', true))
+		DELETE FROM outbox WHERE id = ANY(CAST(? AS bigint[])) AND EXISTS (SELECT FROM a)`, int64s(ids)).Error
 }
 
 // OutboxLag returns how long ago the oldest pending record was written (0

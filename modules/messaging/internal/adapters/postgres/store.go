@@ -57,6 +57,11 @@ type Store struct {
 	pageText sync.Pool
 	// attachments is nil when the app wires none (UseAttachments).
 	attachments Attachments
+	// onCommit, when set (PublishOnCommit), is given the message.created
+	// records of each committed Append or AppendBatch; relayGrace is how
+	// long the relay leaves such records to it.
+	onCommit   func(context.Context, []domain.Record)
+	relayGrace time.Duration
 }
 
 // New returns a store over db. now stamps membership and receipt changes;

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/attribute"
@@ -22,14 +23,20 @@ import (
 )
 
 // Publisher implements app.Publisher with one XADD per record, the
-// records of a Publish in one MULTI/EXEC per hash slot: all of a slot's or
-// none (a plain pipeline could fail one XADD, e.g. on OOM, and run the
-// later ones, and the retry would then append the failed one after them:
-// out of order). On one Redis every partition stream is in one
-// transaction; on a Redis Cluster, whose partitions' hash tags put them in
-// different slots, each slot's transaction is sent at once, concurrently
-// (order matters only within a room, hence within a stream). It is safe
-// for concurrent use, though the relay calls it from one goroutine.
+// records of a Publish in one script call per hash slot (appendScript). On
+// one Redis every partition stream is in one call; on a Redis Cluster,
+// whose partitions' hash tags put them in different slots, each slot's
+// call is sent at once, concurrently (order matters only within a room,
+// hence within a stream). It is safe for concurrent use: the relay and
+// every committing send batch (app.DirectPublisher) publish through it.
+//
+// A message.created record (Seq > 0) is appended only in its room's seq
+// order and only once, whoever publishes it: the committer right after its
+// commit, the relay later from the outbox, or both. Two api processes
+// committing seq 5 and 6 of a room may publish 6 first; the script then
+// parks 6 until 5 arrives (from its committer, or from the relay if that
+// one died), so every stream reader sees each room's messages in seq
+// order, with no gap and no duplicate.
 type Publisher struct {
 	rdb    redis.UniversalClient
 	key    func(roomID string) string
@@ -79,20 +86,7 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 	errs := make([]error, len(groups))
 	var wg sync.WaitGroup
 	for gi, g := range groups {
-		wg.Go(func() {
-			_, errs[gi] = p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-				for _, i := range g {
-					r := recs[i]
-					pipe.XAdd(ctx, &redis.XAddArgs{
-						Stream: keys[i],
-						MaxLen: p.maxLen,
-						Approx: true,
-						Values: wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At, r.Trace),
-					})
-				}
-				return nil
-			})
-		})
+		wg.Go(func() { errs[gi] = p.append(ctx, recs, keys, g) })
 	}
 	wg.Wait()
 	err := errors.Join(errs...)
@@ -104,6 +98,78 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 	}
 	p.suspect.Store(false)
 	return nil
+}
+
+// appendScript appends the entries of one hash slot, in order. KEYS holds
+// three keys per entry: its stream, its room's published seq (a string)
+// and its room's parked entries (a hash seq -> msgpack'd fields), all in
+// the stream's slot (the stream's hash tag prefixes them). ARGV: MAXLEN,
+// the TTL of the seq and park keys in seconds, then per entry its seq (0:
+// not sequenced, append as is), its field count and fields.
+//
+// A sequenced entry at or below the room's published seq is a duplicate
+// and dropped; one beyond the next is parked; the next one is appended,
+// followed by the parked ones it unblocks. A room with no published seq
+// (its first message, or idle longer than the TTL) takes any seq. The keys
+// expire after the TTL without traffic, so an idle room costs nothing.
+var appendScript = redis.NewScript(`
+local maxlen, ttl, a = ARGV[1], tonumber(ARGV[2]), 3
+local function add(stream, fields)
+  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(fields))
+end
+for i = 1, #KEYS, 3 do
+  local stream, seqk, parkk = KEYS[i], KEYS[i+1], KEYS[i+2]
+  local seq, n = tonumber(ARGV[a]), tonumber(ARGV[a+1])
+  local fields = {unpack(ARGV, a+2, a+1+n)}
+  a = a + 2 + n
+  if seq == 0 then
+    add(stream, fields)
+  else
+    local last = tonumber(redis.call('GET', seqk))
+    if last == nil or seq == last + 1 then
+      add(stream, fields)
+      last = seq
+      if redis.call('EXISTS', parkk) == 1 then
+        while true do
+          local p = redis.call('HGET', parkk, last + 1)
+          if not p then break end
+          redis.call('HDEL', parkk, last + 1)
+          add(stream, cmsgpack.unpack(p))
+          last = last + 1
+        end
+      end
+      redis.call('SET', seqk, last, 'EX', ttl)
+    elseif seq > last + 1 then
+      redis.call('HSET', parkk, seq, cmsgpack.pack(fields))
+      redis.call('EXPIRE', parkk, ttl)
+    end
+  end
+end
+return 0`)
+
+// seqTTL is how long a room's published seq and parked entries are kept
+// without traffic. Longer than any outage the relay catches up after: a
+// parked entry waits at most for the relay's fallback of its predecessor.
+const seqTTL = 24 * time.Hour
+
+// append runs appendScript for the records g (indexes into recs, all of
+// one slot, in order).
+func (p *Publisher) append(ctx context.Context, recs []domain.Record, keys []string, g []int) error {
+	ks := make([]string, 0, 3*len(g))
+	args := make([]any, 0, 2+12*len(g))
+	args = append(args, p.maxLen, int64(seqTTL/time.Second))
+	for _, i := range g {
+		r := recs[i]
+		if r.Seq > 0 {
+			ks = append(ks, keys[i], keys[i]+":seq:"+r.RoomID, keys[i]+":park:"+r.RoomID)
+		} else {
+			ks = append(ks, keys[i], keys[i], keys[i])
+		}
+		v := wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At, r.Trace)
+		args = append(args, r.Seq, len(v))
+		args = append(args, v...)
+	}
+	return appendScript.Run(ctx, p.rdb, ks, args...).Err()
 }
 
 // Suspect makes the next Publish check the stream tails first: records it

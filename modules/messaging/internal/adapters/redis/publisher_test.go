@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -78,29 +79,34 @@ func testRetryAfterPartialPublish(t *testing.T, rdb redis.UniversalClient) {
 	}
 }
 
-// breakXAdd makes the XADD of one event id unknown to Redis (rejected when
-// queued, as OOM is) the first time it is sent.
+// breakXAdd makes the append of one event id fail inside the script the
+// first time it is sent: its seq argument is replaced by one that sends the
+// script to a GET on the stream key, which Redis refuses (WRONGTYPE). The
+// entries before it in the call are appended, the later ones are not, as
+// with any error in the middle of a script (Redis does not roll back).
 type breakXAdd struct{ eventID string }
 
 func (h *breakXAdd) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *breakXAdd) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return next
-}
-func (h *breakXAdd) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		for _, c := range cmds {
-			args := c.Args()
-			if h.eventID != "" && c.Name() == "xadd" && slices.Contains(args, any(h.eventID)) {
-				args[0] = "xadd-broken"
-				h.eventID = ""
-			}
+	return func(ctx context.Context, c redis.Cmder) error {
+		args := c.Args()
+		i := slices.Index(args, any(h.eventID))
+		if h.eventID == "" || i < 3 || (c.Name() != "evalsha" && c.Name() != "eval") {
+			return next(ctx, c)
 		}
-		return next(ctx, cmds)
+		args[i-3] = "broken" // the entry's seq: seq, field count, "id", event id
+		err := next(ctx, c)
+		if err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			h.eventID = "" // it ran (and failed); go-redis resends an unknown script with EVAL
+		}
+		return err
 	}
 }
+func (h *breakXAdd) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
 
-// One XADD of a batch fails (rejected, as on OOM) while the later ones of
-// its stream would succeed: the retry must still leave every stream in
+// One append of a batch fails after the earlier ones were appended: the retry must still leave every stream in
 // order.
 func TestPartialFailureKeepsOrder(t *testing.T) {
 	rdb := client(t)
@@ -127,6 +133,69 @@ func TestPartialFailureKeepsOrder(t *testing.T) {
 		}
 		if fmt.Sprint(got) != want {
 			t.Errorf("stream %s = %v, want %s", room, got, want)
+		}
+	}
+}
+
+// Messages of a room published by several processes in any order, and
+// again by the relay, reach the stream in seq order, each once: one
+// beyond the next waits for its predecessor.
+func TestSequencedMessagesInSeqOrderOnce(t *testing.T) {
+	testSequenced(t, client(t))
+}
+
+func TestSequencedMessagesOnRedisCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Redis Cluster")
+	}
+	testSequenced(t, testenv.StartRedisCluster(t, 3).Client(t))
+}
+
+func testSequenced(t *testing.T, rdb redis.UniversalClient) {
+	msg := func(room string, seq int64) domain.Record {
+		return domain.Record{EventID: fmt.Sprintf("%s%d", room, seq), Type: domain.EventMessageCreated, RoomID: room, Data: []byte(`{}`), Seq: seq}
+	}
+	other := domain.Record{EventID: "u1", Type: domain.EventMessageUpdated, RoomID: "a", Data: []byte(`{}`)}
+	api1, api2, relay := redisadapter.New(rdb, key, 1000), redisadapter.New(rdb, key, 1000), redisadapter.New(rdb, key, 1000)
+	for _, p := range []*redisadapter.Publisher{api1, api2, relay} {
+		if err := p.Publish(t.Context(), nil); err != nil { // clears the start-up suspicion
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		p    *redisadapter.Publisher
+		recs []domain.Record
+		want map[string]string
+	}{
+		// A room's first message takes any seq.
+		{api1, []domain.Record{msg("a", 4), msg("b", 1)}, map[string]string{"a": "[a4]", "b": "[b1]"}},
+		// 6 before 5 (two apis committed 5 then 6, the second published
+		// first): parked; an unsequenced event goes through.
+		{api2, []domain.Record{msg("a", 6), other}, map[string]string{"a": "[a4 u1]"}},
+		{api2, []domain.Record{msg("a", 7)}, map[string]string{"a": "[a4 u1]"}},
+		// 5 arrives: 5, then the parked 6 and 7.
+		{api1, []domain.Record{msg("a", 5)}, map[string]string{"a": "[a4 u1 a5 a6 a7]"}},
+		// The relay's fallback republishes them all: nothing is added; the
+		// new one is.
+		{relay, []domain.Record{msg("a", 4), msg("b", 1), msg("a", 5), msg("a", 6), msg("a", 7), msg("a", 8), msg("b", 2)},
+			map[string]string{"a": "[a4 u1 a5 a6 a7 a8]", "b": "[b1 b2]"}},
+	}
+	for i, st := range steps {
+		if err := st.p.Publish(t.Context(), st.recs); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		for room, want := range st.want {
+			entries, err := rdb.XRange(t.Context(), key(room), "-", "+").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range entries {
+				got = append(got, e.Values["id"].(string))
+			}
+			if fmt.Sprint(got) != want {
+				t.Errorf("step %d: stream %s = %v, want %s", i, room, got, want)
+			}
 		}
 	}
 }
