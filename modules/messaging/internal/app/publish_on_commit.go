@@ -9,6 +9,14 @@ import (
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 )
 
+// FreshPublisher appends records just committed (message.created, each
+// with its Seq) to the streams, as Publisher does, and reports which of
+// them wait in the streams' store for a predecessor (parked): those are
+// left in the outbox for the relay to settle.
+type FreshPublisher interface {
+	PublishFresh(ctx context.Context, recs []domain.Record) (parked []bool, err error)
+}
+
 // PublishedOutbox forgets records their committer published.
 type PublishedOutbox interface {
 	RemovePublished(ctx context.Context, outboxIDs []int64) error
@@ -40,7 +48,7 @@ type CommitPublisherOptions struct {
 // room's messages are appended in seq order, once each, whoever publishes
 // them).
 type CommitPublisher struct {
-	pub Publisher
+	pub FreshPublisher
 	out PublishedOutbox
 	o   CommitPublisherOptions
 
@@ -51,7 +59,7 @@ type CommitPublisher struct {
 
 // NewCommitPublisher returns a CommitPublisher; Run removes what it
 // published from the outbox.
-func NewCommitPublisher(pub Publisher, out PublishedOutbox, o CommitPublisherOptions) *CommitPublisher {
+func NewCommitPublisher(pub FreshPublisher, out PublishedOutbox, o CommitPublisherOptions) *CommitPublisher {
 	if o.Timeout <= 0 {
 		o.Timeout = time.Second
 	}
@@ -71,21 +79,21 @@ func NewCommitPublisher(pub Publisher, out PublishedOutbox, o CommitPublisherOpt
 func (c *CommitPublisher) Publish(ctx context.Context, recs []domain.Record) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.o.Timeout)
 	defer cancel()
-	if err := c.pub.Publish(ctx, recs); err != nil {
+	parked, err := c.pub.PublishFresh(ctx, recs)
+	if err != nil {
 		c.o.Log.WarnContext(ctx, "messaging: publishing on commit failed; the outbox relay will", "events", len(recs), "err", err)
 		return
 	}
-	if c.o.ObservePublish != nil {
-		now := time.Now()
-		for _, r := range recs {
-			if !r.At.IsZero() {
-				c.o.ObservePublish(now.Sub(r.At))
-			}
-		}
-	}
+	now := time.Now()
 	c.mu.Lock()
-	if len(c.pending)+len(recs) <= c.o.MaxPending {
-		for _, r := range recs {
+	for i, r := range recs {
+		if parked[i] {
+			continue
+		}
+		if c.o.ObservePublish != nil && !r.At.IsZero() {
+			c.o.ObservePublish(now.Sub(r.At))
+		}
+		if len(c.pending) < c.o.MaxPending {
 			c.pending = append(c.pending, r.OutboxID)
 		}
 	}

@@ -29,12 +29,10 @@ import (
 // timestamps never decrease along a room's seqs, whichever api instance
 // stored each message.
 func (s *Store) Append(ctx context.Context, msg domain.Message, attachmentIDs []string) (domain.Message, bool, error) {
-	if msg.ClientMsgID != "" {
-		// Fast path for a resend: no lock taken.
-		if m, err := s.byClientID(ctx, msg.UserID, msg.ClientMsgID); !errors.Is(err, domain.ErrNotFound) {
-			return m, false, err
-		}
-	}
+	// No lookup of ClientMsgID first: it would cost every send a round
+	// trip for the rare resend, which the insert's ON CONFLICT catches
+	// (the transaction then rolls its seq back and the stored message is
+	// read).
 	var rec domain.Record
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var global bool

@@ -86,7 +86,7 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 	errs := make([]error, len(groups))
 	var wg sync.WaitGroup
 	for gi, g := range groups {
-		wg.Go(func() { errs[gi] = p.append(ctx, recs, keys, g) })
+		wg.Go(func() { errs[gi] = p.append(ctx, recs, keys, g, false, nil) })
 	}
 	wg.Wait()
 	err := errors.Join(errs...)
@@ -100,20 +100,54 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 	return nil
 }
 
-// appendScript appends the entries of one hash slot, in order. KEYS holds
-// three keys per entry: its stream, its room's published seq (a string)
-// and its room's parked entries (a hash seq -> msgpack'd fields), all in
-// the stream's slot (the stream's hash tag prefixes them). ARGV: MAXLEN,
-// the TTL of the seq and park keys in seconds, then per entry its seq (0:
-// not sequenced, append as is), its field count and fields.
+// PublishFresh implements app.FreshPublisher: it appends message.created
+// records just committed (each with its Seq), as Publish does, and reports
+// which ones were parked to wait for a predecessor. Unlike the relay, a
+// committer cannot tell a room new to the streams (its seq key is gone:
+// first message, Redis restarted, idle past the key's TTL) from a
+// predecessor not yet published, so there only seq 1 starts a room; a
+// later seq is parked and its outbox record kept, and the relay, which
+// publishes in commit order after its grace, settles it. No tail check:
+// the seqs already drop duplicates.
+func (p *Publisher) PublishFresh(ctx context.Context, recs []domain.Record) (parked []bool, err error) {
+	recs, spans := p.startSpans(ctx, recs)
+	keys := make([]string, len(recs))
+	for i, r := range recs {
+		keys[i] = p.key(r.RoomID)
+	}
+	parked = make([]bool, len(recs))
+	groups := redisconn.SlotGroups(p.rdb, keys)
+	errs := make([]error, len(groups))
+	var wg sync.WaitGroup
+	for gi, g := range groups {
+		wg.Go(func() { errs[gi] = p.append(ctx, recs, keys, g, true, parked) })
+	}
+	wg.Wait()
+	err = errors.Join(errs...)
+	endSpans(spans, err)
+	if err != nil {
+		return nil, fmt.Errorf("xadd %d events: %w", len(recs), err)
+	}
+	return parked, nil
+}
+
+// appendScript appends the entries of one hash slot, in order, and
+// returns a status per entry: 1 appended, 0 dropped as a duplicate, 2
+// parked. KEYS holds three keys per entry: its stream, its room's
+// published seq (a string) and its room's parked entries (a hash seq ->
+// msgpack'd fields), all in the stream's slot (the stream's hash tag
+// prefixes them). ARGV: MAXLEN, the TTLs in seconds of the seq and the
+// park keys, whether a room with no seq key takes only seq 1 ("1", for
+// committers; "0", for the relay: any seq), then per entry its seq (0:
+// not sequenced, appended as is), its field count and fields.
 //
 // A sequenced entry at or below the room's published seq is a duplicate
 // and dropped; one beyond the next is parked; the next one is appended,
-// followed by the parked ones it unblocks. A room with no published seq
-// (its first message, or idle longer than the TTL) takes any seq. The keys
-// expire after the TTL without traffic, so an idle room costs nothing.
+// followed by the parked ones it unblocks. The keys expire after their
+// TTL without traffic, so an idle room costs nothing.
 var appendScript = redis.NewScript(`
-local maxlen, ttl, a = ARGV[1], tonumber(ARGV[2]), 3
+local maxlen, seqttl, parkttl, fresh, a = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1', 5
+local out = {}
 local function add(stream, fields)
   redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(fields))
 end
@@ -122,14 +156,18 @@ for i = 1, #KEYS, 3 do
   local seq, n = tonumber(ARGV[a]), tonumber(ARGV[a+1])
   local fields = {unpack(ARGV, a+2, a+1+n)}
   a = a + 2 + n
+  local status = 1
   if seq == 0 then
     add(stream, fields)
   else
     local last = tonumber(redis.call('GET', seqk))
-    if last == nil or seq == last + 1 then
+    if last == nil and not fresh then last = seq - 1 end
+    if last == nil then last = 0 end
+    if seq == last + 1 then
       add(stream, fields)
       last = seq
       if redis.call('EXISTS', parkk) == 1 then
+        redis.call('HDEL', parkk, seq) -- parked by a committer, brought by the relay
         while true do
           local p = redis.call('HGET', parkk, last + 1)
           if not p then break end
@@ -138,26 +176,39 @@ for i = 1, #KEYS, 3 do
           last = last + 1
         end
       end
-      redis.call('SET', seqk, last, 'EX', ttl)
+      redis.call('SET', seqk, last, 'EX', seqttl)
     elseif seq > last + 1 then
       redis.call('HSET', parkk, seq, cmsgpack.pack(fields))
-      redis.call('EXPIRE', parkk, ttl)
+      redis.call('EXPIRE', parkk, parkttl)
+      status = 2
+    else
+      status = 0
     end
   end
+  out[#out + 1] = status
 end
-return 0`)
+return out`)
 
-// seqTTL is how long a room's published seq and parked entries are kept
-// without traffic. Longer than any outage the relay catches up after: a
-// parked entry waits at most for the relay's fallback of its predecessor.
-const seqTTL = 24 * time.Hour
+// seqTTL is how long a room's published seq is kept without traffic: the
+// first message of a room idle longer waits for the relay's grace (see
+// PublishFresh). parkTTL bounds a parked entry, which normally waits at
+// most for the relay's grace.
+const (
+	seqTTL  = 30 * 24 * time.Hour
+	parkTTL = 24 * time.Hour
+)
 
 // append runs appendScript for the records g (indexes into recs, all of
-// one slot, in order).
-func (p *Publisher) append(ctx context.Context, recs []domain.Record, keys []string, g []int) error {
+// one slot, in order); fresh: as committers do (see PublishFresh). When
+// parked is not nil, it marks the records parked.
+func (p *Publisher) append(ctx context.Context, recs []domain.Record, keys []string, g []int, fresh bool, parked []bool) error {
 	ks := make([]string, 0, 3*len(g))
-	args := make([]any, 0, 2+12*len(g))
-	args = append(args, p.maxLen, int64(seqTTL/time.Second))
+	args := make([]any, 0, 4+12*len(g))
+	mode := "0"
+	if fresh {
+		mode = "1"
+	}
+	args = append(args, p.maxLen, int64(seqTTL/time.Second), int64(parkTTL/time.Second), mode)
 	for _, i := range g {
 		r := recs[i]
 		if r.Seq > 0 {
@@ -169,7 +220,16 @@ func (p *Publisher) append(ctx context.Context, recs []domain.Record, keys []str
 		args = append(args, r.Seq, len(v))
 		args = append(args, v...)
 	}
-	return appendScript.Run(ctx, p.rdb, ks, args...).Err()
+	st, err := appendScript.Run(ctx, p.rdb, ks, args...).Int64Slice()
+	if err != nil {
+		return err
+	}
+	if parked != nil {
+		for k, i := range g {
+			parked[i] = k < len(st) && st[k] == 2
+		}
+	}
+	return nil
 }
 
 // Suspect makes the next Publish check the stream tails first: records it

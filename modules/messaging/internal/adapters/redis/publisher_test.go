@@ -167,21 +167,35 @@ func testSequenced(t *testing.T, rdb redis.UniversalClient) {
 		recs []domain.Record
 		want map[string]string
 	}{
-		// A room's first message takes any seq.
-		{api1, []domain.Record{msg("a", 4), msg("b", 1)}, map[string]string{"a": "[a4]", "b": "[b1]"}},
+		// A room the streams do not know yet: its committers start it at
+		// seq 1 only (3 waits for 1 and 2); the relay, which publishes in
+		// commit order, starts it anywhere.
+		{api1, []domain.Record{msg("a", 3), msg("b", 1)}, map[string]string{"a": "[]", "b": "[b1]"}},
+		{relay, []domain.Record{msg("a", 2)}, map[string]string{"a": "[a2 a3]"}},
+		{api1, []domain.Record{msg("a", 4)}, map[string]string{"a": "[a2 a3 a4]"}},
 		// 6 before 5 (two apis committed 5 then 6, the second published
 		// first): parked; an unsequenced event goes through.
-		{api2, []domain.Record{msg("a", 6), other}, map[string]string{"a": "[a4 u1]"}},
-		{api2, []domain.Record{msg("a", 7)}, map[string]string{"a": "[a4 u1]"}},
+		{api2, []domain.Record{msg("a", 6), other}, map[string]string{"a": "[a2 a3 a4 u1]"}},
+		{api2, []domain.Record{msg("a", 7)}, map[string]string{"a": "[a2 a3 a4 u1]"}},
 		// 5 arrives: 5, then the parked 6 and 7.
-		{api1, []domain.Record{msg("a", 5)}, map[string]string{"a": "[a4 u1 a5 a6 a7]"}},
+		{api1, []domain.Record{msg("a", 5)}, map[string]string{"a": "[a2 a3 a4 u1 a5 a6 a7]"}},
 		// The relay's fallback republishes them all: nothing is added; the
 		// new one is.
 		{relay, []domain.Record{msg("a", 4), msg("b", 1), msg("a", 5), msg("a", 6), msg("a", 7), msg("a", 8), msg("b", 2)},
-			map[string]string{"a": "[a4 u1 a5 a6 a7 a8]", "b": "[b1 b2]"}},
+			map[string]string{"a": "[a2 a3 a4 u1 a5 a6 a7 a8]", "b": "[b1 b2]"}},
 	}
 	for i, st := range steps {
-		if err := st.p.Publish(t.Context(), st.recs); err != nil {
+		var err error
+		if st.p == relay {
+			err = st.p.Publish(t.Context(), st.recs)
+		} else {
+			var parked []bool
+			parked, err = st.p.PublishFresh(t.Context(), st.recs)
+			if i == 0 && fmt.Sprint(parked) != "[true false]" {
+				t.Errorf("step 0: parked = %v, want [true false]", parked)
+			}
+		}
+		if err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
 		for room, want := range st.want {
