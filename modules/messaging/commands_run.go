@@ -73,12 +73,19 @@ type CommandOptions struct {
 // transaction (SendMessages). Run it in one goroutine per api process,
 // next to RunRelay.
 func (m *Module) RunCommands(ctx context.Context, rdb redis.UniversalClient, o CommandOptions) error {
+	var deferPublish func(context.Context) (context.Context, func(context.Context))
+	if m.onCommit != nil {
+		deferPublish = func(ctx context.Context) (context.Context, func(context.Context)) {
+			ctx, d := m.onCommit.Defer(ctx)
+			return ctx, d.Flush
+		}
+	}
 	c, err := streamcmd.New(rdb, commandService{m}, streamcmd.Options{
 		Consumer: o.Consumer, Workers: o.Workers, SendSlots: o.SendSlots, MaxInFlight: o.MaxInFlight, ClaimMinIdle: o.ClaimMinIdle,
 		ClaimInterval: o.ClaimInterval, MaxAge: o.MaxAge, ShedAfter: o.ShedAfter,
 		RelayLag: m.store.OutboxLag, MaxRelayLag: o.MaxRelayLag, Log: m.log,
 		ObserveWait:  func(typ CommandType, d time.Duration) { m.hops.observeWait(string(typ), d) },
-		ObserveStore: m.hops.observeStore, Tracing: m.trace,
+		ObserveStore: m.hops.observeStore, Tracing: m.trace, DeferPublish: deferPublish,
 		Calls: o.Calls,
 	})
 	if err != nil {

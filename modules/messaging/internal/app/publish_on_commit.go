@@ -72,11 +72,19 @@ func NewCommitPublisher(pub FreshPublisher, out PublishedOutbox, o CommitPublish
 	return &CommitPublisher{pub: pub, out: out, o: o, ready: make(chan struct{}, 1)}
 }
 
-// Publish publishes recs, just committed, on the caller's goroutine (the
-// sender is answered after it: a message acked is already in its stream,
-// unless this failed). It never fails the caller: on an error the records
+// Publish publishes recs, just committed, on the caller's goroutine (a
+// REST sender is answered after it), or holds them for Flush under a
+// context from Defer. It never fails the caller: on an error the records
 // stay in the outbox for the relay.
 func (c *CommitPublisher) Publish(ctx context.Context, recs []domain.Record) {
+	if d, ok := ctx.Value(deferredKey{}).(*Deferred); ok && d.c == c {
+		d.add(recs)
+		return
+	}
+	c.publish(ctx, recs)
+}
+
+func (c *CommitPublisher) publish(ctx context.Context, recs []domain.Record) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.o.Timeout)
 	defer cancel()
 	parked, err := c.pub.PublishFresh(ctx, recs)
@@ -130,4 +138,41 @@ func (c *CommitPublisher) Run(ctx context.Context) error {
 			ids = ids[n:]
 		}
 	}
+}
+
+type deferredKey struct{}
+
+// Deferred holds the records committed under a context from Defer until
+// Flush publishes them.
+type Deferred struct {
+	c    *CommitPublisher
+	mu   sync.Mutex
+	recs []domain.Record
+}
+
+// Defer returns ctx marked so that the records committed under it are
+// published only by the returned Deferred's Flush. The socket command
+// consumer writes the senders' acks first and then publishes, so that a
+// sender's ack comes before its own copy of the message, as it did when
+// only the relay published.
+func (c *CommitPublisher) Defer(ctx context.Context) (context.Context, *Deferred) {
+	d := &Deferred{c: c}
+	return context.WithValue(ctx, deferredKey{}, d), d
+}
+
+// Flush publishes what was committed under the Deferred's context.
+func (d *Deferred) Flush(ctx context.Context) {
+	d.mu.Lock()
+	recs := d.recs
+	d.recs = nil
+	d.mu.Unlock()
+	if len(recs) > 0 {
+		d.c.publish(ctx, recs)
+	}
+}
+
+func (d *Deferred) add(recs []domain.Record) {
+	d.mu.Lock()
+	d.recs = append(d.recs, recs...)
+	d.mu.Unlock()
 }

@@ -107,6 +107,11 @@ type Options struct {
 	// ObserveStore each SendMessages call's duration (to its commit).
 	ObserveWait  func(CommandType, time.Duration)
 	ObserveStore func(time.Duration)
+	// DeferPublish, when set, marks the context of each SendMessages call
+	// so that the events it commits are published only by the returned
+	// flush, which the consumer calls after writing the replies (a
+	// sender's ack then precedes its own copy of the message).
+	DeferPublish func(context.Context) (context.Context, func(context.Context))
 	// Calls runs the call signaling commands (Command.Type.IsCall()); nil:
 	// they are answered bad_request. Its error is an *Error to choose the
 	// code, like the Service's.

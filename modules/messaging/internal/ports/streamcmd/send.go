@@ -49,8 +49,13 @@ func (c *Consumer) sendAll(ctx context.Context, batch []queuedSend) {
 		c.o.Log.WarnContext(ctx, "overloaded: send-messages answered unavailable, not stored", "count", shed,
 			"relay_lagging", lagging)
 	}
+	flush := func(context.Context) {}
 	if len(sends) > 0 {
-		out := c.runSends(ctx, batch, valid, sends, budget)
+		sctx := ctx
+		if c.o.DeferPublish != nil {
+			sctx, flush = c.o.DeferPublish(ctx)
+		}
+		out := c.runSends(sctx, batch, valid, sends, budget)
 		for j, i := range valid {
 			if err := out[j].Err; err != nil {
 				answers[i] = answerTo(batch[i].entry, nil, c.replyError(ctx, batch[i].cmd, err))
@@ -60,6 +65,7 @@ func (c *Consumer) sendAll(ctx context.Context, batch []queuedSend) {
 		}
 	}
 	c.ack(ctx, answers...)
+	flush(ctx) // after the acks: a sender's ack precedes its own copy
 	for i, q := range batch {
 		if q.traced == nil {
 			continue
