@@ -10,16 +10,21 @@ import (
 )
 
 // FreshPublisher appends records just committed (message.created, each
-// with its Seq) to the streams, as Publisher does, and reports which of
-// them wait in the streams' store for a predecessor (parked): those are
-// left in the outbox for the relay to settle.
+// with its Seq) to the streams, in each room's seq order, and says what
+// became of each (domain.Publication). A room new to the streams starts
+// only at seq 1 or at starts[room]; its other records come back
+// UnknownRoom.
 type FreshPublisher interface {
-	PublishFresh(ctx context.Context, recs []domain.Record) (parked []bool, err error)
+	PublishFresh(ctx context.Context, recs []domain.Record, starts map[string]int64) ([]domain.Publication, error)
 }
 
-// PublishedOutbox forgets records their committer published.
+// PublishedOutbox is the outbox as the committers see it.
 type PublishedOutbox interface {
+	// RemovePublished forgets records their committer published.
 	RemovePublished(ctx context.Context, outboxIDs []int64) error
+	// UnpublishedFloor returns, for each room, the lowest seq of its
+	// message.created records still in the outbox (absent: none).
+	UnpublishedFloor(ctx context.Context, rooms []string) (map[string]int64, error)
 }
 
 // CommitPublisherOptions tune a CommitPublisher; zero values take the
@@ -87,7 +92,10 @@ func (c *CommitPublisher) Publish(ctx context.Context, recs []domain.Record) {
 func (c *CommitPublisher) publish(ctx context.Context, recs []domain.Record) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.o.Timeout)
 	defer cancel()
-	parked, err := c.pub.PublishFresh(ctx, recs)
+	st, err := c.pub.PublishFresh(ctx, recs, nil)
+	if err == nil {
+		err = c.startRooms(ctx, recs, st)
+	}
 	if err != nil {
 		c.o.Log.WarnContext(ctx, "messaging: publishing on commit failed; the outbox relay will", "events", len(recs), "err", err)
 		return
@@ -95,10 +103,10 @@ func (c *CommitPublisher) publish(ctx context.Context, recs []domain.Record) {
 	now := time.Now()
 	c.mu.Lock()
 	for i, r := range recs {
-		if parked[i] {
-			continue
+		if st[i] != domain.Appended && st[i] != domain.Duplicate {
+			continue // parked or unknown: the relay settles it after its grace
 		}
-		if c.o.ObservePublish != nil && !r.At.IsZero() {
+		if c.o.ObservePublish != nil && !r.At.IsZero() && st[i] == domain.Appended {
 			c.o.ObservePublish(now.Sub(r.At))
 		}
 		if len(c.pending) < c.o.MaxPending {
@@ -110,6 +118,64 @@ func (c *CommitPublisher) publish(ctx context.Context, recs []domain.Record) {
 	case c.ready <- struct{}{}:
 	default:
 	}
+}
+
+// startRooms publishes again, updating st, the records whose rooms were new
+// to the streams (Redis restarted, the room was idle, or it is new), each
+// room starting at its lowest seq still in the outbox: every seq below it
+// was published (its record is gone), and the ones from it on are pending,
+// published in order as their committers or the relay bring them. Rare:
+// once per room after the streams lost track of it.
+func (c *CommitPublisher) startRooms(ctx context.Context, recs []domain.Record, st []domain.Publication) error {
+	var (
+		idx   []int
+		rooms []string
+		seen  = map[string]bool{}
+	)
+	for i, s := range st {
+		if s != domain.UnknownRoom {
+			continue
+		}
+		idx = append(idx, i)
+		if r := recs[i].RoomID; !seen[r] {
+			seen[r] = true
+			rooms = append(rooms, r)
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	// What this process published and has not removed yet would read as
+	// unpublished: remove it first (another api's few milliseconds of
+	// such records only make a room wait for the relay's grace).
+	c.mu.Lock()
+	done := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	if len(done) > 0 {
+		if err := c.out.RemovePublished(ctx, done); err != nil {
+			return err
+		}
+	}
+	floor, err := c.out.UnpublishedFloor(ctx, rooms)
+	if err != nil {
+		return err
+	}
+	again := make([]domain.Record, len(idx))
+	for k, i := range idx {
+		again[k] = recs[i]
+		if f, ok := floor[recs[i].RoomID]; !ok || f > recs[i].Seq {
+			floor[recs[i].RoomID] = recs[i].Seq // its own record is pending: never happens but for a removal race
+		}
+	}
+	st2, err := c.pub.PublishFresh(ctx, again, floor)
+	if err != nil {
+		return err
+	}
+	for k, i := range idx {
+		st[i] = st2[k]
+	}
+	return nil
 }
 
 // Run removes published records from the outbox until ctx is done, all

@@ -65,3 +65,20 @@ type Record struct {
 	// whichever process publishes them (the committer or the relay).
 	Seq int64
 }
+
+// Publication is what the event streams did with one record.
+type Publication int
+
+const (
+	// Appended: the record is in its stream.
+	Appended Publication = iota
+	// Duplicate: its room's seq had passed it (published before); dropped.
+	Duplicate
+	// Parked: it waits in the streams' store for its room's earlier
+	// messages, and is appended after them.
+	Parked
+	// UnknownRoom: its room has no published seq in the streams (new to
+	// them: Redis restarted, or the room idle past the seq's TTL) and no
+	// start was given for it; nothing was done.
+	UnknownRoom
+)

@@ -142,6 +142,26 @@ func (s *Store) committed(ctx context.Context, recs []domain.Record) {
 	}
 }
 
+// UnpublishedFloor implements app.PublishedOutbox. Rare (once per room
+// new to the streams), so a scan of the outbox, which holds only what is
+// not yet published, is fine.
+func (s *Store) UnpublishedFloor(ctx context.Context, rooms []string) (map[string]int64, error) {
+	var rows []struct {
+		RoomID string
+		Min    int64
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT room_id::text AS room_id, min(seq) AS min FROM outbox
+		WHERE room_id = ANY(CAST(? AS uuid[])) AND seq IS NOT NULL GROUP BY room_id`, texts(rooms)).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.RoomID] = r.Min
+	}
+	return out, nil
+}
+
 // RemovePublished implements app.PublishedOutbox: it deletes the records
 // ids, published by their committer, so the relay does not publish them
 // again. Rows the relay took meanwhile are gone already. Its commit need

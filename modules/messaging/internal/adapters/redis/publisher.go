@@ -86,7 +86,9 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 	errs := make([]error, len(groups))
 	var wg sync.WaitGroup
 	for gi, g := range groups {
-		wg.Go(func() { errs[gi] = p.append(ctx, recs, keys, g, false, nil) })
+		// The relay publishes in commit order: a room new to the streams
+		// starts at whatever seq comes first.
+		wg.Go(func() { errs[gi] = p.append(ctx, recs, keys, g, func(r domain.Record) int64 { return r.Seq }, nil) })
 	}
 	wg.Wait()
 	err := errors.Join(errs...)
@@ -101,73 +103,77 @@ func (p *Publisher) Publish(ctx context.Context, recs []domain.Record) error {
 }
 
 // PublishFresh implements app.FreshPublisher: it appends message.created
-// records just committed (each with its Seq), as Publish does, and reports
-// which ones were parked to wait for a predecessor. Unlike the relay, a
-// committer cannot tell a room new to the streams (its seq key is gone:
-// first message, Redis restarted, idle past the key's TTL) from a
-// predecessor not yet published, so there only seq 1 starts a room; a
-// later seq is parked and its outbox record kept, and the relay, which
-// publishes in commit order after its grace, settles it. No tail check:
-// the seqs already drop duplicates.
-func (p *Publisher) PublishFresh(ctx context.Context, recs []domain.Record) (parked []bool, err error) {
+// records just committed (each with its Seq), as Publish does, and says
+// what became of each. Unlike the relay, a committer cannot tell a room new
+// to the streams (no seq key: first message, Redis restarted, idle past the
+// key's TTL) from one whose earlier messages are not published yet: such a
+// room takes only seq 1, or the seq starts[room] (the caller found the
+// earliest one still unpublished); its other records come back
+// UnknownRoom, untouched. No tail check: the seqs already drop duplicates.
+func (p *Publisher) PublishFresh(ctx context.Context, recs []domain.Record, starts map[string]int64) ([]domain.Publication, error) {
 	recs, spans := p.startSpans(ctx, recs)
 	keys := make([]string, len(recs))
 	for i, r := range recs {
 		keys[i] = p.key(r.RoomID)
 	}
-	parked = make([]bool, len(recs))
+	out := make([]domain.Publication, len(recs))
+	start := func(r domain.Record) int64 { return starts[r.RoomID] }
 	groups := redisconn.SlotGroups(p.rdb, keys)
 	errs := make([]error, len(groups))
 	var wg sync.WaitGroup
 	for gi, g := range groups {
-		wg.Go(func() { errs[gi] = p.append(ctx, recs, keys, g, true, parked) })
+		wg.Go(func() { errs[gi] = p.append(ctx, recs, keys, g, start, out) })
 	}
 	wg.Wait()
-	err = errors.Join(errs...)
+	err := errors.Join(errs...)
 	endSpans(spans, err)
 	if err != nil {
 		return nil, fmt.Errorf("xadd %d events: %w", len(recs), err)
 	}
-	return parked, nil
+	return out, nil
 }
 
 // appendScript appends the entries of one hash slot, in order, and
-// returns a status per entry: 1 appended, 0 dropped as a duplicate, 2
-// parked. KEYS holds three keys per entry: its stream, its room's
-// published seq (a string) and its room's parked entries (a hash seq ->
-// msgpack'd fields), all in the stream's slot (the stream's hash tag
-// prefixes them). ARGV: MAXLEN, the TTLs in seconds of the seq and the
-// park keys, whether a room with no seq key takes only seq 1 ("1", for
-// committers; "0", for the relay: any seq), then per entry its seq (0:
-// not sequenced, appended as is), its field count and fields.
+// returns a domain.Publication per entry. KEYS holds three keys per entry:
+// its stream, its room's published seq (a string) and its room's parked
+// entries (a hash seq -> msgpack'd fields), all in the stream's slot (the
+// stream's hash tag prefixes them). ARGV: MAXLEN, the TTLs in seconds of
+// the seq and the park keys, then per entry its seq (0: not sequenced,
+// appended as is), its start, its field count and its fields.
 //
 // A sequenced entry at or below the room's published seq is a duplicate
 // and dropped; one beyond the next is parked; the next one is appended,
-// followed by the parked ones it unblocks. The keys expire after their
-// TTL without traffic, so an idle room costs nothing.
+// followed by the parked ones it unblocks. A room with no seq key starts
+// at the entry's start (the seq before it counts as published), or, with
+// start 0, only at seq 1 (any other seq: unknown room, nothing done). The
+// keys expire after their TTL without traffic, so an idle room costs
+// nothing.
 var appendScript = redis.NewScript(`
-local maxlen, seqttl, parkttl, fresh, a = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1', 5
+local maxlen, seqttl, parkttl, a = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 4
 local out = {}
 local function add(stream, fields)
   redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(fields))
 end
 for i = 1, #KEYS, 3 do
   local stream, seqk, parkk = KEYS[i], KEYS[i+1], KEYS[i+2]
-  local seq, n = tonumber(ARGV[a]), tonumber(ARGV[a+1])
-  local fields = {unpack(ARGV, a+2, a+1+n)}
-  a = a + 2 + n
-  local status = 1
+  local seq, start, n = tonumber(ARGV[a]), tonumber(ARGV[a+1]), tonumber(ARGV[a+2])
+  local fields = {unpack(ARGV, a+3, a+2+n)}
+  a = a + 3 + n
+  local status = 0
   if seq == 0 then
     add(stream, fields)
   else
     local last = tonumber(redis.call('GET', seqk))
-    if last == nil and not fresh then last = seq - 1 end
-    if last == nil then last = 0 end
-    if seq == last + 1 then
+    if last == nil then
+      if start > 0 then last = start - 1 elseif seq == 1 then last = 0 end
+    end
+    if last == nil then
+      status = 3
+    elseif seq == last + 1 then
       add(stream, fields)
       last = seq
       if redis.call('EXISTS', parkk) == 1 then
-        redis.call('HDEL', parkk, seq) -- parked by a committer, brought by the relay
+        redis.call('HDEL', parkk, seq) -- parked by a committer, brought by another
         while true do
           local p = redis.call('HGET', parkk, last + 1)
           if not p then break end
@@ -182,33 +188,30 @@ for i = 1, #KEYS, 3 do
       redis.call('EXPIRE', parkk, parkttl)
       status = 2
     else
-      status = 0
+      status = 1
     end
   end
   out[#out + 1] = status
 end
 return out`)
 
-// seqTTL is how long a room's published seq is kept without traffic: the
-// first message of a room idle longer waits for the relay's grace (see
-// PublishFresh). parkTTL bounds a parked entry, which normally waits at
-// most for the relay's grace.
+// seqTTL is how long a room's published seq is kept without traffic.
+// parkTTL bounds a parked entry, which normally waits at most for the
+// relay's grace.
 const (
 	seqTTL  = 30 * 24 * time.Hour
 	parkTTL = 24 * time.Hour
 )
 
 // append runs appendScript for the records g (indexes into recs, all of
-// one slot, in order); fresh: as committers do (see PublishFresh). When
-// parked is not nil, it marks the records parked.
-func (p *Publisher) append(ctx context.Context, recs []domain.Record, keys []string, g []int, fresh bool, parked []bool) error {
+// one slot, in order), each record starting its room at start(record) if
+// the room is new to the streams, and writes what became of each to out
+// (if not nil).
+func (p *Publisher) append(ctx context.Context, recs []domain.Record, keys []string, g []int, start func(domain.Record) int64,
+	out []domain.Publication) error {
 	ks := make([]string, 0, 3*len(g))
-	args := make([]any, 0, 4+12*len(g))
-	mode := "0"
-	if fresh {
-		mode = "1"
-	}
-	args = append(args, p.maxLen, int64(seqTTL/time.Second), int64(parkTTL/time.Second), mode)
+	args := make([]any, 0, 3+13*len(g))
+	args = append(args, p.maxLen, int64(seqTTL/time.Second), int64(parkTTL/time.Second))
 	for _, i := range g {
 		r := recs[i]
 		if r.Seq > 0 {
@@ -217,16 +220,18 @@ func (p *Publisher) append(ctx context.Context, recs []domain.Record, keys []str
 			ks = append(ks, keys[i], keys[i], keys[i])
 		}
 		v := wire.EventValues(r.EventID, string(r.Type), r.RoomID, r.Data, r.At, r.Trace)
-		args = append(args, r.Seq, len(v))
+		args = append(args, r.Seq, start(r), len(v))
 		args = append(args, v...)
 	}
 	st, err := appendScript.Run(ctx, p.rdb, ks, args...).Int64Slice()
 	if err != nil {
 		return err
 	}
-	if parked != nil {
+	if out != nil {
 		for k, i := range g {
-			parked[i] = k < len(st) && st[k] == 2
+			if k < len(st) {
+				out[i] = domain.Publication(st[k])
+			}
 		}
 	}
 	return nil

@@ -91,10 +91,10 @@ func (h *breakXAdd) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, c redis.Cmder) error {
 		args := c.Args()
 		i := slices.Index(args, any(h.eventID))
-		if h.eventID == "" || i < 3 || (c.Name() != "evalsha" && c.Name() != "eval") {
+		if h.eventID == "" || i < 4 || (c.Name() != "evalsha" && c.Name() != "eval") {
 			return next(ctx, c)
 		}
-		args[i-3] = "broken" // the entry's seq: seq, field count, "id", event id
+		args[i-4] = "broken" // the entry's seq: seq, start, field count, "id", event id
 		err := next(ctx, c)
 		if err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") {
 			h.eventID = "" // it ran (and failed); go-redis resends an unknown script with EVAL
@@ -163,36 +163,39 @@ func testSequenced(t *testing.T, rdb redis.UniversalClient) {
 		}
 	}
 	steps := []struct {
-		p    *redisadapter.Publisher
-		recs []domain.Record
-		want map[string]string
+		p      *redisadapter.Publisher
+		recs   []domain.Record
+		starts map[string]int64
+		want   map[string]string
+		pubs   string // domain.Publication of each record, if checked
 	}{
-		// A room the streams do not know yet: its committers start it at
-		// seq 1 only (3 waits for 1 and 2); the relay, which publishes in
-		// commit order, starts it anywhere.
-		{api1, []domain.Record{msg("a", 3), msg("b", 1)}, map[string]string{"a": "[]", "b": "[b1]"}},
-		{relay, []domain.Record{msg("a", 2)}, map[string]string{"a": "[a2 a3]"}},
-		{api1, []domain.Record{msg("a", 4)}, map[string]string{"a": "[a2 a3 a4]"}},
+		// A room the streams do not know yet: a committer starts it at seq
+		// 1 only, or where told (the lowest seq not yet published); the
+		// relay, which publishes in commit order, starts it anywhere.
+		{api1, []domain.Record{msg("a", 3), msg("b", 1)}, nil, map[string]string{"a": "[]", "b": "[b1]"}, "[3 0]"},
+		{api1, []domain.Record{msg("a", 3)}, map[string]int64{"a": 2}, map[string]string{"a": "[]"}, "[2]"},
+		{relay, []domain.Record{msg("a", 2)}, nil, map[string]string{"a": "[a2 a3]"}, ""},
+		{api1, []domain.Record{msg("a", 4)}, nil, map[string]string{"a": "[a2 a3 a4]"}, "[0]"},
 		// 6 before 5 (two apis committed 5 then 6, the second published
 		// first): parked; an unsequenced event goes through.
-		{api2, []domain.Record{msg("a", 6), other}, map[string]string{"a": "[a2 a3 a4 u1]"}},
-		{api2, []domain.Record{msg("a", 7)}, map[string]string{"a": "[a2 a3 a4 u1]"}},
+		{api2, []domain.Record{msg("a", 6), other}, nil, map[string]string{"a": "[a2 a3 a4 u1]"}, "[2 0]"},
+		{api2, []domain.Record{msg("a", 7)}, nil, map[string]string{"a": "[a2 a3 a4 u1]"}, "[2]"},
 		// 5 arrives: 5, then the parked 6 and 7.
-		{api1, []domain.Record{msg("a", 5)}, map[string]string{"a": "[a2 a3 a4 u1 a5 a6 a7]"}},
+		{api1, []domain.Record{msg("a", 5)}, nil, map[string]string{"a": "[a2 a3 a4 u1 a5 a6 a7]"}, "[0]"},
 		// The relay's fallback republishes them all: nothing is added; the
 		// new one is.
-		{relay, []domain.Record{msg("a", 4), msg("b", 1), msg("a", 5), msg("a", 6), msg("a", 7), msg("a", 8), msg("b", 2)},
-			map[string]string{"a": "[a2 a3 a4 u1 a5 a6 a7 a8]", "b": "[b1 b2]"}},
+		{relay, []domain.Record{msg("a", 4), msg("b", 1), msg("a", 5), msg("a", 6), msg("a", 7), msg("a", 8), msg("b", 2)}, nil,
+			map[string]string{"a": "[a2 a3 a4 u1 a5 a6 a7 a8]", "b": "[b1 b2]"}, ""},
 	}
 	for i, st := range steps {
 		var err error
 		if st.p == relay {
 			err = st.p.Publish(t.Context(), st.recs)
 		} else {
-			var parked []bool
-			parked, err = st.p.PublishFresh(t.Context(), st.recs)
-			if i == 0 && fmt.Sprint(parked) != "[true false]" {
-				t.Errorf("step 0: parked = %v, want [true false]", parked)
+			var pubs []domain.Publication
+			pubs, err = st.p.PublishFresh(t.Context(), st.recs, st.starts)
+			if st.pubs != "" && fmt.Sprint(pubs) != st.pubs {
+				t.Errorf("step %d: publications %v, want %s", i, pubs, st.pubs)
 			}
 		}
 		if err != nil {
