@@ -149,6 +149,7 @@ func (sh *Shard) RunStep(ctx context.Context, st Step, start time.Time) *StepRes
 	}
 	sh.cur.Store(ss)
 	time.Sleep(time.Until(start))
+	sched := readSched()
 	end := start.Add(st.Duration)
 	var wg sync.WaitGroup
 	if st.Rate > 0 {
@@ -167,6 +168,7 @@ func (sh *Shard) RunStep(ctx context.Context, st Step, start time.Time) *StepRes
 	if st.Rate > 0 {
 		sh.drain(ctx, ss)
 	}
+	recordSchedSince(ss.res.Sched, sched)
 	return sh.collect(ss)
 }
 
