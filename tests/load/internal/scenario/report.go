@@ -79,6 +79,7 @@ type StepSummary struct {
 	Ack              hist.Summary       `json:"ackLatency"`
 	SendLag          hist.Summary       `json:"loadSendLag"`
 	LoadSched        *hist.Summary      `json:"loadSchedLatency,omitempty"` // the tool's goroutines' wait to run
+	LoadReadLag      *hist.Summary      `json:"loadReadLag,omitempty"`      // a message frame's arrival to the tool's reader having it
 	Stored           hist.Summary       `json:"storedLatency"`              // send to the message's timestamp
 	AfterStore       hist.Summary       `json:"afterStoreLatency"`          // the message's timestamp to each delivery
 	FirstCopy        *hist.Summary      `json:"firstCopy,omitempty"`
@@ -106,6 +107,10 @@ func summarizeStep(r *StepResult, cpu procstat.CPUReport, stopP99 time.Duration)
 	if r.Sched != nil && r.Sched.Count() > 0 {
 		sched := r.Sched.Summary()
 		s.LoadSched = &sched
+	}
+	if r.ReadLag != nil && r.ReadLag.Count() > 0 {
+		lag := r.ReadLag.Summary()
+		s.LoadReadLag = &lag
 	}
 	if sec > 0 {
 		s.AckedPerSec = float64(r.Acked) / sec

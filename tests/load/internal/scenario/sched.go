@@ -43,10 +43,15 @@ func recordSchedSince(h *hist.Hist, before *metrics.Float64Histogram) {
 	}
 }
 
-// schedNote is the step log's note of the tool's scheduling latency.
-func schedNote(s *hist.Summary) string {
-	if s == nil {
-		return ""
+// schedNote is the step log's note of the tool's own delays: its
+// goroutines' scheduling latency and its read lag.
+func schedNote(s StepSummary) string {
+	note := ""
+	if s.LoadSched != nil {
+		note += fmt.Sprintf(", load tool sched latency p50/p99 %.2f/%.2fms", s.LoadSched.P50, s.LoadSched.P99)
 	}
-	return fmt.Sprintf(", load tool sched latency p50/p99 %.2f/%.2fms", s.P50, s.P99)
+	if s.LoadReadLag != nil {
+		note += fmt.Sprintf(", read lag p50/p99 %.2f/%.2fms", s.LoadReadLag.P50, s.LoadReadLag.P99)
+	}
+	return note
 }

@@ -108,6 +108,9 @@ func (sh *Shard) onReceive(ss *stepState, cl *client, f []byte, at time.Time) {
 		return
 	}
 	now := at.UnixNano()
+	if lag := time.Since(at); lag > 0 {
+		ss.res.ReadLag.Record(lag)
+	}
 	ss.delivered.Add(1)
 	ss.lastRecv.Store(now)
 	ss.res.E2E.Record(time.Duration(now - sent))
