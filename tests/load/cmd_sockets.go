@@ -29,6 +29,7 @@ func runSockets(ctx context.Context, workload string, args []string) error {
 	fs.IntVar(&cfg.SourceIPs, "source-ips", 200, "spread sockets over this many 127.0.x.y source addresses")
 	fs.IntVar(&cfg.DialParallel, "dial-parallel", 32, "concurrent handshakes per load process")
 	fs.BoolVar(&cfg.QueryToken, "query-token", false, "send the token as ?access_token= instead of a header")
+	fs.BoolVar(&cfg.ReadTime, "read-time", false, "stamp a received frame when this tool's reader has it, not with the kernel's receive time (which leaves the tool's own scheduling out of every latency)")
 	fs.BoolVar(&cfg.SocketIO, "socketio", false, "speak Socket.IO over websocket at /socket.io/ instead of /ws (the token in the CONNECT's auth)")
 	fs.BoolVar(&cfg.Polling, "polling", false, "with -socketio: Engine.IO's HTTP long-polling transport instead of websocket (one pending GET per client, POSTs to send)")
 	fs.BoolVar(&cfg.PollSpread, "poll-spread", false, "with -polling: each session's requests rotate over every gateway after its handshake, as behind a round-robin balancer without sticky sessions (the gateways forward)")

@@ -173,6 +173,11 @@ func (c *Conn) deliverMessage(room string, seq int64, frame []byte) bool {
 		return false
 	}
 	if st.pending {
+		if st.heldSeq(seq) {
+			// A further pass of the fan-out (DeliverMessages): held already.
+			c.mu.Unlock()
+			return false
+		}
 		if len(st.buf) < c.hub.cfg.PendingLimit {
 			st.buf = append(st.buf, pendingFrame{seq: seq, frame: frame})
 			c.mu.Unlock()
@@ -191,6 +196,16 @@ func (c *Conn) deliverMessage(room string, seq int64, frame []byte) bool {
 	ok := c.advance(st, seq, frame)
 	c.mu.Unlock()
 	return ok
+}
+
+// heldSeq reports whether a message of seq or later is held in st.buf.
+func (st *roomState) heldSeq(seq int64) bool {
+	for i := len(st.buf) - 1; i >= 0; i-- {
+		if st.buf[i].seq > 0 {
+			return st.buf[i].seq >= seq
+		}
+	}
+	return false
 }
 
 // advance writes frame if seq is new for st. A seq beyond last+1 on a room

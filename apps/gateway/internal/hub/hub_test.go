@@ -16,13 +16,18 @@ type recSink struct {
 	frames []string
 	drain  bool
 	conn   *Conn
-	killed atomic.Bool
-	closed []int
+	// onWrite, if set, sees each frame written (under mu).
+	onWrite func(frame string)
+	killed  atomic.Bool
+	closed  []int
 }
 
 func (s *recSink) Write(f []byte) error {
 	s.mu.Lock()
 	s.frames = append(s.frames, string(f))
+	if s.onWrite != nil {
+		s.onWrite(string(f))
+	}
 	s.mu.Unlock()
 	if s.drain {
 		s.conn.Sent()
@@ -474,5 +479,60 @@ func TestUpdateNotBeforeAuthorizedJoin(t *testing.T) {
 	h.DeliverUpdate("private", 6, upd(6))
 	if got := s.got(); got != "" {
 		t.Errorf("got %q before an authorized join", got)
+	}
+}
+
+// A message that arrives during a room's fan-out joins it where it is: the
+// connections from there on get it right after the earlier one, those
+// before it in a further pass; each connection gets every message once, in
+// seq order, and a join in flight holds each once.
+func TestDeliverMessagesAbsorbsLaterOnes(t *testing.T) {
+	h := New(Config{SendLimit: 256}, nil)
+	const n = 3*absorbEvery + 5
+	var order []string // the frames, in write order over all connections
+	var sinks []*recSink
+	for i := range n {
+		c, s := newConn(h, fmt.Sprint("c", i), fmt.Sprint("u", i), true)
+		s.onWrite = func(f string) { order = append(order, f) }
+		h.JoinLive(c, "r")
+		sinks = append(sinks, s)
+	}
+	joining, js := newConn(h, "j", "uj", true)
+	bj := h.BeginJoin(joining, "r")
+	calls := 0
+	next := func() (Message, bool) {
+		calls++
+		switch calls {
+		case 1: // at connection absorbEvery: seq 2
+			return Message{Seq: 2, Frame: []byte("m2")}, true
+		case 3: // at 2*absorbEvery: seq 3
+			return Message{Seq: 3, Frame: []byte("m3")}, true
+		}
+		return Message{}, false
+	}
+	h.DeliverMessages("r", Message{Seq: 1, Frame: []byte("m1")}, next)
+	for i, s := range sinks {
+		if got := s.got(); got != "m1 m2 m3" {
+			t.Fatalf("conn %d got %q", i, got)
+		}
+	}
+	// seq 2 went out before the first pass had written seq 1 everywhere.
+	firstM2, lastM1 := -1, -1
+	for i, f := range order {
+		if f == "m2" && firstM2 < 0 {
+			firstM2 = i
+		}
+		if f == "m1" {
+			lastM1 = i
+		}
+	}
+	if firstM2 > lastM1 {
+		t.Errorf("seq 2 first written at write %d, after the last seq 1 (%d)", firstM2, lastM1)
+	}
+	if !bj.Complete(nil, 0, nil, []byte("ack")) {
+		t.Fatal("join failed")
+	}
+	if got := js.got(); got != "ack m1 m2 m3" {
+		t.Errorf("the join in flight got %q", got)
 	}
 }

@@ -84,7 +84,11 @@ func (cl *client) Write(frame []byte) error {
 	if cl.tr != nil {
 		return cl.tr.Write(frame)
 	}
-	return cl.out.Write(frame)
+	direct, err := cl.out.Send(frame)
+	if direct {
+		cl.conn.Sent() // written: melody will not report it
+	}
+	return err
 }
 
 // Close sends a close frame after the queued frames; a client that does not

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
+	"github.com/chatforge/chat/apps/gateway/internal/streams"
 	"github.com/chatforge/chat/modules/messaging"
 )
 
@@ -152,4 +153,40 @@ func TestDrain(t *testing.T) {
 	if _, err := e.tryDial(0, b.Token); err == nil {
 		t.Error("a stopped gateway accepted a socket")
 	}
+}
+
+// TestFanoutAbsorbsQueuedMessages: message events queued while a room's
+// fan-out runs join it (hub.DeliverMessages via absorb); an event of
+// another room and a duplicate of the relay in between change nothing:
+// every socket gets each message once, in seq order.
+func TestFanoutAbsorbsQueuedMessages(t *testing.T) {
+	e := newEnv(t, 1, func(c *Config) { c.GlobalHold = time.Millisecond })
+	g := e.gws[0].g
+	const sockets, msgs = 80, 30
+	clients := make([]*wsClient, sockets)
+	for i := range clients {
+		clients[i] = e.dial(t, 0, e.user(t).Token)
+	}
+	time.Sleep(50 * time.Millisecond) // the implicit joins' holds end
+	data := `{"id":"m%d","roomId":"` + protocol.GlobalRoomID + `","seq":%d,"userId":"u","content":"c%d","timestamp":"2024-01-01T00:00:00.000Z"}`
+	for seq := 1; seq <= msgs; seq++ {
+		g.queueEvent(streams.Entry{StreamID: "1-0", ID: fmt.Sprint("absorb-", seq), Type: messaging.EventMessageCreated,
+			Room: protocol.GlobalRoomID, Data: fmt.Sprintf(data, seq, seq, seq)})
+		switch seq {
+		case 10: // the relay's duplicate
+			g.queueEvent(streams.Entry{StreamID: "1-0", ID: "absorb-10", Type: messaging.EventMessageCreated,
+				Room: protocol.GlobalRoomID, Data: fmt.Sprintf(data, seq, seq, seq)})
+		case 20: // a room nobody here joined
+			g.queueEvent(streams.Entry{StreamID: "1-0", ID: "other-20", Type: messaging.EventMessageCreated,
+				Room: "00000000-0000-0000-0000-00000000000f", Data: fmt.Sprintf(data, 1, 1, 1)})
+		}
+	}
+	for i, c := range clients {
+		for want := int64(1); want <= msgs; want++ {
+			if m := decode[message](t, c.expect(t, "receive-message").Data); m.Seq != want {
+				t.Fatalf("socket %d: seq %d, want %d", i, m.Seq, want)
+			}
+		}
+	}
+	clients[0].quiet(t, 100*time.Millisecond, "receive-message")
 }

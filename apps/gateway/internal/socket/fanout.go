@@ -1,19 +1,109 @@
 package socket
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/chatforge/chat/apps/gateway/internal/hub"
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 	"github.com/chatforge/chat/apps/gateway/internal/streams"
 	"github.com/chatforge/chat/modules/messaging/wire"
 	"github.com/chatforge/chat/platform/tracing"
 )
 
+// fanoutQueueLen bounds the events read and not yet dispatched: a fan-out
+// this far behind holds the event reader back.
+const fanoutQueueLen = 1024
+
+// fanoutQueue hands the event reader's entries to the fan-out goroutine
+// (runFanout), so the reader goes on reading while a large room is
+// written and the room's next message can join the fan-out in progress
+// (see absorb). ahead is an entry taken from ch by absorb that was not the
+// room's next message: it is dispatched next, keeping stream order.
+type fanoutQueue struct {
+	ch       chan streams.Entry
+	ahead    streams.Entry
+	hasAhead bool
+}
+
+// queueEvent is the event reader's handler: it queues e for runFanout.
+func (g *Gateway) queueEvent(e streams.Entry) {
+	select {
+	case g.fq.ch <- e:
+	case <-g.life.Done():
+	}
+}
+
+// runFanout dispatches the queued events, one at a time, in stream order.
+func (g *Gateway) runFanout(ctx context.Context) error {
+	for {
+		if g.fq.hasAhead {
+			e := g.fq.ahead
+			g.fq.ahead, g.fq.hasAhead = streams.Entry{}, false
+			g.onEvent(e)
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case e := <-g.fq.ch:
+			g.onEvent(e)
+		}
+	}
+}
+
+// absorb takes the next queued event if it is room's next message and
+// returns its frame (hub.DeliverMessages' next, on runFanout's goroutine).
+// Anything else is kept as the next to dispatch, and ends the absorbing.
+// Duplicates of the at-least-once relay and undecodable entries are
+// dropped as onEvent would. A traced event is dispatched on its own, under
+// its own span.
+func (g *Gateway) absorb(room string) (hub.Message, bool) {
+	for !g.fq.hasAhead {
+		var e streams.Entry
+		select {
+		case e = <-g.fq.ch:
+		default:
+			return hub.Message{}, false
+		}
+		if e.Type != wire.EventMessageCreated || e.Room != room || e.ID == "" || (g.Tracing.Enabled() && e.Trace != "") {
+			g.fq.ahead, g.fq.hasAhead = e, true
+			break
+		}
+		if !g.seen.add(e.ID) {
+			continue
+		}
+		g.Metrics.StreamLag.Set(time.Since(e.Time()).Seconds())
+		if data, seq, ok := g.messageCreated(e); ok {
+			return hub.Message{Seq: seq, Frame: protocol.ReceiveMessage(data)}, true
+		}
+	}
+	return hub.Message{}, false
+}
+
+// messageCreated reads a message-created event: its data (the message in
+// its wire shape, forwarded as is) and seq (the per-connection duplicate
+// filter). ok is false for a malformed one, counted.
+func (g *Gateway) messageCreated(e streams.Entry) (data []byte, seq int64, ok bool) {
+	if !e.At.IsZero() {
+		g.Metrics.EventAge.Observe(time.Since(e.At).Seconds())
+	}
+	var m struct {
+		Seq int64 `json:"seq"`
+	}
+	data = []byte(e.Data)
+	if err := json.Unmarshal(data, &m); err != nil || m.Seq <= 0 {
+		g.Metrics.EventsFailed.Inc()
+		return nil, 0, false
+	}
+	return data, m.Seq, true
+}
+
 // onEvent dispatches one event stream entry to the local sockets. It runs
-// on the event reader goroutine, in stream order.
+// on the fan-out goroutine (or a test's), in stream order.
 func (g *Gateway) onEvent(e streams.Entry) {
 	g.Metrics.StreamLag.Set(time.Since(e.Time()).Seconds())
 	// A receipt also goes to the reader's own sockets that have not joined
@@ -30,21 +120,13 @@ func (g *Gateway) onEvent(e streams.Entry) {
 	}
 	switch e.Type {
 	case wire.EventMessageCreated:
-		if !e.At.IsZero() {
-			g.Metrics.EventAge.Observe(time.Since(e.At).Seconds())
-		}
-		// The data is the message in its wire shape: forwarded as is, only
-		// its seq is read (the per-connection duplicate filter).
-		var m struct {
-			Seq int64 `json:"seq"`
-		}
-		data := []byte(e.Data)
-		if err := json.Unmarshal(data, &m); err != nil || m.Seq <= 0 {
-			g.Metrics.EventsFailed.Inc()
+		data, seq, ok := g.messageCreated(e)
+		if !ok {
 			return
 		}
 		start := time.Now()
-		g.hub.DeliverMessage(e.Room, m.Seq, protocol.ReceiveMessage(data))
+		g.hub.DeliverMessages(e.Room, hub.Message{Seq: seq, Frame: protocol.ReceiveMessage(data)},
+			func() (hub.Message, bool) { return g.absorb(e.Room) })
 		g.Metrics.Fanout.Observe(time.Since(start).Seconds())
 	case wire.EventMessageUpdated:
 		// Forwarded as is to the room's live connections, held during a

@@ -112,6 +112,7 @@ type Gateway struct {
 	hub         *hub.Hub
 	cmds        *streams.Commander
 	events      *streams.EventReader
+	fq          fanoutQueue // from the event reader to runFanout
 	typing      *presence.TypingTracker
 	prooms      *presence.RoomTracker // who was announced online in which room
 	seen        *recentIDs
@@ -163,7 +164,8 @@ func New(d Deps) (*Gateway, error) {
 	g.rel = &presenceReleases{pres: d.Presence, sockets: d.Sockets, log: d.Log, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	g.hub = hub.New(hub.Config{SendLimit: cfg.SendBuffer, OnJoined: g.onJoined}, d.Metrics)
 	g.cmds = streams.NewCommander(d.Redis, cfg.GatewayID, d.Log)
-	g.events = streams.NewEventReader(d.Redis, cfg.Partitions, g.onEvent, d.Log)
+	g.fq.ch = make(chan streams.Entry, fanoutQueueLen)
+	g.events = streams.NewEventReader(d.Redis, cfg.Partitions, g.queueEvent, d.Log)
 	g.m = g.newMelody()
 	g.eio = g.newEngineIO()
 	g.proxy = g.newProxy()
@@ -245,7 +247,7 @@ func (g *Gateway) Routes(r gin.IRoutes) {
 func (g *Gateway) Run(ctx context.Context, drainTimeout time.Duration) error {
 	var wg sync.WaitGroup
 	loops := []func(context.Context) error{
-		g.cmds.Run, g.events.Run, g.runPubSub, g.runHeartbeats, g.Presence.RunSweeper, g.runTypingExpiry, g.runPeerAnnounce, g.runHoldReleases,
+		g.cmds.Run, g.events.Run, g.runFanout, g.runPubSub, g.runHeartbeats, g.Presence.RunSweeper, g.runTypingExpiry, g.runPeerAnnounce, g.runHoldReleases,
 	}
 	for _, loop := range loops {
 		wg.Go(func() {

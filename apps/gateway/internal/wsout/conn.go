@@ -2,8 +2,10 @@ package wsout
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -16,6 +18,10 @@ import (
 // a write on the same writer goroutine. Gorilla serializes its writes (one
 // at a time per connection), so mu is uncontended; it only orders the
 // buffer.
+//
+// WriteNow is the other way out: a text frame written at once by the
+// caller (the fan-out) with one non-blocking write, when nothing is held or
+// being written.
 type Conn struct {
 	net.Conn
 	// More reports that more data frames are queued to be written after
@@ -24,10 +30,20 @@ type Conn struct {
 	// Rewrite, if set, may replace a control frame written in one Write
 	// (the /ws socket turns gorilla's 1009 close into 4008).
 	Rewrite func(p []byte) []byte
+	// WriteWait bounds the write that finishes a frame WriteNow wrote in
+	// part; zero: 10 s.
+	WriteWait time.Duration
 
-	mu  sync.Mutex
-	buf *[]byte // held frames, from holdPool; nil when nothing is held
-	rem int     // payload bytes of the last frame still to come (it spans Writes)
+	mu sync.Mutex
+	// buf: held frames, from holdPool, or the rest of a frame WriteNow
+	// wrote in part (a goroutine of flushHeld is then on its way); nil
+	// when nothing is held. Whatever is in it goes out before anything else.
+	buf *[]byte
+	raw syscall.RawConn // the socket for WriteNow; nil until its first call
+	// noRaw: the connection has no socket to write to directly (TLS, a
+	// test double): WriteNow always declines.
+	noRaw bool
+	rem   int // payload bytes of the last frame still to come (it spans Writes)
 	// The write deadline is set per frame (gorilla), a runtime timer
 	// update each: it is kept here and set on the connection only before
 	// a write that goes out, which is all a deadline applies to.
@@ -110,11 +126,141 @@ func (c *Conn) Write(p []byte) (int, error) {
 }
 
 func (c *Conn) release(b []byte) {
-	if cap(b) <= 64<<10 {
-		*c.buf = b[:0]
-		holdPool.Put(c.buf)
-	}
+	putHold(c.buf, b)
 	c.buf = nil
+}
+
+// putHold returns bp, whose bytes are now b, to holdPool unless it grew
+// too large to keep.
+func putHold(bp *[]byte, b []byte) {
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		holdPool.Put(bp)
+	}
+}
+
+// WriteNow writes a text frame of payload on the caller's goroutine with
+// one non-blocking write, and reports whether it did. It declines (and
+// writes nothing) when it would have to wait: a write of the writer
+// goroutine in progress, bytes held, or a socket buffer that takes
+// nothing. A frame the socket takes only in part is written: its rest is
+// held and a goroutine finishes it under WriteWait (a slow client waits
+// on its own goroutine, never on the caller's), ahead of any later write.
+func (c *Conn) WriteNow(payload []byte) bool {
+	if !c.mu.TryLock() {
+		return false
+	}
+	defer c.mu.Unlock()
+	if c.rem > 0 || c.buf != nil {
+		return false
+	}
+	rc := c.rawConn()
+	if rc == nil {
+		return false
+	}
+	if !c.applied.IsZero() {
+		// A deadline applied for an earlier write may have passed, and
+		// the poller refuses any write past it; a non-blocking write needs
+		// none (the next blocking one applies its own, see write).
+		if c.Conn.SetWriteDeadline(time.Time{}) != nil {
+			return false
+		}
+		c.applied = time.Time{}
+	}
+	bp := holdPool.Get().(*[]byte)
+	b := append(appendTextHeader((*bp)[:0], len(payload)), payload...)
+	w := attemptPool.Get().(*attempt)
+	w.b = b
+	err := rc.Write(w.do)
+	n := w.n
+	*w = attempt{do: w.do}
+	attemptPool.Put(w)
+	if err != nil || n <= 0 {
+		// Nothing went out (EAGAIN, or the socket is gone): the caller
+		// queues the frame and melody's writer waits or fails.
+		putHold(bp, b)
+		return false
+	}
+	if n == len(b) {
+		putHold(bp, b)
+		return true
+	}
+	*bp = b[:copy(b, b[n:])]
+	c.buf = bp
+	go c.flushHeld()
+	return true
+}
+
+// attempt is one non-blocking write of b through RawConn.Write; do is its
+// bound method, made once per pooled attempt (a closure per write would
+// be an allocation per socket per frame).
+type attempt struct {
+	b  []byte
+	n  int
+	do func(fd uintptr) bool
+}
+
+var attemptPool = sync.Pool{New: func() any {
+	w := &attempt{}
+	w.do = w.write
+	return w
+}}
+
+func (w *attempt) write(fd uintptr) bool {
+	for {
+		n, err := syscall.Write(int(fd), w.b)
+		if !errors.Is(err, syscall.EINTR) {
+			w.n = n
+			return true // one try: the caller never waits for the socket
+		}
+	}
+}
+
+// flushHeld writes what WriteNow left held, unless a write of the writer
+// goroutine took it first. A failed write closes the connection: the
+// bytes after it could not make a valid stream.
+func (c *Conn) flushHeld() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.buf == nil {
+		return
+	}
+	wait := c.WriteWait
+	if wait <= 0 {
+		wait = 10 * time.Second
+	}
+	c.deadline = time.Now().Add(wait)
+	b := *c.buf
+	err := c.write(b)
+	c.release(b)
+	if err != nil {
+		_ = c.Conn.Close()
+	}
+}
+
+// rawConn is the socket under the connection, nil if it has none.
+// Caller holds c.mu.
+func (c *Conn) rawConn() syscall.RawConn {
+	if c.raw == nil && !c.noRaw {
+		if sc, ok := c.Conn.(syscall.Conn); ok {
+			c.raw, _ = sc.SyscallConn()
+		}
+		c.noRaw = c.raw == nil
+	}
+	return c.raw
+}
+
+// appendTextHeader appends the header of an unmasked, final text frame of
+// n payload bytes (RFC 6455 5.2).
+func appendTextHeader(b []byte, n int) []byte {
+	switch {
+	case n < 126:
+		return append(b, 0x81, byte(n))
+	case n <= 0xFFFF:
+		return binary.BigEndian.AppendUint16(append(b, 0x81, 126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, 0x81, 127), uint64(n))
+	}
 }
 
 func (c *Conn) moreQueued() bool { return c.More != nil && c.More() }

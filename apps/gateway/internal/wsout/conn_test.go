@@ -2,6 +2,7 @@ package wsout
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -134,4 +135,101 @@ func TestConnAppliesLatestDeadline(t *testing.T) {
 	if len(rec.writes) != 1 || !rec.deadlines[0].Equal(t0.Add(time.Second)) {
 		t.Errorf("writes %d, deadlines %v", len(rec.writes), rec.deadlines)
 	}
+}
+
+// tcpPair is a connected loopback TCP pair: the server side (what the
+// gateway writes to) and the client side.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+// WriteNow writes a whole text frame at once; it declines while frames
+// are held or a frame written through Write is unfinished, so bytes keep
+// their order.
+func TestConnWriteNow(t *testing.T) {
+	t.Parallel()
+	server, client := tcpPair(t)
+	queued := 2
+	c := &Conn{Conn: server, More: func() bool { return queued > 1 }}
+	// A passed deadline of an earlier write does not refuse it.
+	_ = c.SetWriteDeadline(time.Now().Add(time.Millisecond))
+	if _, err := c.Write(textFrame("a")); err != nil { // held
+		t.Fatal(err)
+	}
+	if c.WriteNow([]byte("b")) {
+		t.Fatal("WriteNow wrote past a held frame")
+	}
+	queued--
+	if _, err := c.Write(textFrame("b")); err != nil { // flushes a, b
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond) // the deadline applied for a, b passes
+	if !c.WriteNow([]byte("c")) || !c.WriteNow([]byte(strings.Repeat("d", 300))) {
+		t.Fatal("WriteNow declined on an idle socket")
+	}
+	want := bytes.Join([][]byte{textFrame("a"), textFrame("b"), textFrame("c"), textFrame(strings.Repeat("d", 300))}, nil)
+	got := make([]byte, len(want))
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(client, got); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read %q, %v; want %q", got, err, want)
+	}
+}
+
+// A client that does not read: WriteNow never blocks; a frame the socket
+// takes in part is finished by a goroutine once the client reads, before
+// any later write, and a full socket takes nothing (WriteNow declines).
+func TestConnWriteNowSlowClient(t *testing.T) {
+	t.Parallel()
+	server, client := tcpPair(t)
+	c := &Conn{Conn: server}
+	payload := bytes.Repeat([]byte("x"), 60<<10)
+	var want []byte
+	for i := 0; ; i++ {
+		if i > 10000 {
+			t.Fatal("the socket never filled")
+		}
+		if !c.WriteNow(payload) {
+			break
+		}
+		want = append(want, textFrame2(payload)...)
+	}
+	want = append(want, textFrame("after")...)
+	read := make(chan error, 1)
+	got := make([]byte, len(want))
+	go func() {
+		_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err := io.ReadFull(client, got)
+		read <- err
+	}()
+	_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(textFrame("after")); err != nil { // after the rest WriteNow left
+		t.Fatal(err)
+	}
+	if err := <-read; err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes (%v); stream differs: %v", len(got), err, !bytes.Equal(got, want))
+	}
+}
+
+func textFrame2(payload []byte) []byte {
+	return append(appendTextHeader(nil, len(payload)), payload...)
 }

@@ -44,8 +44,16 @@ type Outbox struct {
 	// one more is refused with ErrFull, a client too slow to keep. Zero:
 	// the caller bounds the queue (the hub's send limit for /ws).
 	Limit int
+	// Direct, if set, writes a frame at once on the caller's goroutine
+	// (Conn.WriteNow) and reports whether it did. It is tried only when
+	// nothing is queued ahead of the frame, so order holds; a fan-out then
+	// costs one non-blocking write per socket instead of a wakeup of each
+	// socket's writer goroutine, and the first sockets have the frame
+	// before the last are reached.
+	Direct func(frame []byte) bool
 
 	mu       sync.Mutex
+	closing  bool // a close frame was queued: nothing more goes out directly
 	s        Session
 	inflight int        // text frames in melody's channel, not yet written
 	backlog  []outFrame // waiting for room in the window, in order
@@ -65,23 +73,34 @@ func (o *Outbox) Attach(s Session) {
 
 // Write queues a text frame.
 func (o *Outbox) Write(frame []byte) error {
+	_, err := o.Send(frame)
+	return err
+}
+
+// Send writes a text frame at once (Direct) when nothing is queued ahead
+// of it, else queues it like Write. direct reports the former: melody
+// will not report that frame sent.
+func (o *Outbox) Send(frame []byte) (direct bool, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.Direct != nil && o.inflight == 0 && len(o.backlog) == 0 && !o.closing && o.Direct(frame) {
+		return true, nil
+	}
 	if len(o.backlog) == 0 && o.inflight < Window {
 		if err := o.s.Write(frame); err != nil {
-			return err
+			return false, err
 		}
 		o.inflight++
-		return nil
+		return false, nil
 	}
 	if o.s.IsClosed() {
-		return melody.ErrSessionClosed
+		return false, melody.ErrSessionClosed
 	}
 	if o.Limit > 0 && o.inflight+len(o.backlog) >= o.Limit {
-		return ErrFull
+		return false, ErrFull
 	}
 	o.backlog = append(o.backlog, outFrame{b: frame})
-	return nil
+	return false, nil
 }
 
 // Close queues a close frame (its payload: melody.FormatCloseMessage, or
@@ -89,6 +108,7 @@ func (o *Outbox) Write(frame []byte) error {
 func (o *Outbox) Close(msg []byte) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.closing = true
 	if len(o.backlog) == 0 {
 		return o.s.CloseWithMsg(msg)
 	}

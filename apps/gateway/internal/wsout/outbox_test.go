@@ -107,3 +107,37 @@ func TestOutboxDirect(t *testing.T) {
 		t.Error("a closed session took a frame into the backlog")
 	}
 }
+
+// TestOutboxWritesNow: Send writes at once (Direct) only with nothing
+// queued ahead, so a frame never overtakes one in melody's channel, and
+// never after a close frame.
+func TestOutboxWritesNow(t *testing.T) {
+	f := &fakeSession{}
+	var now []string
+	accept := true
+	o := &Outbox{s: f, Direct: func(b []byte) bool {
+		if accept {
+			now = append(now, string(b))
+		}
+		return accept
+	}}
+	send := func(s string, wantDirect bool) {
+		t.Helper()
+		if direct, err := o.Send([]byte(s)); err != nil || direct != wantDirect {
+			t.Fatalf("Send(%s) = %v, %v; want direct %v", s, direct, err, wantDirect)
+		}
+	}
+	send("a", true)
+	accept = false // the socket takes nothing: queued
+	send("b", false)
+	accept = true
+	send("c", false) // b is in melody's channel
+	f.writeOne(o)
+	f.writeOne(o)
+	send("d", true) // all written: at once again
+	_ = o.Close([]byte("bye"))
+	send("e", false)
+	if fmt.Sprint(now) != "[a d]" || fmt.Sprint(f.ch) != "[close:bye e]" {
+		t.Errorf("written at once %q, queued %q", now, f.ch)
+	}
+}

@@ -39,6 +39,15 @@ func (h *Hist) Record(d time.Duration) {
 	h.mu.Unlock()
 }
 
+// RecordN adds n samples of one latency.
+func (h *Hist) RecordN(d time.Duration, n int64) {
+	us := max(d.Microseconds(), lowest)
+	us = min(us, highest)
+	h.mu.Lock()
+	_ = h.h.RecordValues(us, n)
+	h.mu.Unlock()
+}
+
 // Merge adds every sample of o to h.
 func (h *Hist) Merge(o *Hist) {
 	if o == nil || o == h {

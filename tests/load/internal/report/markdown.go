@@ -131,9 +131,16 @@ func chatSection(p func(string, ...any), title string, rep *scenario.Report) {
 	s := rep.Setup
 	p("## %s\n\n%d clients over %d gateway(s), %d load process(es); connected %d, joined %d, failures %d (%s); join p99 %.1f ms.\n\n",
 		title, s.Clients, len(rep.Config.URLs), rep.Procs, s.Connected, s.Joined, s.ConnectFailed+s.JoinFailed, cell(counts(s.Errors)), s.Join.P99)
-	p("| rate/sender | senders | offered msgs/s | acked/s | deliveries/s | delivered/expected | e2e p50 / p90 / p99 / p99.9 / max (ms) | ack p50 / p99 (ms) | stored p50 / p99, after store p50 / p99 (ms) | first / last copy p99 (ms) | load send lag p99 | CPU (cores) | pass |\n")
+	p("| rate/sender | senders | offered msgs/s | acked/s | deliveries/s | delivered/expected | e2e p50 / p90 / p99 / p99.9 / max (ms) | ack p50 / p99 (ms) | stored p50 / p99, after store p50 / p99 (ms) | first / last copy p99 (ms) | load send lag p99, its goroutines' sched latency p99, read lag p99 | CPU (cores) | pass |\n")
 	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, st := range rep.Steps {
+		sched := ""
+		if st.LoadSched != nil {
+			sched = fmt.Sprintf(", %.2f ms", st.LoadSched.P99)
+		}
+		if st.LoadReadLag != nil {
+			sched += fmt.Sprintf(", read lag %.2f ms", st.LoadReadLag.P99)
+		}
 		copies := "-"
 		if st.FirstCopy != nil {
 			copies = fmt.Sprintf("%.1f / %.1f", st.FirstCopy.P99, st.LastCopy.P99)
@@ -142,10 +149,10 @@ func chatSection(p func(string, ...any), title string, rep *scenario.Report) {
 		if !st.Pass {
 			pass = "no: " + cell(st.Why)
 		}
-		p("| %g | %d | %s | %s | %s | %d/%d = %.4f | %s | %.1f / %.1f | %.1f / %.1f, %.1f / %.1f | %s | %.1f ms | %s | %s |\n", st.Rate, st.Senders,
+		p("| %g | %d | %s | %s | %s | %d/%d = %.4f | %s | %.1f / %.1f | %.1f / %.1f, %.1f / %.1f | %s | %.1f ms%s | %s | %s |\n", st.Rate, st.Senders,
 			thousands(st.OfferedPerSec), thousands(st.AckedPerSec), thousands(st.DeliveriesPerSec), st.Delivered, st.Expected,
 			st.DeliveryRatio, lat(st.E2E), st.Ack.P50, st.Ack.P99, st.Stored.P50, st.Stored.P99, st.AfterStore.P50, st.AfterStore.P99,
-			copies, st.SendLag.P99, cpuCell(st.CPU), pass)
+			copies, st.SendLag.P99, sched, cpuCell(st.CPU), pass)
 	}
 	for _, st := range rep.Steps {
 		if len(st.Other) > 0 {

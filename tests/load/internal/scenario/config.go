@@ -39,6 +39,9 @@ type Config struct {
 	SourceIPs    int           `json:"sourceIPs"`
 	DialParallel int           `json:"dialParallel"` // concurrent handshakes per shard
 	QueryToken   bool          `json:"queryToken"`
+	// ReadTime: frames are stamped when this tool's reader has them
+	// instead of with the kernel's receive time (wsclient.Dialer.ReadTime).
+	ReadTime bool `json:"readTime,omitempty"`
 	// SocketIO: URLs are /socket.io/ websocket URLs and the clients speak
 	// Socket.IO (wsclient.Dialer.SocketIO).
 	SocketIO bool `json:"socketIO"`

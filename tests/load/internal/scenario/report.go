@@ -78,8 +78,10 @@ type StepSummary struct {
 	E2E              hist.Summary       `json:"e2eLatency"`
 	Ack              hist.Summary       `json:"ackLatency"`
 	SendLag          hist.Summary       `json:"loadSendLag"`
-	Stored           hist.Summary       `json:"storedLatency"`     // send to the message's timestamp
-	AfterStore       hist.Summary       `json:"afterStoreLatency"` // the message's timestamp to each delivery
+	LoadSched        *hist.Summary      `json:"loadSchedLatency,omitempty"` // the tool's goroutines' wait to run
+	LoadReadLag      *hist.Summary      `json:"loadReadLag,omitempty"`      // a message frame's arrival to the tool's reader having it
+	Stored           hist.Summary       `json:"storedLatency"`              // send to the message's timestamp
+	AfterStore       hist.Summary       `json:"afterStoreLatency"`          // the message's timestamp to each delivery
 	FirstCopy        *hist.Summary      `json:"firstCopy,omitempty"`
 	LastCopy         *hist.Summary      `json:"lastCopy,omitempty"`
 	Incomplete       int                `json:"incompleteMessages,omitempty"` // broadcast: messages some member missed
@@ -102,6 +104,14 @@ func summarizeStep(r *StepResult, cpu procstat.CPUReport, stopP99 time.Duration)
 		E2E: r.E2E.Summary(), Ack: r.Ack.Summary(), SendLag: r.SendLag.Summary(), Drops: r.Drops,
 		Stored: r.Stored.Summary(), AfterStore: r.AfterStore.Summary(),
 		CloseCodes: r.CloseCodes, Other: r.Other, CPU: cpu}
+	if r.Sched != nil && r.Sched.Count() > 0 {
+		sched := r.Sched.Summary()
+		s.LoadSched = &sched
+	}
+	if r.ReadLag != nil && r.ReadLag.Count() > 0 {
+		lag := r.ReadLag.Summary()
+		s.LoadReadLag = &lag
+	}
 	if sec > 0 {
 		s.AckedPerSec = float64(r.Acked) / sec
 		s.DeliveriesPerSec = float64(r.Delivered) / sec

@@ -68,6 +68,15 @@ type StepResult struct {
 	E2E        *hist.Hist       `json:"e2eHist"`
 	Ack        *hist.Hist       `json:"ackHist"`
 	SendLag    *hist.Hist       `json:"sendLagHist"` // how late the load tool sent: its own saturation
+	// Sched is how long this tool's goroutines waited to run once ready
+	// (the Go runtime's /sched/latencies), sending and drain: a reader
+	// that waits stamps its frames late, so it bounds what the tool adds
+	// to every receive figure.
+	Sched *hist.Hist `json:"schedHist,omitempty"`
+	// ReadLag is how long each message frame waited between its arrival
+	// (the kernel's receive time) and this tool's reader having it: what
+	// stamping at read would have added.
+	ReadLag *hist.Hist `json:"readLagHist,omitempty"`
 	// The message's timestamp (the database clock when its room was
 	// locked, ms precision, same host) splits e2e in two: Stored is send
 	// to that timestamp (the command path up to the store), AfterStore is
@@ -85,7 +94,7 @@ type StepResult struct {
 
 func newStepResult(st Step) *StepResult {
 	return &StepResult{Step: st, SendErrors: map[string]int64{}, E2E: hist.New(), Ack: hist.New(), SendLag: hist.New(),
-		Stored: hist.New(), AfterStore: hist.New(),
+		Sched: hist.New(), ReadLag: hist.New(), Stored: hist.New(), AfterStore: hist.New(),
 		RoomAcked: map[string]int64{}, RoomJoined: map[string]int{}, CloseCodes: map[int]int{}, Other: map[string]int64{}}
 }
 
@@ -110,6 +119,12 @@ func (r *StepResult) Merge(o *StepResult) {
 	r.E2E.Merge(o.E2E)
 	r.Ack.Merge(o.Ack)
 	r.SendLag.Merge(o.SendLag)
+	if r.Sched != nil {
+		r.Sched.Merge(o.Sched)
+	}
+	if r.ReadLag != nil {
+		r.ReadLag.Merge(o.ReadLag)
+	}
 	r.Stored.Merge(o.Stored)
 	r.AfterStore.Merge(o.AfterStore)
 	if len(o.Spreads) > 0 {

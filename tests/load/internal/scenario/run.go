@@ -114,9 +114,9 @@ func Run(ctx context.Context, cfg Config, o Options) (*Report, error) {
 		if st.Rate == 0 {
 			fmt.Fprintf(o.Log, "%s: held %d sockets for %s: %s\n", cfg.Workload, setup.Connected, st.Duration, verdict)
 		} else {
-			fmt.Fprintf(o.Log, "%s: step %d, %g msg/s x %d senders: delivered %d/%d, e2e %v, ack p99 %.1fms, stored p50/p99 %.1f/%.1fms, after store p50/p99 %.1f/%.1fms: %s\n", cfg.Workload, i,
+			fmt.Fprintf(o.Log, "%s: step %d, %g msg/s x %d senders: delivered %d/%d, e2e %v, ack p99 %.1fms, stored p50/p99 %.1f/%.1fms, after store p50/p99 %.1f/%.1fms%s: %s\n", cfg.Workload, i,
 				st.Rate, sum.Senders, sum.Delivered, sum.Expected, sum.E2E, sum.Ack.P99, sum.Stored.P50, sum.Stored.P99,
-				sum.AfterStore.P50, sum.AfterStore.P99, verdict)
+				sum.AfterStore.P50, sum.AfterStore.P99, schedNote(sum), verdict)
 		}
 		if !sum.Pass && i > 0 {
 			break

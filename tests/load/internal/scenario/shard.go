@@ -48,7 +48,7 @@ func NewShard(cfg Config, s seed.File, from, to int) *Shard {
 		spread = cfg.URLs
 	}
 	for _, u := range cfg.URLs {
-		sh.dialers = append(sh.dialers, &wsclient.Dialer{URL: u, SourceIPs: cfg.SourceIPs, QueryToken: cfg.QueryToken, SocketIO: cfg.SocketIO,
+		sh.dialers = append(sh.dialers, &wsclient.Dialer{URL: u, SourceIPs: cfg.SourceIPs, QueryToken: cfg.QueryToken, SocketIO: cfg.SocketIO, ReadTime: cfg.ReadTime,
 			Polling: cfg.Polling, MaxConns: perURL + perURL/2 + 64, SpreadURLs: spread, HandshakeTimeout: 15 * time.Second})
 	}
 	sh.cur.Store(newStepState(cfg, Step{N: -1}))

@@ -108,6 +108,9 @@ func (sh *Shard) onReceive(ss *stepState, cl *client, f []byte, at time.Time) {
 		return
 	}
 	now := at.UnixNano()
+	if lag := time.Since(at); lag > 0 {
+		ss.res.ReadLag.Record(lag)
+	}
 	ss.delivered.Add(1)
 	ss.lastRecv.Store(now)
 	ss.res.E2E.Record(time.Duration(now - sent))
@@ -149,6 +152,7 @@ func (sh *Shard) RunStep(ctx context.Context, st Step, start time.Time) *StepRes
 	}
 	sh.cur.Store(ss)
 	time.Sleep(time.Until(start))
+	sched := readSched()
 	end := start.Add(st.Duration)
 	var wg sync.WaitGroup
 	if st.Rate > 0 {
@@ -167,6 +171,7 @@ func (sh *Shard) RunStep(ctx context.Context, st Step, start time.Time) *StepRes
 	if st.Rate > 0 {
 		sh.drain(ctx, ss)
 	}
+	recordSchedSince(ss.res.Sched, sched)
 	return sh.collect(ss)
 }
 

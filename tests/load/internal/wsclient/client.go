@@ -48,6 +48,10 @@ type Dialer struct {
 	// requests rotate over these gateways' /socket.io/ URLs too, as behind
 	// a round-robin balancer with no sticky sessions.
 	SpreadURLs []string
+	// ReadTime: frames are stamped when the reader goroutine has them,
+	// not with the kernel's receive time (websocket, 64-bit Linux; see
+	// rxConn), which leaves this tool's own scheduling out of latencies.
+	ReadTime bool
 
 	once sync.Once
 	hc   *http.Client
@@ -62,6 +66,7 @@ var framePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 type Conn struct {
 	ID     int
 	ws     *websocket.Conn
+	rx     *rxConn // nil: frames are stamped when read
 	wmu    sync.Mutex
 	done   chan struct{}
 	code   int // close code, set before done is closed; -1: dropped without one
@@ -96,8 +101,21 @@ func (d *Dialer) Dial(ctx context.Context, id int, token string, h Handler) (*Co
 		k := id % d.SourceIPs // 127.0.0.2..127.0.0.251, then 127.0.1.2.., all on lo
 		nd.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, byte(k/250), byte(2+k%250))}
 	}
+	dial := nd.DialContext
+	var rx *rxConn
+	if !d.ReadTime {
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := nd.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			c = withRxStamps(c)
+			rx, _ = c.(*rxConn)
+			return c, nil
+		}
+	}
 	wd := websocket.Dialer{
-		NetDialContext:   nd.DialContext,
+		NetDialContext:   dial,
 		HandshakeTimeout: d.timeout(),
 		ReadBufferSize:   1024,
 		WriteBufferSize:  1024,
@@ -110,7 +128,7 @@ func (d *Dialer) Dial(ctx context.Context, id int, token string, h Handler) (*Co
 		}
 		return nil, fmt.Errorf("dial: %w", err)
 	}
-	c := &Conn{ID: id, ws: ws, done: make(chan struct{})}
+	c := &Conn{ID: id, ws: ws, rx: rx, done: make(chan struct{})}
 	_ = ws.SetReadDeadline(time.Now().Add(d.timeout()))
 	var first []byte
 	if d.SocketIO {
@@ -166,10 +184,22 @@ func (c *Conn) read(h Handler) {
 			f = c.sioFrame(f)
 		}
 		if h != nil && f != nil {
-			h(c, f, time.Now())
+			h(c, f, c.receivedAt())
 		}
 		framePool.Put(buf)
 	}
+}
+
+// receivedAt is when the frame just read arrived: the kernel's receive
+// time when the socket gives it, else now.
+func (c *Conn) receivedAt() time.Time {
+	now := time.Now()
+	if c.rx != nil {
+		if at := c.rx.rxTime(); !at.IsZero() && !at.After(now) {
+			return at
+		}
+	}
+	return now
 }
 
 // Send writes {"event":event,"ref":"ref","data":data}; ref "" is omitted.

@@ -3,6 +3,7 @@ package wsclient
 import (
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -62,18 +63,31 @@ func TestDialSendReceive(t *testing.T) {
 		t.Fatalf("bad token: %v", err)
 	}
 	got := make(chan string, 1)
-	c, err := d.Dial(t.Context(), 5, "tok", func(_ *Conn, f []byte, _ time.Time) {
+	var at time.Time
+	c, err := d.Dial(t.Context(), 5, "tok", func(_ *Conn, f []byte, a time.Time) {
 		ref, _ := StringField(f, "ref")
+		at = a
 		got <- string(ref)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	sent := time.Now()
 	if err := c.Send("send-message", "s1", []byte(`{"content":"hi"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if r := <-got; r != "s1" {
 		t.Errorf("ack ref = %q", r)
+	}
+	// The frame's time is the kernel's receive time where it has one.
+	if at.Before(sent) || at.After(time.Now()) {
+		t.Errorf("ack received at %v, sent at %v", at, sent)
+	}
+	if c.rx == nil && runtime.GOOS == "linux" && (runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64") {
+		t.Error("no kernel receive times on 64-bit Linux")
+	}
+	if c.rx != nil && c.rx.rxTime().IsZero() {
+		t.Error("no kernel receive time was read")
 	}
 	if code := c.CloseCode(); code != 4001 {
 		t.Errorf("close code = %d", code)
