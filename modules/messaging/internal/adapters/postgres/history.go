@@ -33,7 +33,7 @@ import (
 // runs on the pgx connection beneath a connection taken from the store's
 // pool, so the pool's limits hold, asks for every column in binary and
 // decodes them itself.
-func (s *Store) History(ctx context.Context, roomID, userID string, q domain.HistoryQuery) (domain.Access, []domain.Message, error) {
+func (s *Store) History(ctx context.Context, roomID, userID string, q domain.HistoryQuery, into []domain.Message) (domain.Access, []domain.Message, error) {
 	before := q.Before
 	if before == 0 {
 		before = math.MaxInt64
@@ -70,7 +70,7 @@ func (s *Store) History(ctx context.Context, roomID, userID string, q domain.His
 			}
 			return err
 		}
-		out = make([]domain.Message, 0, max(0, min(q.Limit, 1000)))
+		out = slices.Grow(into[:0], max(0, min(q.Limit, 1000)))
 		for rows.Next() {
 			v := rows.RawValues()
 			if !found {
