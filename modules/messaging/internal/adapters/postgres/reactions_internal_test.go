@@ -68,7 +68,7 @@ func TestScanReactionsAgreesWithEncodingJSON(t *testing.T) {
 		}
 	}
 	// The form PostgreSQL renders takes the fast path.
-	if _, ok := scanReactions([]byte(reactionSamples[1])); !ok {
+	if _, ok := scanReactions([]byte(reactionSamples[1]), nil); !ok {
 		t.Errorf("scanReactions refused %s", reactionSamples[1])
 	}
 }
@@ -92,7 +92,7 @@ func TestScanReactionsReadsPostgresRendering(t *testing.T) {
 	if err := db.Raw(`SELECT ?::jsonb::text`, *written).Row().Scan(&text); err != nil {
 		t.Fatal(err)
 	}
-	if rs, ok := scanReactions([]byte(text)); !ok || !reflect.DeepEqual(rs, want) {
+	if rs, ok := scanReactions([]byte(text), nil); !ok || !reflect.DeepEqual(rs, want) {
 		t.Errorf("scanReactions(%s) = %v, %v; want %v", text, rs, ok, want)
 	}
 }
@@ -102,8 +102,15 @@ func FuzzScanReactions(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := decodeReactions(b), decodeReactionsJSON(b); !reflect.DeepEqual(got, want) {
+		want := decodeReactionsJSON(b)
+		if got := decodeReactions(b); !reflect.DeepEqual(got, want) {
 			t.Errorf("decodeReactions(%q) = %#v, want %#v", b, got, want)
+		}
+		emoji := map[string]string{"👍": "👍"}
+		for range 2 { // the emoji met the first time are shared the second
+			if got := decodeReactionsIn(b, emoji); !reflect.DeepEqual(got, want) {
+				t.Errorf("decodeReactionsIn(%q) = %#v, want %#v", b, got, want)
+			}
 		}
 	})
 }

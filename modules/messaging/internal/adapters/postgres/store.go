@@ -69,7 +69,7 @@ func New(db *gorm.DB, encode Encoder, now func() time.Time) *Store {
 	}
 	s := &Store{db: db, encode: encode, now: now, relayID: uuid.NewString()}
 	s.sqlDB, s.sqlErr = db.DB()
-	s.pageText.New = func() any { return &pageText{} }
+	s.pageText.New = func() any { return newPageText() }
 	return s
 }
 
@@ -236,14 +236,18 @@ type reactionJSON struct {
 // decodeReactions decodes messages.reactions (text JSON; the binary jsonb
 // format is a version byte 1 and the text). The column is written only by
 // this package, so a malformed value is a bug: it reads as none.
-func decodeReactions(b []byte) []domain.ReactionCount {
+func decodeReactions(b []byte) []domain.ReactionCount { return decodeReactionsIn(b, nil) }
+
+// decodeReactionsIn is decodeReactions taking emoji strings from emoji
+// (nil: none), and adding those it makes.
+func decodeReactionsIn(b []byte, emoji map[string]string) []domain.ReactionCount {
 	if len(b) > 0 && b[0] == 1 {
 		b = b[1:]
 	}
 	if len(b) == 0 {
 		return nil
 	}
-	if rs, ok := scanReactions(b); ok {
+	if rs, ok := scanReactions(b, emoji); ok {
 		return rs
 	}
 	var rs []reactionJSON
@@ -263,8 +267,9 @@ func decodeReactions(b []byte) []domain.ReactionCount {
 // reflection was a tenth of a history page's CPU. ok is false for anything
 // else (escapes, other keys or spacing, numbers beyond plain integers of
 // up to 18 digits, invalid UTF-8), which the caller hands to
-// encoding/json.
-func scanReactions(b []byte) (rs []domain.ReactionCount, ok bool) {
+// encoding/json. Emoji strings found in emoji are shared, not allocated
+// again (a page's reactions use a handful of emoji); emoji nil: none.
+func scanReactions(b []byte, emoji map[string]string) (rs []domain.ReactionCount, ok bool) {
 	b, ok = bytes.CutPrefix(b, []byte("["))
 	if !ok {
 		return nil, false
@@ -272,6 +277,7 @@ func scanReactions(b []byte) (rs []domain.ReactionCount, ok bool) {
 	if string(b) == "]" {
 		return nil, true
 	}
+	rs = make([]domain.ReactionCount, 0, bytes.Count(b, []byte(`"emoji": `)))
 	for {
 		if b, ok = bytes.CutPrefix(b, []byte(`{"count": `)); !ok {
 			return nil, false
@@ -287,11 +293,17 @@ func scanReactions(b []byte) (rs []domain.ReactionCount, ok bool) {
 		if end < 0 || !plainJSONString(b[:end]) {
 			return nil, false
 		}
-		emoji := string(b[:end])
+		e, known := emoji[string(b[:end])]
+		if !known {
+			e = string(b[:end])
+			if emoji != nil {
+				emoji[e] = e
+			}
+		}
 		if b, ok = bytes.CutPrefix(b[end+1:], []byte("}")); !ok {
 			return nil, false
 		}
-		rs = append(rs, domain.ReactionCount{Emoji: emoji, Count: n})
+		rs = append(rs, domain.ReactionCount{Emoji: e, Count: n})
 		if string(b) == "]" {
 			return rs, true
 		}
