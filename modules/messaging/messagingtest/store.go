@@ -155,7 +155,7 @@ func (s *Store) append(m domain.Message) (domain.Message, bool, error) {
 
 // History implements app.HistoryReader: the room's access, and its
 // messages only when that access may read them.
-func (s *Store) History(_ context.Context, roomID, userID string, q domain.HistoryQuery) (domain.Access, []domain.Message, error) {
+func (s *Store) History(_ context.Context, roomID, userID string, q domain.HistoryQuery, into []domain.Message) (domain.Access, []domain.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.rooms[roomID]
@@ -166,7 +166,7 @@ func (s *Store) History(_ context.Context, roomID, userID string, q domain.Histo
 	if acc.CanRead() != nil {
 		return acc, nil, nil
 	}
-	var out []domain.Message
+	out := into[:0]
 	for _, m := range s.messages[roomID] {
 		if m.Seq > q.After && (q.Before == 0 || m.Seq < q.Before) {
 			out = append(out, m)

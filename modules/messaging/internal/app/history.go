@@ -14,12 +14,22 @@ type HistoryReader interface {
 	// room does not exist; its Room carries at least ID and Kind) and, only
 	// when that access may read the room (domain.Access.CanRead), up to
 	// q.Limit messages in the order q asks (q is normalized); Next is left
-	// to the caller.
-	History(ctx context.Context, roomID, userID string, q domain.HistoryQuery) (domain.Access, []domain.Message, error)
+	// to the caller. The messages are appended to into[:0], so a caller
+	// may hand in a slice to reuse (nil: a new one).
+	History(ctx context.Context, roomID, userID string, q domain.HistoryQuery, into []domain.Message) (domain.Access, []domain.Message, error)
 }
 
 // History returns a page of a room's messages the caller may read.
 func (a *App) History(ctx context.Context, userID, roomID string, q domain.HistoryQuery) (domain.HistoryPage, error) {
+	return a.HistoryInto(ctx, userID, roomID, q, nil)
+}
+
+// HistoryInto is History with the page's messages in into's backing array
+// when it is large enough (q's limit plus one): a caller that is done with
+// a page before asking the next (the REST handler, once the page is
+// written) can reuse one slice instead of allocating a page of messages
+// per request.
+func (a *App) HistoryInto(ctx context.Context, userID, roomID string, q domain.HistoryQuery, into []domain.Message) (domain.HistoryPage, error) {
 	if roomID == "" {
 		roomID = domain.GlobalRoomID
 	}
@@ -33,7 +43,7 @@ func (a *App) History(ctx context.Context, userID, roomID string, q domain.Histo
 	}
 	limit := q.Limit
 	q.Limit++ // one more row tells whether another page exists
-	acc, items, err := a.p.History.History(ctx, id, userID, q)
+	acc, items, err := a.p.History.History(ctx, id, userID, q, into)
 	if err != nil {
 		return domain.HistoryPage{}, err
 	}

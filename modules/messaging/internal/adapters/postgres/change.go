@@ -184,8 +184,11 @@ func decodeModeration(b []byte) domain.Moderation {
 	if len(b) > 0 && b[0] == 1 {
 		b = b[1:]
 	}
+	if len(b) == 0 { // most rows: before m, which escapes to the heap
+		return domain.Moderation{}
+	}
 	var m moderationJSON
-	if len(b) == 0 || json.Unmarshal(b, &m) != nil {
+	if json.Unmarshal(b, &m) != nil {
 		return domain.Moderation{}
 	}
 	return domain.Moderation(m)

@@ -33,7 +33,7 @@ import (
 // runs on the pgx connection beneath a connection taken from the store's
 // pool, so the pool's limits hold, asks for every column in binary and
 // decodes them itself.
-func (s *Store) History(ctx context.Context, roomID, userID string, q domain.HistoryQuery) (domain.Access, []domain.Message, error) {
+func (s *Store) History(ctx context.Context, roomID, userID string, q domain.HistoryQuery, into []domain.Message) (domain.Access, []domain.Message, error) {
 	before := q.Before
 	if before == 0 {
 		before = math.MaxInt64
@@ -70,7 +70,7 @@ func (s *Store) History(ctx context.Context, roomID, userID string, q domain.His
 			}
 			return err
 		}
-		out = make([]domain.Message, 0, max(0, min(q.Limit, 1000)))
+		out = slices.Grow(into[:0], max(0, min(q.Limit, 1000)))
 		for rows.Next() {
 			v := rows.RawValues()
 			if !found {
@@ -174,6 +174,9 @@ func checkHistoryFields(fds []pgconn.FieldDescription) error {
 type pageText struct {
 	buf  []byte
 	ends []int // per message: the end offsets of its ID, UserID, Content, ClientMsgID, ReplyTo
+	// emoji holds the reaction emoji seen on earlier pages: their strings
+	// are shared instead of allocated again for every reacted message.
+	emoji map[string]string
 }
 
 // decode decodes the binary id, seq, user_id, content, client_msg_id,
@@ -215,7 +218,7 @@ func (t *pageText) decode(v [][]byte) (domain.Message, error) {
 		Rev:        int64(binary.BigEndian.Uint64(v[6])),
 		EditedAt:   edited,
 		DeletedAt:  deleted,
-		Reactions:  decodeReactions(v[10]),
+		Reactions:  decodeReactionsIn(v[10], t.emoji),
 		ReplyCount: int(int32(binary.BigEndian.Uint32(v[11]))),
 		Moderation: decodeModeration(v[12]),
 		Call:       jsonbText(v[13]),
@@ -265,11 +268,19 @@ func (t *pageText) finish(msgs []domain.Message) {
 // reset empties t for reuse, dropping buffers grown by a rare huge page.
 func (t *pageText) reset() *pageText {
 	if cap(t.buf) > 1<<20 {
-		return &pageText{}
+		return newPageText()
+	}
+	if len(t.emoji) > maxPageEmoji {
+		clear(t.emoji)
 	}
 	t.buf, t.ends = t.buf[:0], t.ends[:0]
 	return t
 }
+
+// maxPageEmoji bounds pageText.emoji: past it, the map starts over.
+const maxPageEmoji = 256
+
+func newPageText() *pageText { return &pageText{emoji: make(map[string]string)} }
 
 // pgEpoch is 2000-01-01 00:00:00 UTC in Unix seconds.
 const pgEpoch = 946684800

@@ -34,14 +34,14 @@ func TestHistoryReturnsStoredMessages(t *testing.T) {
 		}
 		sent = append(sent, m)
 	}
-	acc, asc, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Ascending: true, Limit: 10})
+	acc, asc, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Ascending: true, Limit: 10}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if acc.Room.ID != domain.GlobalRoomID || acc.Room.Kind != domain.KindGlobal || acc.CanRead() != nil {
 		t.Errorf("access = %+v", acc)
 	}
-	_, desc, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Limit: 10})
+	_, desc, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Limit: 10}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +57,11 @@ func TestHistoryReturnsStoredMessages(t *testing.T) {
 			}
 		}
 	}
-	acc, none, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{After: sent[3].Seq, Limit: 10})
+	acc, none, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{After: sent[3].Seq, Limit: 10}, nil)
 	if err != nil || len(none) != 0 || acc.Room.Kind != domain.KindGlobal {
 		t.Errorf("past the end: %d messages, %+v, %v", len(none), acc, err)
 	}
-	_, _, err = s.History(t.Context(), "0190a000-0000-7000-8000-000000000000", u, domain.HistoryQuery{Limit: 10})
+	_, _, err = s.History(t.Context(), "0190a000-0000-7000-8000-000000000000", u, domain.HistoryQuery{Limit: 10}, nil)
 	if !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("unknown room: %v, want ErrNotFound", err)
 	}
@@ -86,11 +86,11 @@ func TestHistoryReadsOnlyReadableRooms(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		acc, msgs, err := s.History(t.Context(), room, owner, domain.HistoryQuery{Limit: 10})
+		acc, msgs, err := s.History(t.Context(), room, owner, domain.HistoryQuery{Limit: 10}, nil)
 		if err != nil || acc.Role != domain.RoleOwner || acc.Room.Kind != kind || len(msgs) != 2 || msgs[0].Seq != 2 || msgs[0].RoomID != room {
 			t.Errorf("%s, owner: %+v %+v %v", kind, acc, msgs, err)
 		}
-		acc, msgs, err = s.History(t.Context(), room, outsider, domain.HistoryQuery{Limit: 10})
+		acc, msgs, err = s.History(t.Context(), room, outsider, domain.HistoryQuery{Limit: 10}, nil)
 		if err != nil || acc.Role != domain.RoleNone || acc.Room.Kind != kind {
 			t.Fatalf("%s, outsider: %+v %v", kind, acc, err)
 		}
@@ -122,7 +122,7 @@ func TestHistoryPagesKeepTheirText(t *testing.T) {
 	}
 	var pages [][]domain.Message
 	for before := int64(13); before > 1; before -= 3 {
-		_, msgs, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Before: before, Limit: 3})
+		_, msgs, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Before: before, Limit: 3}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +154,7 @@ func TestHistoryUsesThePool(t *testing.T) {
 	}
 	res := make(chan error, 1)
 	go func() {
-		_, _, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Limit: 10})
+		_, _, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Limit: 10}, nil)
 		res <- err
 	}()
 	for deadline := time.Now().Add(10 * time.Second); sqlDB.Stats().WaitCount == 0; {
@@ -186,7 +186,7 @@ func TestHistoryCancelledMidQuery(t *testing.T) {
 	// Prepared once on the pool's one connection: the cancelled run then
 	// fails while executing, before any result (it used to report "history:
 	// 0 columns, want 8").
-	if _, _, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Limit: 10}); err != nil {
+	if _, _, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Limit: 10}, nil); err != nil {
 		t.Fatal(err)
 	}
 	lock := other.Begin()
@@ -198,7 +198,7 @@ func TestHistoryCancelledMidQuery(t *testing.T) {
 	defer cancel()
 	res := make(chan error, 1)
 	go func() {
-		_, _, err := s.History(ctx, domain.GlobalRoomID, u, domain.HistoryQuery{Limit: 10})
+		_, _, err := s.History(ctx, domain.GlobalRoomID, u, domain.HistoryQuery{Limit: 10}, nil)
 		res <- err
 	}()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
@@ -226,7 +226,7 @@ func TestHistoryCancelledMidQuery(t *testing.T) {
 	if err := lock.Rollback().Error; err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Limit: 10}); err != nil {
+	if _, _, err := s.History(t.Context(), domain.GlobalRoomID, u, domain.HistoryQuery{Limit: 10}, nil); err != nil {
 		t.Fatalf("History after a cancelled one: %v", err)
 	}
 }

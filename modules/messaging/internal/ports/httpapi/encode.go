@@ -198,6 +198,65 @@ var jsonSafe = func() (t [256]bool) {
 // invalid UTF-8 replaced by U+FFFD.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	// Ids, timestamps and most text need no escape: their safe prefix is
+	// found eight bytes at a time and copied at once.
+	i := safePrefix(s)
+	b = append(b, s[:i]...)
+	if i < len(s) {
+		b = appendEscaped(b, s[i:])
+	}
+	return append(b, '"')
+}
+
+// Word-at-a-time byte tests (Bit Twiddling Hacks): lsb and msb are each
+// byte's low and high bit.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// safePrefix returns the length of a prefix of s made of bytes jsonSafe
+// writes as they are, found eight bytes at a time: all of s when it is
+// safe and at least 8 bytes long, else at least its safe whole words.
+// appendEscaped takes the rest (which may start with safe bytes too).
+func safePrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if !safeWord(load64(s[i : i+8])) {
+			return i
+		}
+	}
+	// The tail, in the last 8 bytes (overlapping the words above).
+	if i < len(s) && len(s) >= 8 && safeWord(load64(s[len(s)-8:])) {
+		return len(s)
+	}
+	return i
+}
+
+// load64 reads 8 bytes little-endian; with len(w) known to be 8 there is
+// no bounds check, and the shifts compile to one load.
+func load64(w string) uint64 {
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+}
+
+// safeWord reports whether the 8 bytes of x are all ASCII, none a control
+// byte (< 0x20) nor one of the five escaped ones: each test leaves a high
+// bit set for a byte it catches (exact as to whether one does), so one
+// branch decides. A byte equal to c is a zero byte of x^(c*lsb).
+func safeWord(x uint64) bool {
+	return (x|less(x, 0x20)|zero(x^('"'*lsb))|zero(x^('\\'*lsb))|zero(x^('<'*lsb))|zero(x^('>'*lsb))|zero(x^('&'*lsb)))&msb == 0
+}
+
+// zero has a byte's high bit set when a byte of v is zero.
+func zero(v uint64) uint64 { return (v - lsb) &^ v }
+
+// less has a byte's high bit set when a byte of v is below n (n <= 0x80).
+func less(v, n uint64) uint64 { return (v - n*lsb) &^ v }
+
+// appendEscaped appends s escaped, without quotes: appendString's byte by
+// byte path.
+func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -244,6 +303,5 @@ func appendString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }

@@ -25,7 +25,8 @@ func marshalPage(t testing.TB, items []domain.Message, next int64) []byte {
 }
 
 var awkward = []string{
-	"", "plain", `quote " backslash \ slash /`, "<script>alert('x')</script> & co",
+	"", "plain", "0190a000-0000-7000-8000-000000000001", "twelve bytes", "sixteen bytes ok", "eight by<",
+	"seeded message 99 of room 0: the quick brown fox jumps over the lazy dog (edited: a typo fixed)", `quote " backslash \ slash /`, "<script>alert('x')</script> & co",
 	"\x00\x01\x1f\x7f", "\b\f\n\r\t", "é€😀", "line\u2028para\u2029", "bad \xff utf8 \xe2\x82", "\xed\xa0\x80 surrogate",
 }
 
@@ -76,6 +77,27 @@ func TestAppendMessagePageMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// safeWord agrees with jsonSafe on every byte value at every place, among
+// safe bytes and among the two neighbours that most upset the bit tricks
+// (borrows from 0x00 and 0x80).
+func TestSafeWordAgreesWithTable(t *testing.T) {
+	for _, fill := range []byte{'a', 0x20, 0x7f, 0x00, 0x80, 0xff} {
+		for pos := range 8 {
+			for c := range 256 {
+				w := bytes.Repeat([]byte{fill}, 8)
+				w[pos] = byte(c)
+				want := true
+				for _, b := range w {
+					want = want && jsonSafe[b]
+				}
+				if got := safeWord(load64(string(w))); got != want {
+					t.Fatalf("safeWord(% x) = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
+}
+
 func FuzzAppendString(f *testing.F) {
 	for _, s := range awkward {
 		f.Add(s)
@@ -84,6 +106,12 @@ func FuzzAppendString(f *testing.F) {
 		want, _ := json.Marshal(s)
 		if got := appendString(nil, s); !bytes.Equal(got, want) {
 			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
+		}
+		n := safePrefix(s)
+		for i := range n {
+			if !jsonSafe[s[i]] {
+				t.Fatalf("safePrefix(%q) = %d, past unsafe byte %d", s, n, i)
+			}
 		}
 	})
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -52,13 +53,33 @@ func (h *Handler) history(c *gin.Context) {
 		// A thread: its replies, oldest first, paged with after.
 		p, err = h.app.Thread(c.Request.Context(), user(c), roomID, parent, q)
 	} else {
-		p, err = h.app.History(c.Request.Context(), user(c), roomID, q)
+		// The page lives until it is written: its messages go in a
+		// pooled slice, not a fresh one per request.
+		buf := pageItems.Get().(*[]domain.Message)
+		defer putPageItems(buf)
+		p, err = h.app.HistoryInto(c.Request.Context(), user(c), roomID, q, *buf)
+		if cap(p.Items) > cap(*buf) {
+			*buf = p.Items[:0] // grown for a larger limit: keep that
+		}
 	}
 	if err != nil {
 		h.writeError(c, err)
 		return
 	}
 	writeMessagePage(c, p.Items, p.Next)
+}
+
+// pageItems holds the message slices of history pages being written.
+var pageItems = sync.Pool{New: func() any { s := make([]domain.Message, 0, 64); return &s }}
+
+// putPageItems clears a page's messages (so the pool keeps no string or
+// slice of theirs alive) and returns the slice to the pool.
+func putPageItems(buf *[]domain.Message) {
+	if cap(*buf) > 1024 {
+		return
+	}
+	clear((*buf)[:cap(*buf)])
+	pageItems.Put(buf)
 }
 
 func (h *Handler) sendMessage(c *gin.Context) {
