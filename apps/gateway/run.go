@@ -114,6 +114,8 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 			TypingTTL:       cfg.TypingTTL,
 			ReplayMax:       cfg.ReplayMax,
 			CommandTimeout:  cfg.CommandTimeout,
+			QueueMax:        cfg.QueueMax,
+			QueueMaxWait:    cfg.QueueMaxWait,
 			Partitions:      cfg.Partitions,
 			SIOPingTimeout:  cfg.SIOPingTimeout,
 			SIOAllowOrigin:  cfg.allowOrigin(),

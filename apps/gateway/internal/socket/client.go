@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,9 +24,12 @@ import (
 type clientKey struct{}
 
 // client is the gateway's state of one socket. The fields below the line
-// are touched only by the socket's own reader goroutine (frame handlers and
-// then the disconnect handler, which melody runs on that goroutine after
-// the last frame), so they need no lock.
+// are touched by one goroutine at a time, so they need no lock: holding,
+// frames, handedOff and q (the pointer) only by the socket's own reader
+// goroutine, then by the disconnect handler; typing
+// by whoever handles frames (see frameQueue: the reader, or the socket's
+// worker while one runs), then by the disconnect handler, which runs after
+// the last frame and once the worker has stopped.
 type client struct {
 	g       *Gateway
 	conn    *hub.Conn
@@ -52,11 +56,18 @@ type client struct {
 	settled   chan struct{}
 	handedOff bool // onConnect sent on handoff (reader goroutine only)
 
-	holding     bool              // the implicit global join is held until the first frame
-	frames      *limits.FrameRate // made at the first frame: most sockets are idle
+	// q holds the frames waiting for their turn; made by the reader at the
+	// first frame that waits for the api (most sockets are idle).
+	q *frameQueue
+	// strikes counts bad frames (see fail), found by the reader and the
+	// worker alike.
+	strikeMu    sync.Mutex
 	strikes     int
 	strikeStart time.Time
-	typing      map[string]time.Time // room -> when typing-start was last published
+
+	holding bool                 // the implicit global join is held until the first frame
+	frames  *limits.FrameRate    // made at the first frame: most sockets are idle
+	typing  map[string]time.Time // room -> when typing-start was last published
 }
 
 func newClient(g *Gateway, claims authn.Claims, connID string) *client {
@@ -202,6 +213,7 @@ func (g *Gateway) unregister(cl *client) {
 	if cl == nil || cl.conn == nil {
 		return
 	}
+	cl.stopQueue()
 	g.hub.Remove(cl.conn)
 	g.Metrics.Connections.Dec()
 	if cl.expiry != nil {
@@ -278,11 +290,14 @@ func (cl *client) fail(ref []byte, perr *protocol.Error, strike bool) {
 		return
 	}
 	now := cl.g.Now()
+	cl.strikeMu.Lock()
 	if now.Sub(cl.strikeStart) > time.Minute {
 		cl.strikes, cl.strikeStart = 0, now
 	}
 	cl.strikes++
-	if cl.strikes > cl.g.cfg.BadFrameLimit {
+	over := cl.strikes > cl.g.cfg.BadFrameLimit
+	cl.strikeMu.Unlock()
+	if over {
 		cl.Close(protocol.ClosePolicyViolation, "too many bad frames")
 	}
 }

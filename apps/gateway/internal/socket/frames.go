@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime/debug"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/olahol/melody"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -25,8 +27,11 @@ import (
 // only when they carry a ref; bad frames always get an error.
 func (g *Gateway) onMessage(s *melody.Session, frame []byte) { g.handleFrame(g.clientOf(s), frame) }
 
-// handleFrame handles one v1 frame of cl, whatever its transport; a
-// socket's frames are handled one at a time.
+// handleFrame takes one v1 frame of cl, whatever its transport, on the
+// socket's reader: it decodes and rate-checks the frame, then queues it
+// for its turn (see frameQueue); a socket's frames are handled one at a
+// time, in order. env is decoded into fresh memory, so frame may be
+// reused once this returns.
 func (g *Gateway) handleFrame(cl *client, frame []byte) {
 	if cl == nil || cl.conn == nil || cl.closing.Load() {
 		return
@@ -38,10 +43,11 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 		return
 	}
 	env, perr := protocol.Decode(frame)
+	var after func()
 	if perr != nil {
 		cl.settleHold(nil)
 	} else {
-		defer cl.settleHold(&env)()
+		after = cl.settleHold(&env)
 	}
 	g.Metrics.FrameIn(env.Event)
 	if perr != nil {
@@ -55,11 +61,70 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 	if v := cl.frames.Allow(g.Now()); !v.Allowed {
 		// Over the rate: refused with a hint, not a strike; only
 		// sustained sending far over it is abuse (limits.FrameRate).
+		after()
 		cl.fail(env.Ref, protocol.RateLimited("too many frames; slow down", v.RetryAfter), false)
 		if v.Abuse {
 			cl.g.Metrics.RateAbuse.Inc()
 			cl.Close(protocol.ClosePolicyViolation, "sending far over the rate limit")
 		}
+		return
+	}
+	f := queuedFrame{env: env, at: time.Now(), after: after}
+	if !waitsForAPI(env.Event) && (cl.q == nil || cl.q.idle()) {
+		// Nothing queued and no round trip to the api: no worker needed.
+		cl.handle(f)
+		return
+	}
+	if cl.q == nil {
+		cl.q = new(frameQueue)
+	}
+	start, full := cl.q.push(f, g.cfg.QueueMax)
+	switch {
+	case full:
+		after()
+		g.Metrics.FrameShed("queue_full")
+		cl.fail(env.Ref, cl.overloaded(env.Event, "too many frames of this socket are waiting for the server"), false)
+	case start:
+		go cl.q.work(cl.handleSafely)
+	}
+}
+
+// waitsForAPI reports whether handling a frame of event waits for a
+// command's round trip to the api.
+func waitsForAPI(event string) bool {
+	switch event {
+	case protocol.EventLeaveRoom, protocol.EventTypingStart, protocol.EventTypingStop:
+		return false
+	}
+	return true
+}
+
+// overloaded is the answer to a frame refused because the server is
+// behind: unavailable, not acted on, with a retry hint.
+func (cl *client) overloaded(event, why string) *protocol.Error {
+	msg := why + "; not handled, retry"
+	if event == protocol.EventSendMessage {
+		msg = why + "; not stored, retry"
+	}
+	return protocol.Overloaded(msg, max(cl.g.cfg.QueueMaxWait, minRetryHint))
+}
+
+// minRetryHint is the least retry hint of a refusal for overload (when
+// WS_QUEUE_MAX_WAIT is off or tiny).
+const minRetryHint = 100 * time.Millisecond
+
+// handle handles one frame in its turn (see frameQueue). A frame for the
+// api that waited in the queue longer than QueueMaxWait is refused
+// instead: the wait says the socket sends faster than the api answers it,
+// and whatever it sent would be answered late.
+func (cl *client) handle(f queuedFrame) {
+	if f.after != nil {
+		defer f.after()
+	}
+	env := f.env
+	if w := cl.g.cfg.QueueMaxWait; w > 0 && waitsForAPI(env.Event) && time.Since(f.at) > w {
+		cl.g.Metrics.FrameShed("queue_wait")
+		cl.fail(env.Ref, cl.overloaded(env.Event, "the server is busy"), false)
 		return
 	}
 	switch env.Event {
@@ -77,6 +142,38 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 		cl.changeMessage(env)
 	case protocol.EventCallInvite, protocol.EventCallAnswer, protocol.EventCallICE, protocol.EventCallHangup:
 		cl.callEvent(env)
+	}
+}
+
+// handleSafely is handle on the socket's worker goroutine, which nothing
+// else recovers: a panic closes the socket (as a panic in a melody
+// callback does) and the worker goes on, so the queue still empties.
+func (cl *client) handleSafely(f queuedFrame) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			cl.g.Log.Error("panic recovered handling a frame", "conn", cl.conn.ID, "panic", rec, "stack", string(debug.Stack()))
+			cl.Close(websocket.CloseInternalServerErr, "internal error")
+		}
+	}()
+	cl.handle(f)
+}
+
+// stopQueue ends the socket's frame handling when it is gone: frames not
+// yet started are dropped unanswered (nobody would read the answer; the
+// client resends what was not acked, by clientMsgId) and the frame in
+// hand is waited for, so the disconnect runs after the last frame.
+func (cl *client) stopQueue() {
+	if cl.q == nil {
+		return
+	}
+	left, done := cl.q.close()
+	if done != nil {
+		<-done
+	}
+	for _, f := range left {
+		if f.after != nil {
+			f.after()
+		}
 	}
 }
 
@@ -142,7 +239,8 @@ func (cl *client) command(ref json.RawMessage, typ wire.CommandType, data any) (
 	}
 	if e := r.Err(); e != nil {
 		outcome = e.Code
-		perr := protocol.NewError(protocol.Code(e.Code), e.Message)
+		// The api's retry hint (a shed send-message) goes to the client.
+		perr := &protocol.Error{Code: protocol.Code(e.Code), Message: e.Message, RetryAfterMs: e.RetryAfterMs}
 		cl.fail(ref, perr, false)
 		return nil, perr
 	}

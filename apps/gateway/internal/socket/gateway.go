@@ -4,10 +4,12 @@
 // room events, typing and presence, revocation, and draining on shutdown.
 //
 // Concurrency: melody runs one reader goroutine per connection, which
-// handles that connection's frames one at a time (a command waits for its
-// reply, so a connection's commands run in order). Fan-out runs on the
-// event reader goroutine and the pub/sub goroutine; they only queue frames
-// (hub), never wait for a client.
+// decodes and rate-checks that connection's frames and queues them
+// (frameQueue); a worker goroutine, present only while frames are queued,
+// handles them one at a time in order (a command waits for its reply, so a
+// connection's commands run in order) while the reader keeps reading.
+// Fan-out runs on the event reader goroutine and the pub/sub goroutine;
+// they only queue frames (hub), never wait for a client.
 package socket
 
 import (
@@ -67,6 +69,15 @@ type Config struct {
 	// live frames waiting for the client's first frame (a join-room of it
 	// with lastSeq is answered history first); default 2s.
 	GlobalHold time.Duration
+	// QueueMax bounds the frames of one socket waiting for their turn
+	// (see frameQueue): past it a frame is refused at once with
+	// unavailable and a retry hint; default DefaultQueueMax.
+	QueueMax int
+	// QueueMaxWait: a frame for the api that waited longer than this in
+	// its socket's queue is refused (unavailable, not sent to the api)
+	// instead of being sent late; 0 = DefaultQueueMaxWait, negative = no
+	// limit.
+	QueueMaxWait time.Duration
 }
 
 // Deps are the gateway's collaborators.
@@ -129,8 +140,12 @@ type Gateway struct {
 	afterAdd atomic.Pointer[func(*hub.Conn)]
 }
 
-// DefaultGlobalHold is Config.GlobalHold's default.
-const DefaultGlobalHold = 2 * time.Second
+// Defaults of Config.
+const (
+	DefaultGlobalHold   = 2 * time.Second
+	DefaultQueueMax     = 64 // above the default burst of WS_RATE_BURST: a healthy burst is never refused
+	DefaultQueueMaxWait = 250 * time.Millisecond
+)
 
 // closeGrace is how long a closing connection may take to flush its queue
 // and close frame before its socket is cut.
@@ -156,6 +171,12 @@ func New(d Deps) (*Gateway, error) {
 	}
 	if cfg.GlobalHold <= 0 {
 		cfg.GlobalHold = DefaultGlobalHold
+	}
+	if cfg.QueueMax <= 0 {
+		cfg.QueueMax = DefaultQueueMax
+	}
+	if cfg.QueueMaxWait == 0 {
+		cfg.QueueMaxWait = DefaultQueueMaxWait
 	}
 	g := &Gateway{Deps: d, cfg: cfg, typing: presence.NewTypingTracker(cfg.TypingTTL), prooms: presence.NewRoomTracker(), seen: newRecentIDs(8192)}
 	g.life, g.stop = context.WithCancel(context.Background())
