@@ -77,9 +77,9 @@ func RateLimited(msg string, retryAfter time.Duration) *Error {
 	return &Error{Code: CodeRateLimited, Message: msg, RetryAfterMs: retryMs(retryAfter)}
 }
 
-// Overloaded is an unavailable error with a retry hint: the server cannot
+// Unavailable is an unavailable error with a retry hint: the server cannot
 // take the frame now, did not act on it, and says when to send it again.
-func Overloaded(msg string, retryAfter time.Duration) *Error {
+func Unavailable(msg string, retryAfter time.Duration) *Error {
 	return &Error{Code: CodeUnavailable, Message: msg, RetryAfterMs: retryMs(retryAfter)}
 }
 

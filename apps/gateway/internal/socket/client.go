@@ -25,8 +25,7 @@ type clientKey struct{}
 
 // client is the gateway's state of one socket. The fields below the line
 // are touched by one goroutine at a time, so they need no lock: holding,
-// frames, handedOff and q (the pointer) only by the socket's own reader
-// goroutine, then by the disconnect handler; typing
+// frames and handedOff only by the socket's own reader goroutine; typing
 // by whoever handles frames (see frameQueue: the reader, or the socket's
 // worker while one runs), then by the disconnect handler, which runs after
 // the last frame and once the worker has stopped.
@@ -57,8 +56,9 @@ type client struct {
 	handedOff bool // onConnect sent on handoff (reader goroutine only)
 
 	// q holds the frames waiting for their turn; made by the reader at the
-	// first frame that waits for the api (most sockets are idle).
-	q *frameQueue
+	// first frame that waits for the api (most sockets are idle), read by
+	// Close from any goroutine.
+	q atomic.Pointer[frameQueue]
 	// strikes counts bad frames (see fail), found by the reader and the
 	// worker alike.
 	strikeMu    sync.Mutex
@@ -99,12 +99,33 @@ func (cl *client) Write(frame []byte) error {
 }
 
 // Close sends a close frame after the queued frames; a client that does not
-// take them within closeGrace is cut (hub.Sink).
+// take them within closeGrace is cut (hub.Sink). Frames still waiting for
+// their turn are answered unavailable first; on 1001 (going away: drain,
+// out of sync) the frame in hand gets its answer too, waited for up to
+// closeGrace (any other close is not delayed: a revoked session's socket
+// closes at once).
 func (cl *client) Close(code int, reason string) {
 	if !cl.closing.CompareAndSwap(false, true) {
 		return
 	}
 	cl.g.Metrics.Closed(code)
+	if done := cl.closeQueue(); done != nil && code == protocol.CloseGoingAway {
+		go func() {
+			t := time.NewTimer(closeGrace)
+			defer t.Stop()
+			select {
+			case <-done:
+			case <-t.C:
+			}
+			cl.closeNow(code, reason)
+		}()
+		return
+	}
+	cl.closeNow(code, reason)
+}
+
+// closeNow queues the close frame (see Close).
+func (cl *client) closeNow(code int, reason string) {
 	if cl.tr != nil {
 		cl.tr.Close(code, reason)
 		return

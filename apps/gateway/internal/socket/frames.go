@@ -70,22 +70,24 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 		return
 	}
 	f := queuedFrame{env: env, at: time.Now(), after: after}
-	if !waitsForAPI(env.Event) && (cl.q == nil || cl.q.idle()) {
+	q := cl.q.Load()
+	if !waitsForAPI(env.Event) && (q == nil || q.idle()) {
 		// Nothing queued and no round trip to the api: no worker needed.
 		cl.handle(f)
 		return
 	}
-	if cl.q == nil {
-		cl.q = new(frameQueue)
+	if q == nil {
+		q = new(frameQueue)
+		cl.q.Store(q)
 	}
-	start, full := cl.q.push(f, g.cfg.QueueMax)
+	start, full := q.push(f, g.cfg.QueueMax)
 	switch {
 	case full:
 		after()
 		g.Metrics.FrameShed("queue_full")
 		cl.fail(env.Ref, cl.overloaded(env.Event, "too many frames of this socket are waiting for the server"), false)
 	case start:
-		go cl.q.work(cl.handleSafely)
+		go q.work(cl.handleSafely)
 	}
 }
 
@@ -102,11 +104,20 @@ func waitsForAPI(event string) bool {
 // overloaded is the answer to a frame refused because the server is
 // behind: unavailable, not acted on, with a retry hint.
 func (cl *client) overloaded(event, why string) *protocol.Error {
-	msg := why + "; not handled, retry"
+	return protocol.Unavailable(notHandled(event, why), cl.retryHint())
+}
+
+// retryHint is the retry hint of a frame refused for overload: by then
+// what is queued now has been handled or refused.
+func (cl *client) retryHint() time.Duration { return max(cl.g.cfg.QueueMaxWait, minRetryHint) }
+
+// notHandled says why a frame of event was refused unhandled, and that a
+// resend is safe.
+func notHandled(event, why string) string {
 	if event == protocol.EventSendMessage {
-		msg = why + "; not stored, retry"
+		return why + "; not stored, retry"
 	}
-	return protocol.Overloaded(msg, max(cl.g.cfg.QueueMaxWait, minRetryHint))
+	return why + "; not handled, retry"
 }
 
 // minRetryHint is the least retry hint of a refusal for overload (when
@@ -159,14 +170,16 @@ func (cl *client) handleSafely(f queuedFrame) {
 }
 
 // stopQueue ends the socket's frame handling when it is gone: frames not
-// yet started are dropped unanswered (nobody would read the answer; the
-// client resends what was not acked, by clientMsgId) and the frame in
-// hand is waited for, so the disconnect runs after the last frame.
+// yet started (none if Close answered them) are dropped unanswered
+// (nobody would read the answer; the client resends what was not acked,
+// by clientMsgId) and the frame in hand is waited for, so the disconnect
+// runs after the last frame.
 func (cl *client) stopQueue() {
-	if cl.q == nil {
+	q := cl.q.Load()
+	if q == nil {
 		return
 	}
-	left, done := cl.q.close()
+	left, done := q.close()
 	if done != nil {
 		<-done
 	}
@@ -175,6 +188,25 @@ func (cl *client) stopQueue() {
 			f.after()
 		}
 	}
+}
+
+// closeQueue runs as the socket starts closing: the frames not yet started
+// are refused (unavailable, not handled) so the client has an answer for
+// each before the close, and nothing more is queued. It returns a channel
+// closed once the frame in hand (if any) has been handled, or nil.
+func (cl *client) closeQueue() <-chan struct{} {
+	q := cl.q.Load()
+	if q == nil {
+		return nil
+	}
+	left, done := q.close()
+	for _, f := range left {
+		cl.fail(f.env.Ref, protocol.Unavailable(notHandled(f.env.Event, "the socket is closing"), cl.retryHint()), false)
+		if f.after != nil {
+			f.after()
+		}
+	}
+	return done
 }
 
 // onBinary refuses binary frames: protocol v1 is JSON text.

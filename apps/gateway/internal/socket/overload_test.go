@@ -6,6 +6,10 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/chatforge/chat/apps/gateway/internal/gwmetrics"
 )
 
 // A socket sending far faster than the api answers (here: the api's
@@ -158,4 +162,69 @@ func TestFramesHandledInOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A draining gateway answers every frame it took before closing with
+// 1001: those still queued get unavailable (not handled), the one in hand
+// its real answer; nothing refused is stored.
+func TestDrainAnswersQueuedFrames(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := newEnvDeps(t, 1, func(c *Config) { c.QueueMaxWait = -1 }, func(d *Deps) { d.Metrics = gwmetrics.New(reg) })
+	alice := e.user(t)
+	room := e.room(t, "private", alice.ID)
+	c := e.dial(t, 0, alice.Token)
+	c.send("join-room", "j", map[string]any{"roomId": room})
+	c.expect(t, "ack")
+
+	e.pauseAPI()
+	for i := range 3 {
+		c.send("send-message", strconv.Itoa(i), map[string]any{"roomId": room, "content": "m", "clientMsgId": fmt.Sprint("d-", i)})
+	}
+	for framesIn(t, reg, "send-message") < 3 {
+		time.Sleep(5 * time.Millisecond) // the reader has taken all three
+	}
+	e.gws[0].stop()
+	for _, ref := range []string{"1", "2"} {
+		f := c.expect(t, "ack", "error")
+		if got := refOf(t, f); got != ref || f.Event != "error" {
+			t.Fatalf("got %s %s, want the queued frame %s refused", f.Event, got, ref)
+		}
+		if d := decode[errData](t, f.Data); d.Code != "unavailable" || d.RetryAfterMs <= 0 {
+			t.Errorf("queued frame %s refused with %+v, want unavailable with retryAfterMs", ref, d)
+		}
+	}
+	e.resumeAPI()
+	if f := c.expect(t, "ack", "error"); f.Event != "ack" || refOf(t, f) != "0" {
+		t.Fatalf("frame in hand answered %v, want its ack", f)
+	}
+	if code := c.closeCode(t); code != 1001 {
+		t.Fatalf("close code %d, want 1001", code)
+	}
+	for i, want := range []int64{1, 0, 0} {
+		if n := e.storedCount(t, alice.ID, fmt.Sprint("d-", i)); n != want {
+			t.Errorf("d-%d stored %d times, want %d", i, n, want)
+		}
+	}
+}
+
+// framesIn reads gateway_frames_in_total for event.
+func framesIn(t *testing.T, reg *prometheus.Registry, event string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "gateway_frames_in_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "event" && l.GetValue() == event {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
