@@ -205,9 +205,10 @@ func (g *Gateway) newMelody() *melody.Melody {
 	// client first, melody's own overflow is a backstop.
 	m.Config.MessageBufferSize = wsout.MelodyBuffer
 	m.Config.PingPeriod = g.cfg.PingInterval
-	// The read deadline moves only when a pong is read, and a connection's
-	// reader is busy while one of its commands waits for the api: the wait
-	// must fit in it. A dead peer is cut after at most this long.
+	// The read deadline moves only when a pong is read. The reader no
+	// longer waits for the api (frameQueue), except for the frame in hand
+	// when the socket ends; COMMAND_TIMEOUT stays in the margin, as
+	// documented. A dead peer is cut after at most this long.
 	m.Config.PongWait = 2*g.cfg.PingInterval + g.cfg.CommandTimeout
 	m.Config.WriteWait = g.cfg.WriteWait
 	// Per socket for its whole life; client frames are small (a larger
