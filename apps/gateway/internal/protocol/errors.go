@@ -24,7 +24,8 @@ import "time"
 //	               failed, or the api could not reach PostgreSQL or Redis
 //	               (its reply's code); retry (same clientMsgId for messages).
 //	               When the server is overloaded (the socket's frame queue
-//	               is full, a frame waited in it past WS_QUEUE_MAX_WAIT, or
+//	               is full, a frame waited in it past WS_QUEUE_MAX_WAIT behind
+//	               a slow command, or
 //	               the api shed it) data.retryAfterMs says when to retry
 //	internal       a bug; logged with the connection id                     no
 //

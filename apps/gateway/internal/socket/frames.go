@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -125,17 +126,17 @@ func notHandled(event, why string) string {
 const minRetryHint = 100 * time.Millisecond
 
 // handle handles one frame in its turn (see frameQueue). A frame for the
-// api that waited in the queue longer than QueueMaxWait is refused
-// instead: the wait says the socket sends faster than the api answers it,
-// and whatever it sent would be answered late.
+// api that waited in the queue longer than QueueMaxWait behind a slow
+// command (QueueSlowCommand) is refused instead: the socket sends faster
+// than the api answers it, and what it sent would be answered late. A
+// burst behind fast commands is the client's own doing and is served.
 func (cl *client) handle(f queuedFrame) {
 	if f.after != nil {
 		defer f.after()
 	}
 	env := f.env
-	if w := cl.g.cfg.QueueMaxWait; w > 0 && waitsForAPI(env.Event) && time.Since(f.at) > w {
-		cl.g.Metrics.FrameShed("queue_wait")
-		cl.fail(env.Ref, cl.overloaded(env.Event, "the server is busy"), false)
+	if cl.stale(f, time.Now()) {
+		cl.refuseStale(f.env)
 		return
 	}
 	switch env.Event {
@@ -153,6 +154,60 @@ func (cl *client) handle(f queuedFrame) {
 		cl.changeMessage(env)
 	case protocol.EventCallInvite, protocol.EventCallAnswer, protocol.EventCallICE, protocol.EventCallHangup:
 		cl.callEvent(env)
+	}
+}
+
+// stale reports whether f, a frame for the api, waited past QueueMaxWait
+// behind a slow command.
+func (cl *client) stale(f queuedFrame, now time.Time) bool {
+	w := cl.g.cfg.QueueMaxWait
+	if w <= 0 || !waitsForAPI(f.env.Event) || now.Sub(f.at) <= w {
+		return false
+	}
+	q := cl.q.Load()
+	return q != nil && q.lastTrip > cl.g.cfg.QueueSlowCommand
+}
+
+func (cl *client) refuseStale(env protocol.Envelope) {
+	cl.g.Metrics.FrameShed("queue_wait")
+	cl.fail(env.Ref, cl.overloaded(env.Event, "the server is busy"), false)
+}
+
+// watchQueue runs while a command is in hand: once it has become slow
+// (QueueSlowCommand) the queued frames for the api that wait past
+// QueueMaxWait are refused as they pass it, rather than when the command
+// returns (up to COMMAND_TIMEOUT later). The returned func stops it.
+func (cl *client) watchQueue(q *frameQueue) (stop func()) {
+	w := cl.g.cfg.QueueMaxWait
+	if w <= 0 {
+		return func() {}
+	}
+	var (
+		mu      sync.Mutex
+		t       *time.Timer
+		stopped bool
+	)
+	tick := func() {
+		for _, f := range q.expire(time.Now(), w) {
+			cl.refuseStale(f.env)
+			if f.after != nil {
+				f.after()
+			}
+		}
+		mu.Lock()
+		if !stopped {
+			t.Reset(max(w/2, 10*time.Millisecond))
+		}
+		mu.Unlock()
+	}
+	mu.Lock()
+	t = time.AfterFunc(max(w, cl.g.cfg.QueueSlowCommand), tick)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
 	}
 }
 
@@ -249,7 +304,16 @@ func (cl *client) command(ref json.RawMessage, typ wire.CommandType, data any) (
 		defer span.End()
 	}
 	start := time.Now()
+	q := cl.q.Load() // set: commands run on the socket's worker
+	stopWatch := func() {}
+	if q != nil {
+		stopWatch = cl.watchQueue(q)
+	}
 	r, err := cl.g.cmds.Do(ctx, typ, cl.claims.UserID, cl.claims.SessionID, data)
+	stopWatch()
+	if q != nil {
+		q.lastTrip = time.Since(start)
+	}
 	outcome := "ok"
 	defer func() {
 		cl.g.Metrics.Commands.WithLabelValues(string(typ), outcome).Observe(time.Since(start).Seconds())

@@ -78,6 +78,10 @@ type Config struct {
 	// instead of being sent late; 0 = DefaultQueueMaxWait, negative = no
 	// limit.
 	QueueMaxWait time.Duration
+	// QueueSlowCommand: only a frame queued behind a command slower than
+	// this is refused for its wait (a burst behind fast commands is the
+	// client's own, and is served); default DefaultQueueSlowCommand.
+	QueueSlowCommand time.Duration
 }
 
 // Deps are the gateway's collaborators.
@@ -145,6 +149,8 @@ const (
 	DefaultGlobalHold   = 2 * time.Second
 	DefaultQueueMax     = 64 // above the default burst of WS_RATE_BURST: a healthy burst is never refused
 	DefaultQueueMaxWait = 250 * time.Millisecond
+	// DefaultQueueSlowCommand is issue 18's healthy p99 (the knee's 50 ms).
+	DefaultQueueSlowCommand = 50 * time.Millisecond
 )
 
 // closeGrace is how long a closing connection may take to flush its queue
@@ -177,6 +183,9 @@ func New(d Deps) (*Gateway, error) {
 	}
 	if cfg.QueueMaxWait == 0 {
 		cfg.QueueMaxWait = DefaultQueueMaxWait
+	}
+	if cfg.QueueSlowCommand <= 0 {
+		cfg.QueueSlowCommand = DefaultQueueSlowCommand
 	}
 	g := &Gateway{Deps: d, cfg: cfg, typing: presence.NewTypingTracker(cfg.TypingTTL), prooms: presence.NewRoomTracker(), seen: newRecentIDs(8192)}
 	g.life, g.stop = context.WithCancel(context.Background())

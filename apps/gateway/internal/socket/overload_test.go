@@ -23,6 +23,7 @@ func TestOverloadRefusesPromptlyAndKeepsTheSocket(t *testing.T) {
 	e := newEnv(t, 1, func(c *Config) {
 		c.QueueMax = queueMax
 		c.QueueMaxWait = time.Millisecond // a frame queued behind a stalled command is stale
+		c.QueueSlowCommand = time.Millisecond
 	})
 	alice := e.user(t)
 	room := e.room(t, "private", alice.ID)
@@ -34,10 +35,11 @@ func TestOverloadRefusesPromptlyAndKeepsTheSocket(t *testing.T) {
 	for i := range sent {
 		c.send("send-message", strconv.Itoa(i), map[string]any{"roomId": room, "content": fmt.Sprint("m", i), "clientMsgId": fmt.Sprint("m-", i)})
 	}
-	// With the api stopped, one frame at most is in hand and queueMax
-	// wait behind it: the rest are refused before the api is back.
+	// With the api stopped, the first frame is in hand and blocked; the
+	// rest are refused before the api is back: past queueMax at once, the
+	// queued ones as they wait past the budget behind it.
 	answers := map[string]frame{}
-	for len(answers) < sent-queueMax-1 {
+	for len(answers) < sent-1 {
 		f := c.expect(t, "ack", "error")
 		answers[refOf(t, f)] = f
 	}
@@ -78,8 +80,8 @@ func TestOverloadRefusesPromptlyAndKeepsTheSocket(t *testing.T) {
 		}
 	}
 	t.Logf("acked %v, refused %v", acked, refused)
-	if len(refused) < sent-queueMax-1 {
-		t.Fatalf("%d refused, want at least %d", len(refused), sent-queueMax-1)
+	if len(refused) < sent-1 {
+		t.Fatalf("%d refused, want at least %d", len(refused), sent-1)
 	}
 	for _, id := range refused {
 		if n := e.storedCount(t, alice.ID, id); n != 0 {
@@ -160,6 +162,37 @@ func TestFramesHandledInOrder(t *testing.T) {
 					t.Fatalf("round %d: %s refused with %+v, want %s", round, want.ref, d, want.code)
 				}
 			}
+		}
+	}
+}
+
+// A burst sent at once behind commands that are not slow is served
+// whole, however long its tail waits: the wait budget refuses only what
+// waits behind a slow command.
+func TestBurstBehindFastCommandsServed(t *testing.T) {
+	e := newEnv(t, 1, func(c *Config) {
+		c.QueueMaxWait = time.Millisecond // every queued frame waits longer
+		c.QueueSlowCommand = c.CommandTimeout
+	})
+	alice := e.user(t)
+	room := e.room(t, "private", alice.ID)
+	c := e.dial(t, 0, alice.Token)
+	c.send("join-room", "j", map[string]any{"roomId": room})
+	c.expect(t, "ack")
+	const n = 40 // WS_RATE_BURST's default
+	for i := range n {
+		c.send("send-message", strconv.Itoa(i), map[string]any{"roomId": room, "content": "b", "clientMsgId": fmt.Sprint("b-", i)})
+	}
+	last := int64(0)
+	for i := range n {
+		f := c.expect(t, "ack", "error")
+		if f.Event != "ack" || refOf(t, f) != strconv.Itoa(i) {
+			t.Fatalf("frame %d of the burst answered %v, want its ack in order", i, f)
+		}
+		if m := decode[message](t, f.Data); m.Seq <= last {
+			t.Fatalf("frame %d stored at seq %d after %d", i, m.Seq, last)
+		} else {
+			last = m.Seq
 		}
 	}
 }

@@ -29,6 +29,11 @@ type frameQueue struct {
 	busy   bool          // a worker runs
 	closed bool          // the socket ended: queue nothing more, the worker stops
 	done   chan struct{} // made with the worker, closed when it returns
+
+	// lastTrip is the round trip of the socket's last command (worker
+	// only): the frames waiting behind a slow one are refused for their
+	// wait, a burst behind fast ones is not.
+	lastTrip time.Duration
 }
 
 // queuedFrame is a decoded frame waiting for its turn; after, when set,
@@ -84,6 +89,24 @@ func (q *frameQueue) next() (f queuedFrame, ok bool) {
 	q.items[0] = queuedFrame{}
 	q.items = q.items[1:]
 	return f, true
+}
+
+// expire takes the queued frames for the api that have waited longer than
+// maxWait at now, leaving the others in order.
+func (q *frameQueue) expire(now time.Time, maxWait time.Duration) (out []queuedFrame) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	keep := q.items[:0]
+	for _, f := range q.items {
+		if waitsForAPI(f.env.Event) && now.Sub(f.at) > maxWait {
+			out = append(out, f)
+		} else {
+			keep = append(keep, f)
+		}
+	}
+	clear(q.items[len(keep):])
+	q.items = keep
+	return out
 }
 
 // close queues nothing more and returns the frames not yet started, and
