@@ -44,6 +44,16 @@ type Config struct {
 	// long closes the socket (4008); a client less far over only gets
 	// rate_limited answers.
 	RateAbuseWindow time.Duration `env:"WS_RATE_ABUSE_WINDOW" envDefault:"5s"`
+	// QueueMax, QueueMaxWait: a socket's frames wait for their turn in a
+	// queue of at most QueueMax; past it, or once a frame for the api has
+	// waited QueueMaxWait (negative: no limit), it is refused with
+	// unavailable and a retry hint instead of being handled late.
+	QueueMax     int           `env:"WS_QUEUE_MAX" envDefault:"64"`
+	QueueMaxWait time.Duration `env:"WS_QUEUE_MAX_WAIT" envDefault:"250ms"`
+	// QueueSlowCommand: the wait refuses a frame only while the command
+	// ahead of it took longer than this (a burst behind fast commands is
+	// served, however long it takes).
+	QueueSlowCommand time.Duration `env:"WS_QUEUE_SLOW_COMMAND" envDefault:"50ms"`
 	// MaxSocketsPerUser: open sockets per user across every gateway; 0
 	// disables the limit.
 	MaxSocketsPerUser int           `env:"WS_MAX_SOCKETS_PER_USER" envDefault:"50"`
@@ -111,6 +121,13 @@ func (c Config) Validate() error {
 	rng("WS_BOT_RATE_BURST", c.BotRateBurst, 1, 1<<20)
 	rng("WS_BAD_FRAME_LIMIT", c.BadFrameLimit, 0, 1000)
 	rng("WS_MAX_SOCKETS_PER_USER", c.MaxSocketsPerUser, 0, 1<<20)
+	rng("WS_QUEUE_MAX", c.QueueMax, 1, 1<<16)
+	if c.QueueSlowCommand <= 0 || c.QueueSlowCommand > c.CommandTimeout {
+		bad("WS_QUEUE_SLOW_COMMAND: must be positive and at most COMMAND_TIMEOUT (got %s)", c.QueueSlowCommand)
+	}
+	if c.QueueMaxWait == 0 || c.QueueMaxWait > c.CommandTimeout {
+		bad("WS_QUEUE_MAX_WAIT: must be non-zero (negative: no limit) and at most COMMAND_TIMEOUT (got %s)", c.QueueMaxWait)
+	}
 	if c.RateAbuseWindow < time.Second || c.RateAbuseWindow > time.Minute {
 		bad("WS_RATE_ABUSE_WINDOW: must be between 1s and 1m (got %s)", c.RateAbuseWindow)
 	}

@@ -27,6 +27,10 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 			[]string{"REDIS_URL=redis://127.0.0.1:6379/0", "JWKS_URL=http://x/jwks", "SOCKETIO_PING_TIMEOUT=1ms", "SOCKETIO_CORS_ORIGINS=app.example", "GATEWAY_ADVERTISE_ADDR=nohost"},
 			[]string{"SOCKETIO_PING_TIMEOUT", "SOCKETIO_CORS_ORIGINS", "GATEWAY_ADVERTISE_ADDR"},
 		},
+		"bad frame queue": {
+			[]string{"REDIS_URL=redis://127.0.0.1:6379/0", "JWKS_URL=http://x/jwks", "WS_QUEUE_MAX=0", "WS_QUEUE_MAX_WAIT=11s", "WS_QUEUE_SLOW_COMMAND=0s"},
+			[]string{"WS_QUEUE_MAX:", "WS_QUEUE_MAX_WAIT:", "WS_QUEUE_SLOW_COMMAND:"},
+		},
 		"plain JWKS in production": {
 			[]string{"REDIS_URL=redis://127.0.0.1:6379/0", "JWKS_URL=http://api/jwks", "APP_ENV=production"},
 			[]string{"JWKS_URL: must be https"},

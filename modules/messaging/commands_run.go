@@ -52,7 +52,7 @@ type CommandOptions struct {
 	// was not stored and a resend, even without clientMsgId, is no
 	// duplicate (except when an api died between commit and reply).
 	MaxAge time.Duration
-	// ShedAfter (default 2s) and MaxRelayLag (default 5s) bound the
+	// ShedAfter (default 500ms) and MaxRelayLag (default 5s) bound the
 	// latency of what is accepted when more is offered than the api can
 	// store and publish: a send-message that waited longer than ShedAfter
 	// in the command stream, or any while the oldest unpublished event is

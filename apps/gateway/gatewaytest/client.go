@@ -29,7 +29,7 @@ func (f Frame) String() string { return fmt.Sprintf("%s ref=%s %s", f.Event, f.R
 type ErrorData struct {
 	Code         string `json:"code"`
 	Message      string `json:"message"`
-	RetryAfterMs int64  `json:"retryAfterMs,omitempty"` // rate_limited only
+	RetryAfterMs int64  `json:"retryAfterMs,omitempty"` // rate_limited, and unavailable from an overloaded server
 }
 
 // Options tune Dial; the zero value is usable.

@@ -28,6 +28,7 @@ type Metrics struct {
 	// RateAbuse counts connections closed for sending far over the rate.
 	RateAbuse prometheus.Counter
 	refused   *prometheus.CounterVec
+	shed      *prometheus.CounterVec
 }
 
 // New registers the metrics on reg.
@@ -83,6 +84,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "gateway_connections_refused_total",
 			Help: "Connection attempts refused before the upgrade, by reason (too_many_sockets, unavailable).",
 		}, []string{"reason"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_frames_shed_total",
+			Help: "Client frames refused with unavailable because the server was behind, by reason (queue_full: the socket's queue was full; queue_wait: the frame waited past WS_QUEUE_MAX_WAIT).",
+		}, []string{"reason"}),
 	}
 	for _, e := range []string{protocol.EventJoinRoom, protocol.EventLeaveRoom, protocol.EventSendMessage,
 		protocol.EventTypingStart, protocol.EventTypingStop, protocol.EventMarkRead,
@@ -90,7 +95,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.framesIn[e] = in.WithLabelValues(e)
 	}
 	reg.MustRegister(in, m.Connections, m.framesOut, m.Fanout, m.StreamLag, m.EventAge, m.slowDropped, m.outOfSync, m.closes,
-		m.errorFrames, m.Commands, m.EventsFailed, m.RateAbuse, m.refused)
+		m.errorFrames, m.Commands, m.EventsFailed, m.RateAbuse, m.refused, m.shed)
 	return m
 }
 
@@ -122,3 +127,7 @@ func (m *Metrics) ErrorFrame(code protocol.Code) { m.errorFrames.WithLabelValues
 // Refused counts a connection refused before the upgrade; reason is one of
 // a fixed set chosen by the gateway (never client input).
 func (m *Metrics) Refused(reason string) { m.refused.WithLabelValues(reason).Inc() }
+
+// FrameShed counts a frame refused because the server was behind
+// (reason: queue_full or queue_wait).
+func (m *Metrics) FrameShed(reason string) { m.shed.WithLabelValues(reason).Inc() }

@@ -22,7 +22,11 @@ import "time"
 //	banned         joining or posting in a room one is banned from          no
 //	unavailable    the api did not answer within COMMAND_TIMEOUT, Redis     no
 //	               failed, or the api could not reach PostgreSQL or Redis
-//	               (its reply's code); retry (same clientMsgId for messages)
+//	               (its reply's code); retry (same clientMsgId for messages).
+//	               When the server is overloaded (the socket's frame queue
+//	               is full, a frame waited in it past WS_QUEUE_MAX_WAIT behind
+//	               a slow command, or
+//	               the api shed it) data.retryAfterMs says when to retry
 //	internal       a bug; logged with the connection id                     no
 //
 // A "strike" counts towards WS_BAD_FRAME_LIMIT: once a connection collects
@@ -55,8 +59,8 @@ func (c Code) Strike() bool {
 type Error struct {
 	Code    Code   `json:"code"`
 	Message string `json:"message"`
-	// RetryAfterMs, on rate_limited only: milliseconds until a frame
-	// would be allowed again.
+	// RetryAfterMs, on rate_limited and on an overloaded server's
+	// unavailable: milliseconds until a frame would be allowed again.
 	RetryAfterMs int64 `json:"retryAfterMs,omitempty"`
 }
 
@@ -71,9 +75,17 @@ func NewError(code Code, msg string) *Error { return &Error{Code: code, Message:
 // RateLimited is a rate_limited error with its retry hint (rounded up to
 // a whole millisecond, at least 1).
 func RateLimited(msg string, retryAfter time.Duration) *Error {
-	ms := max(1, (retryAfter + time.Millisecond - 1).Milliseconds())
-	return &Error{Code: CodeRateLimited, Message: msg, RetryAfterMs: ms}
+	return &Error{Code: CodeRateLimited, Message: msg, RetryAfterMs: retryMs(retryAfter)}
 }
+
+// Unavailable is an unavailable error with a retry hint: the server cannot
+// take the frame now, did not act on it, and says when to send it again.
+func Unavailable(msg string, retryAfter time.Duration) *Error {
+	return &Error{Code: CodeUnavailable, Message: msg, RetryAfterMs: retryMs(retryAfter)}
+}
+
+// retryMs rounds a retry hint up to a whole millisecond, at least 1.
+func retryMs(d time.Duration) int64 { return max(1, (d + time.Millisecond - 1).Milliseconds()) }
 
 // Close codes of protocol v1 (RFC 6455 reserves 4000-4999 for applications).
 const (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,9 +24,11 @@ import (
 type clientKey struct{}
 
 // client is the gateway's state of one socket. The fields below the line
-// are touched only by the socket's own reader goroutine (frame handlers and
-// then the disconnect handler, which melody runs on that goroutine after
-// the last frame), so they need no lock.
+// are touched by one goroutine at a time, so they need no lock: holding,
+// frames and handedOff only by the socket's own reader goroutine; typing
+// by whoever handles frames (see frameQueue: the reader, or the socket's
+// worker while one runs), then by the disconnect handler, which runs after
+// the last frame and once the worker has stopped.
 type client struct {
 	g       *Gateway
 	conn    *hub.Conn
@@ -52,11 +55,19 @@ type client struct {
 	settled   chan struct{}
 	handedOff bool // onConnect sent on handoff (reader goroutine only)
 
-	holding     bool              // the implicit global join is held until the first frame
-	frames      *limits.FrameRate // made at the first frame: most sockets are idle
+	// q holds the frames waiting for their turn; made by the reader at the
+	// first frame that waits for the api (most sockets are idle), read by
+	// Close from any goroutine.
+	q atomic.Pointer[frameQueue]
+	// strikes counts bad frames (see fail), found by the reader and the
+	// worker alike.
+	strikeMu    sync.Mutex
 	strikes     int
 	strikeStart time.Time
-	typing      map[string]time.Time // room -> when typing-start was last published
+
+	holding bool                 // the implicit global join is held until the first frame
+	frames  *limits.FrameRate    // made at the first frame: most sockets are idle
+	typing  map[string]time.Time // room -> when typing-start was last published
 }
 
 func newClient(g *Gateway, claims authn.Claims, connID string) *client {
@@ -92,12 +103,33 @@ func (cl *client) Write(frame []byte) error {
 }
 
 // Close sends a close frame after the queued frames; a client that does not
-// take them within closeGrace is cut (hub.Sink).
+// take them within closeGrace is cut (hub.Sink). Frames still waiting for
+// their turn are answered unavailable first; on 1001 (going away: drain,
+// out of sync) the frame in hand gets its answer too, waited for up to
+// closeGrace (any other close is not delayed: a revoked session's socket
+// closes at once).
 func (cl *client) Close(code int, reason string) {
 	if !cl.closing.CompareAndSwap(false, true) {
 		return
 	}
 	cl.g.Metrics.Closed(code)
+	if done := cl.closeQueue(); done != nil && code == protocol.CloseGoingAway {
+		go func() {
+			t := time.NewTimer(closeGrace)
+			defer t.Stop()
+			select {
+			case <-done:
+			case <-t.C:
+			}
+			cl.closeNow(code, reason)
+		}()
+		return
+	}
+	cl.closeNow(code, reason)
+}
+
+// closeNow queues the close frame (see Close).
+func (cl *client) closeNow(code int, reason string) {
 	if cl.tr != nil {
 		cl.tr.Close(code, reason)
 		return
@@ -206,6 +238,7 @@ func (g *Gateway) unregister(cl *client) {
 	if cl == nil || cl.conn == nil {
 		return
 	}
+	cl.stopQueue()
 	g.hub.Remove(cl.conn)
 	g.Metrics.Connections.Dec()
 	if cl.expiry != nil {
@@ -282,11 +315,14 @@ func (cl *client) fail(ref []byte, perr *protocol.Error, strike bool) {
 		return
 	}
 	now := cl.g.Now()
+	cl.strikeMu.Lock()
 	if now.Sub(cl.strikeStart) > time.Minute {
 		cl.strikes, cl.strikeStart = 0, now
 	}
 	cl.strikes++
-	if cl.strikes > cl.g.cfg.BadFrameLimit {
+	over := cl.strikes > cl.g.cfg.BadFrameLimit
+	cl.strikeMu.Unlock()
+	if over {
 		cl.Close(protocol.ClosePolicyViolation, "too many bad frames")
 	}
 }

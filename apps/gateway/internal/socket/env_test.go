@@ -45,6 +45,14 @@ type env struct {
 
 	mu      sync.Mutex
 	clients []*wsClient
+
+	// The api's command consumer, which pauseAPI stops and resumeAPI
+	// starts again.
+	msg     *messaging.Module
+	ctx     context.Context
+	wg      *sync.WaitGroup
+	apiStop context.CancelFunc
+	apiDone chan struct{}
 }
 
 type testGateway struct {
@@ -105,7 +113,8 @@ func newEnvDeps(t testing.TB, gateways int, tweak func(*Config), deps func(*Deps
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = msg.RunRelay(ctx) })
-	wg.Go(func() { _ = msg.RunCommands(ctx, rdb, messaging.CommandOptions{Consumer: "api-test"}) })
+	e.msg, e.ctx, e.wg = msg, ctx, &wg
+	e.resumeAPI()
 
 	suffix := hex.EncodeToString([]byte(uuid.NewString()[:4]))
 	for i := range gateways {
@@ -159,6 +168,24 @@ func newEnvDeps(t testing.TB, gateways int, tweak func(*Config), deps func(*Deps
 		}
 	})
 	return e
+}
+
+// pauseAPI stops the api's command consumer (commands then wait in the
+// stream, unread); call it while no command is in flight.
+func (e *env) pauseAPI() {
+	e.apiStop()
+	<-e.apiDone
+}
+
+// resumeAPI starts the api's command consumer.
+func (e *env) resumeAPI() {
+	ctx, stop := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	e.apiStop, e.apiDone = stop, done
+	e.wg.Go(func() {
+		defer close(done)
+		_ = e.msg.RunCommands(ctx, e.rdb, messaging.CommandOptions{Consumer: "api-test"})
+	})
 }
 
 func waitReady(t testing.TB, g *Gateway) {

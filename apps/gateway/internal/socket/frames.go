@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime/debug"
+	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/olahol/melody"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -25,8 +28,11 @@ import (
 // only when they carry a ref; bad frames always get an error.
 func (g *Gateway) onMessage(s *melody.Session, frame []byte) { g.handleFrame(g.clientOf(s), frame) }
 
-// handleFrame handles one v1 frame of cl, whatever its transport; a
-// socket's frames are handled one at a time.
+// handleFrame takes one v1 frame of cl, whatever its transport, on the
+// socket's reader: it decodes and rate-checks the frame, then queues it
+// for its turn (see frameQueue); a socket's frames are handled one at a
+// time, in order. env is decoded into fresh memory, so frame may be
+// reused once this returns.
 func (g *Gateway) handleFrame(cl *client, frame []byte) {
 	if cl == nil || cl.conn == nil || cl.closing.Load() {
 		return
@@ -38,10 +44,11 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 		return
 	}
 	env, perr := protocol.Decode(frame)
+	var after func()
 	if perr != nil {
 		cl.settleHold(nil)
 	} else {
-		defer cl.settleHold(&env)()
+		after = cl.settleHold(&env)
 	}
 	g.Metrics.FrameIn(env.Event)
 	if perr != nil {
@@ -55,11 +62,81 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 	if v := cl.frames.Allow(g.Now()); !v.Allowed {
 		// Over the rate: refused with a hint, not a strike; only
 		// sustained sending far over it is abuse (limits.FrameRate).
+		after()
 		cl.fail(env.Ref, protocol.RateLimited("too many frames; slow down", v.RetryAfter), false)
 		if v.Abuse {
 			cl.g.Metrics.RateAbuse.Inc()
 			cl.Close(protocol.ClosePolicyViolation, "sending far over the rate limit")
 		}
+		return
+	}
+	f := queuedFrame{env: env, at: time.Now(), after: after}
+	q := cl.q.Load()
+	if !waitsForAPI(env.Event) && (q == nil || q.idle()) {
+		// Nothing queued and no round trip to the api: no worker needed.
+		cl.handle(f)
+		return
+	}
+	if q == nil {
+		q = new(frameQueue)
+		cl.q.Store(q)
+	}
+	start, full := q.push(f, g.cfg.QueueMax)
+	switch {
+	case full:
+		after()
+		g.Metrics.FrameShed("queue_full")
+		cl.fail(env.Ref, cl.overloaded(env.Event, "too many frames of this socket are waiting for the server"), false)
+	case start:
+		go q.work(cl.handleSafely)
+	}
+}
+
+// waitsForAPI reports whether handling a frame of event waits for a
+// command's round trip to the api.
+func waitsForAPI(event string) bool {
+	switch event {
+	case protocol.EventLeaveRoom, protocol.EventTypingStart, protocol.EventTypingStop:
+		return false
+	}
+	return true
+}
+
+// overloaded is the answer to a frame refused because the server is
+// behind: unavailable, not acted on, with a retry hint.
+func (cl *client) overloaded(event, why string) *protocol.Error {
+	return protocol.Unavailable(notHandled(event, why), cl.retryHint())
+}
+
+// retryHint is the retry hint of a frame refused for overload: by then
+// what is queued now has been handled or refused.
+func (cl *client) retryHint() time.Duration { return max(cl.g.cfg.QueueMaxWait, minRetryHint) }
+
+// notHandled says why a frame of event was refused unhandled, and that a
+// resend is safe.
+func notHandled(event, why string) string {
+	if event == protocol.EventSendMessage {
+		return why + "; not stored, retry"
+	}
+	return why + "; not handled, retry"
+}
+
+// minRetryHint is the least retry hint of a refusal for overload (when
+// WS_QUEUE_MAX_WAIT is off or tiny).
+const minRetryHint = 100 * time.Millisecond
+
+// handle handles one frame in its turn (see frameQueue). A frame for the
+// api that waited in the queue longer than QueueMaxWait behind a slow
+// command (QueueSlowCommand) is refused instead: the socket sends faster
+// than the api answers it, and what it sent would be answered late. A
+// burst behind fast commands is the client's own doing and is served.
+func (cl *client) handle(f queuedFrame) {
+	if f.after != nil {
+		defer f.after()
+	}
+	env := f.env
+	if cl.stale(f, time.Now()) {
+		cl.refuseStale(f.env)
 		return
 	}
 	switch env.Event {
@@ -78,6 +155,113 @@ func (g *Gateway) handleFrame(cl *client, frame []byte) {
 	case protocol.EventCallInvite, protocol.EventCallAnswer, protocol.EventCallICE, protocol.EventCallHangup:
 		cl.callEvent(env)
 	}
+}
+
+// stale reports whether f, a frame for the api, waited past QueueMaxWait
+// behind a slow command.
+func (cl *client) stale(f queuedFrame, now time.Time) bool {
+	w := cl.g.cfg.QueueMaxWait
+	if w <= 0 || !waitsForAPI(f.env.Event) || now.Sub(f.at) <= w {
+		return false
+	}
+	q := cl.q.Load()
+	return q != nil && q.lastTrip > cl.g.cfg.QueueSlowCommand
+}
+
+func (cl *client) refuseStale(env protocol.Envelope) {
+	cl.g.Metrics.FrameShed("queue_wait")
+	cl.fail(env.Ref, cl.overloaded(env.Event, "the server is busy"), false)
+}
+
+// watchQueue runs while a command is in hand: once it has become slow
+// (QueueSlowCommand) the queued frames for the api that wait past
+// QueueMaxWait are refused as they pass it, rather than when the command
+// returns (up to COMMAND_TIMEOUT later). The returned func stops it.
+func (cl *client) watchQueue(q *frameQueue) (stop func()) {
+	w := cl.g.cfg.QueueMaxWait
+	if w <= 0 {
+		return func() {}
+	}
+	var (
+		mu      sync.Mutex
+		t       *time.Timer
+		stopped bool
+	)
+	tick := func() {
+		for _, f := range q.expire(time.Now(), w) {
+			cl.refuseStale(f.env)
+			if f.after != nil {
+				f.after()
+			}
+		}
+		mu.Lock()
+		if !stopped {
+			t.Reset(max(w/2, 10*time.Millisecond))
+		}
+		mu.Unlock()
+	}
+	mu.Lock()
+	t = time.AfterFunc(max(w, cl.g.cfg.QueueSlowCommand), tick)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
+	}
+}
+
+// handleSafely is handle on the socket's worker goroutine, which nothing
+// else recovers: a panic closes the socket (as a panic in a melody
+// callback does) and the worker goes on, so the queue still empties.
+func (cl *client) handleSafely(f queuedFrame) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			cl.g.Log.Error("panic recovered handling a frame", "conn", cl.conn.ID, "panic", rec, "stack", string(debug.Stack()))
+			cl.Close(websocket.CloseInternalServerErr, "internal error")
+		}
+	}()
+	cl.handle(f)
+}
+
+// stopQueue ends the socket's frame handling when it is gone: frames not
+// yet started (none if Close answered them) are dropped unanswered
+// (nobody would read the answer; the client resends what was not acked,
+// by clientMsgId) and the frame in hand is waited for, so the disconnect
+// runs after the last frame.
+func (cl *client) stopQueue() {
+	q := cl.q.Load()
+	if q == nil {
+		return
+	}
+	left, done := q.close()
+	if done != nil {
+		<-done
+	}
+	for _, f := range left {
+		if f.after != nil {
+			f.after()
+		}
+	}
+}
+
+// closeQueue runs as the socket starts closing: the frames not yet started
+// are refused (unavailable, not handled) so the client has an answer for
+// each before the close, and nothing more is queued. It returns a channel
+// closed once the frame in hand (if any) has been handled, or nil.
+func (cl *client) closeQueue() <-chan struct{} {
+	q := cl.q.Load()
+	if q == nil {
+		return nil
+	}
+	left, done := q.close()
+	for _, f := range left {
+		cl.fail(f.env.Ref, protocol.Unavailable(notHandled(f.env.Event, "the socket is closing"), cl.retryHint()), false)
+		if f.after != nil {
+			f.after()
+		}
+	}
+	return done
 }
 
 // onBinary refuses binary frames: protocol v1 is JSON text.
@@ -120,7 +304,16 @@ func (cl *client) command(ref json.RawMessage, typ wire.CommandType, data any) (
 		defer span.End()
 	}
 	start := time.Now()
+	q := cl.q.Load() // set: commands run on the socket's worker
+	stopWatch := func() {}
+	if q != nil {
+		stopWatch = cl.watchQueue(q)
+	}
 	r, err := cl.g.cmds.Do(ctx, typ, cl.claims.UserID, cl.claims.SessionID, data)
+	stopWatch()
+	if q != nil {
+		q.lastTrip = time.Since(start)
+	}
 	outcome := "ok"
 	defer func() {
 		cl.g.Metrics.Commands.WithLabelValues(string(typ), outcome).Observe(time.Since(start).Seconds())
@@ -142,7 +335,8 @@ func (cl *client) command(ref json.RawMessage, typ wire.CommandType, data any) (
 	}
 	if e := r.Err(); e != nil {
 		outcome = e.Code
-		perr := protocol.NewError(protocol.Code(e.Code), e.Message)
+		// The api's retry hint (a shed send-message) goes to the client.
+		perr := &protocol.Error{Code: protocol.Code(e.Code), Message: e.Message, RetryAfterMs: e.RetryAfterMs}
 		cl.fail(ref, perr, false)
 		return nil, perr
 	}

@@ -4,10 +4,12 @@
 // room events, typing and presence, revocation, and draining on shutdown.
 //
 // Concurrency: melody runs one reader goroutine per connection, which
-// handles that connection's frames one at a time (a command waits for its
-// reply, so a connection's commands run in order). Fan-out runs on the
-// event reader goroutine and the pub/sub goroutine; they only queue frames
-// (hub), never wait for a client.
+// decodes and rate-checks that connection's frames and queues them
+// (frameQueue); a worker goroutine, present only while frames are queued,
+// handles them one at a time in order (a command waits for its reply, so a
+// connection's commands run in order) while the reader keeps reading.
+// Fan-out runs on the event reader goroutine and the pub/sub goroutine;
+// they only queue frames (hub), never wait for a client.
 package socket
 
 import (
@@ -67,6 +69,19 @@ type Config struct {
 	// live frames waiting for the client's first frame (a join-room of it
 	// with lastSeq is answered history first); default 2s.
 	GlobalHold time.Duration
+	// QueueMax bounds the frames of one socket waiting for their turn
+	// (see frameQueue): past it a frame is refused at once with
+	// unavailable and a retry hint; default DefaultQueueMax.
+	QueueMax int
+	// QueueMaxWait: a frame for the api that waited longer than this in
+	// its socket's queue is refused (unavailable, not sent to the api)
+	// instead of being sent late; 0 = DefaultQueueMaxWait, negative = no
+	// limit.
+	QueueMaxWait time.Duration
+	// QueueSlowCommand: only a frame queued behind a command slower than
+	// this is refused for its wait (a burst behind fast commands is the
+	// client's own, and is served); default DefaultQueueSlowCommand.
+	QueueSlowCommand time.Duration
 }
 
 // Deps are the gateway's collaborators.
@@ -130,8 +145,14 @@ type Gateway struct {
 	afterAdd atomic.Pointer[func(*hub.Conn)]
 }
 
-// DefaultGlobalHold is Config.GlobalHold's default.
-const DefaultGlobalHold = 2 * time.Second
+// Defaults of Config.
+const (
+	DefaultGlobalHold   = 2 * time.Second
+	DefaultQueueMax     = 64 // above the default burst of WS_RATE_BURST: a healthy burst is never refused
+	DefaultQueueMaxWait = 250 * time.Millisecond
+	// DefaultQueueSlowCommand is issue 18's healthy p99 (the knee's 50 ms).
+	DefaultQueueSlowCommand = 50 * time.Millisecond
+)
 
 // closeGrace is how long a closing connection may take to flush its queue
 // and close frame before its socket is cut.
@@ -157,6 +178,15 @@ func New(d Deps) (*Gateway, error) {
 	}
 	if cfg.GlobalHold <= 0 {
 		cfg.GlobalHold = DefaultGlobalHold
+	}
+	if cfg.QueueMax <= 0 {
+		cfg.QueueMax = DefaultQueueMax
+	}
+	if cfg.QueueMaxWait == 0 {
+		cfg.QueueMaxWait = DefaultQueueMaxWait
+	}
+	if cfg.QueueSlowCommand <= 0 {
+		cfg.QueueSlowCommand = DefaultQueueSlowCommand
 	}
 	g := &Gateway{Deps: d, cfg: cfg, typing: presence.NewTypingTracker(cfg.TypingTTL), prooms: presence.NewRoomTracker(), seen: newRecentIDs(8192)}
 	g.life, g.stop = context.WithCancel(context.Background())
@@ -186,9 +216,10 @@ func (g *Gateway) newMelody() *melody.Melody {
 	// client first, melody's own overflow is a backstop.
 	m.Config.MessageBufferSize = wsout.MelodyBuffer
 	m.Config.PingPeriod = g.cfg.PingInterval
-	// The read deadline moves only when a pong is read, and a connection's
-	// reader is busy while one of its commands waits for the api: the wait
-	// must fit in it. A dead peer is cut after at most this long.
+	// The read deadline moves only when a pong is read. The reader no
+	// longer waits for the api (frameQueue), except for the frame in hand
+	// when the socket ends; COMMAND_TIMEOUT stays in the margin, as
+	// documented. A dead peer is cut after at most this long.
 	m.Config.PongWait = 2*g.cfg.PingInterval + g.cfg.CommandTimeout
 	m.Config.WriteWait = g.cfg.WriteWait
 	// Per socket for its whole life; client frames are small (a larger

@@ -2,6 +2,7 @@ package socket
 
 import (
 	"testing"
+	"time"
 
 	"github.com/chatforge/chat/apps/gateway/internal/protocol"
 )
@@ -24,6 +25,11 @@ func TestSIOPacket(t *testing.T) {
 	// The frames the gateway builds translate the same way.
 	if got := string(sioPacket(protocol.Ack([]byte("5"), []byte(`{"a":1}`)))); got != `35[{"a":1}]` {
 		t.Errorf("protocol.Ack: %s", got)
+	}
+	// An overload refusal reaches the emit's ack callback with its hint.
+	refused := protocol.ErrorFrame([]byte("6"), protocol.Unavailable("the server is busy; not stored, retry", 250*time.Millisecond))
+	if got := string(sioPacket(refused)); got != `36[{"error":{"code":"unavailable","message":"the server is busy; not stored, retry","retryAfterMs":250}}]` {
+		t.Errorf("overload refusal: %s", got)
 	}
 }
 

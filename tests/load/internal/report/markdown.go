@@ -131,8 +131,8 @@ func chatSection(p func(string, ...any), title string, rep *scenario.Report) {
 	s := rep.Setup
 	p("## %s\n\n%d clients over %d gateway(s), %d load process(es); connected %d, joined %d, failures %d (%s); join p99 %.1f ms.\n\n",
 		title, s.Clients, len(rep.Config.URLs), rep.Procs, s.Connected, s.Joined, s.ConnectFailed+s.JoinFailed, cell(counts(s.Errors)), s.Join.P99)
-	p("| rate/sender | senders | offered msgs/s | acked/s | deliveries/s | delivered/expected | e2e p50 / p90 / p99 / p99.9 / max (ms) | ack p50 / p99 (ms) | stored p50 / p99, after store p50 / p99 (ms) | first / last copy p99 (ms) | load send lag p99, its goroutines' sched latency p99, read lag p99 | CPU (cores) | pass |\n")
-	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	p("| rate/sender | senders | offered msgs/s | acked/s | deliveries/s | delivered/expected | e2e p50 / p90 / p99 / p99.9 / max (ms) | ack p50 / p99 (ms) | refused sends | stored p50 / p99, after store p50 / p99 (ms) | first / last copy p99 (ms) | load send lag p99, its goroutines' sched latency p99, read lag p99 | CPU (cores) | pass |\n")
+	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, st := range rep.Steps {
 		sched := ""
 		if st.LoadSched != nil {
@@ -149,9 +149,9 @@ func chatSection(p func(string, ...any), title string, rep *scenario.Report) {
 		if !st.Pass {
 			pass = "no: " + cell(st.Why)
 		}
-		p("| %g | %d | %s | %s | %s | %d/%d = %.4f | %s | %.1f / %.1f | %.1f / %.1f, %.1f / %.1f | %s | %.1f ms%s | %s | %s |\n", st.Rate, st.Senders,
+		p("| %g | %d | %s | %s | %s | %d/%d = %.4f | %s | %.1f / %.1f | %s | %.1f / %.1f, %.1f / %.1f | %s | %.1f ms%s | %s | %s |\n", st.Rate, st.Senders,
 			thousands(st.OfferedPerSec), thousands(st.AckedPerSec), thousands(st.DeliveriesPerSec), st.Delivered, st.Expected,
-			st.DeliveryRatio, lat(st.E2E), st.Ack.P50, st.Ack.P99, st.Stored.P50, st.Stored.P99, st.AfterStore.P50, st.AfterStore.P99,
+			st.DeliveryRatio, lat(st.E2E), st.Ack.P50, st.Ack.P99, refusedCell(st), st.Stored.P50, st.Stored.P99, st.AfterStore.P50, st.AfterStore.P99,
 			copies, st.SendLag.P99, sched, cpuCell(st.CPU), pass)
 	}
 	for _, st := range rep.Steps {
@@ -165,6 +165,19 @@ func chatSection(p func(string, ...any), title string, rep *scenario.Report) {
 	p("\nEnd-to-end latency is from the sender's write to each member's read (the sender's own copy included); after each step the tool waits up to %s for acks and deliveries. ", rep.Config.Drain)
 	p("It splits at the message's timestamp (the database clock as its room was locked, in ms, same host): \"stored\" is the sender's write to it (gateway, command stream, api batch), \"after store\" is from it to each member's read (commit, outbox relay, event stream, fan-out, and the load tool's own reading). ")
 	p("Send errors: %s.\n\n", counts(errorsOf(rep)))
+}
+
+// refusedCell is a step's refused sends by code (the server slowing its
+// senders), with the unanswered ones; "0" when every send was acked.
+func refusedCell(st scenario.StepSummary) string {
+	if len(st.SendErrors) == 0 && st.Unacked == 0 {
+		return "0"
+	}
+	c := cell(counts(st.SendErrors))
+	if st.Unacked > 0 {
+		c += fmt.Sprintf("; unanswered ×%d", st.Unacked)
+	}
+	return c
 }
 
 func errorsOf(rep *scenario.Report) map[string]int64 {

@@ -89,3 +89,35 @@ func TestPinnedReport(t *testing.T) {
 		}
 	}
 }
+
+// Past the knee, a run is met only when the server slowed its senders
+// (refused sends) and kept what it accepted fast, whole and connected.
+func TestPastKneeTarget(t *testing.T) {
+	t.Parallel()
+	ok := scenario.StepSummary{OfferedPerSec: 8000, AckedPerSec: 4000, Sent: 100, Acked: 60, Delivered: 600, Expected: 600,
+		SendErrors: map[string]int64{"unavailable": 35, "rate_limited": 5}, E2E: hist.Summary{P99: 640}, Ack: hist.Summary{P99: 420}}
+	if gaps := pastKneeGaps(ok); len(gaps) != 0 {
+		t.Errorf("slowed, fast and whole: gaps %v", gaps)
+	}
+	cases := map[string]func(*scenario.StepSummary){
+		"nothing refused":   func(s *scenario.StepSummary) { s.SendErrors = nil },
+		"only other errors": func(s *scenario.StepSummary) { s.SendErrors = map[string]int64{"forbidden": 3} },
+		"slow accepted":     func(s *scenario.StepSummary) { s.E2E.P99 = 23500 },
+		"slow acks":         func(s *scenario.StepSummary) { s.Ack.P99 = 1500 },
+		"dropped":           func(s *scenario.StepSummary) { s.Drops = 1 },
+		"lost deliveries":   func(s *scenario.StepSummary) { s.Delivered = 599 },
+		"unanswered":        func(s *scenario.StepSummary) { s.Unacked = 1 },
+		"gap":               func(s *scenario.StepSummary) { s.Gaps = 1 },
+	}
+	for name, spoil := range cases {
+		s := ok
+		s.SendErrors = map[string]int64{"unavailable": 35, "rate_limited": 5}
+		spoil(&s)
+		if gaps := pastKneeGaps(s); len(gaps) == 0 {
+			t.Errorf("%s: judged met", name)
+		}
+	}
+	if got := refusedCell(ok); !strings.Contains(got, "unavailable ×35") || !strings.Contains(got, "rate_limited ×5") {
+		t.Errorf("refused cell %q", got)
+	}
+}

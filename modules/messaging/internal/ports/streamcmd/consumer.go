@@ -96,7 +96,7 @@ type Options struct {
 	ClaimInterval time.Duration // how often to look for orphaned entries (default 5s)
 	ClaimMinIdle  time.Duration // idle time after which another instance's entry is taken (default 15s)
 	MaxAge        time.Duration // a send-message must commit before its entry is this old (default 10s: the gateway's COMMAND_TIMEOUT)
-	ShedAfter     time.Duration // a send-message that waited longer for its batch is answered unavailable, unrun (default 2s; see shed.go)
+	ShedAfter     time.Duration // a send-message that waited longer for its batch is answered unavailable, unrun (default 500ms; see shed.go)
 	// RelayLag measures how old the oldest unpublished event is; above
 	// MaxRelayLag (default 5s) send-messages are answered unavailable,
 	// unrun. nil: not checked.
@@ -158,7 +158,7 @@ func New(rdb redis.UniversalClient, svc Service, o Options) (*Consumer, error) {
 	o.ClaimInterval = orDefault(o.ClaimInterval, 5*time.Second)
 	o.ClaimMinIdle = orDefault(o.ClaimMinIdle, 15*time.Second)
 	o.MaxAge = orDefault(o.MaxAge, 10*time.Second)
-	o.ShedAfter = orDefault(o.ShedAfter, 2*time.Second)
+	o.ShedAfter = orDefault(o.ShedAfter, 500*time.Millisecond)
 	o.MaxRelayLag = orDefault(o.MaxRelayLag, 5*time.Second)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
