@@ -115,6 +115,7 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 			ReplayMax:        cfg.ReplayMax,
 			CommandTimeout:   cfg.CommandTimeout,
 			QueueMax:         cfg.QueueMax,
+			DirectWrites:     cfg.DirectWrites,
 			QueueMaxWait:     cfg.QueueMaxWait,
 			QueueSlowCommand: cfg.QueueSlowCommand,
 			Partitions:       cfg.Partitions,

@@ -160,7 +160,7 @@ func TestDrain(t *testing.T) {
 // another room and a duplicate of the relay in between change nothing:
 // every socket gets each message once, in seq order.
 func TestFanoutAbsorbsQueuedMessages(t *testing.T) {
-	e := newEnv(t, 1, func(c *Config) { c.GlobalHold = time.Millisecond })
+	e := newEnv(t, 1, func(c *Config) { c.GlobalHold, c.DirectWrites = time.Millisecond, true }) // WS_DIRECT_WRITES covered here
 	g := e.gws[0].g
 	const sockets, msgs = 80, 30
 	clients := make([]*wsClient, sockets)

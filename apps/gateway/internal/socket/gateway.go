@@ -69,6 +69,11 @@ type Config struct {
 	// live frames waiting for the client's first frame (a join-room of it
 	// with lastSeq is answered history first); default 2s.
 	GlobalHold time.Duration
+	// DirectWrites lets whoever sends a frame (the fan-out, an ack) write
+	// it at once when nothing is queued on the socket (wsout.Conn.WriteNow)
+	// instead of waking melody's writer: an earlier first copy in a very
+	// large room, more gateway CPU under many small ones.
+	DirectWrites bool
 	// QueueMax bounds the frames of one socket waiting for their turn
 	// (see frameQueue): past it a frame is refused at once with
 	// unavailable and a retry hint; default DefaultQueueMax.

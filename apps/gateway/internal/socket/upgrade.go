@@ -141,11 +141,14 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := hj.Hijack()
 	if err == nil {
 		// Writes coalesce while frames are queued (wsout.Conn), and a
-		// frame beyond the read limit closes with 4008, not 1009. A frame
-		// with nothing queued ahead of it is written at once by whoever
-		// sends it (the fan-out, an ack), without waking melody's writer.
+		// frame beyond the read limit closes with 4008, not 1009. With
+		// DirectWrites, a frame with nothing queued ahead of it is written
+		// at once by whoever sends it (the fan-out, an ack), without waking
+		// melody's writer.
 		wc := &wsout.Conn{Conn: conn, More: h.cl.out.MoreQueued, Rewrite: rewriteTooBig, WriteWait: h.cl.g.cfg.WriteWait}
-		h.cl.out.Direct = wc.WriteNow
+		if h.cl.g.cfg.DirectWrites {
+			h.cl.out.Direct = wc.WriteNow
+		}
 		conn = wc
 		h.cl.raw.Store(&conn)
 	}
