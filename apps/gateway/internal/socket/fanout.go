@@ -3,6 +3,7 @@ package socket
 import (
 	"context"
 	"encoding/json"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -27,6 +28,8 @@ type fanoutQueue struct {
 	ch       chan streams.Entry
 	ahead    streams.Entry
 	hasAhead bool
+	// busy: events were waiting when the one in hand was dispatched.
+	busy atomic.Bool
 }
 
 // queueEvent is the event reader's handler: it queues e for runFanout.
@@ -43,16 +46,32 @@ func (g *Gateway) runFanout(ctx context.Context) error {
 		if g.fq.hasAhead {
 			e := g.fq.ahead
 			g.fq.ahead, g.fq.hasAhead = streams.Entry{}, false
-			g.onEvent(e)
+			g.dispatch(e)
 			continue
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case e := <-g.fq.ch:
-			g.onEvent(e)
+			g.dispatch(e)
 		}
 	}
+}
+
+// dispatch hands e to onEvent, first noting whether more events wait
+// behind it: while they do, frames are queued to the sockets' writers
+// (which then coalesce them) rather than written one by one by the
+// fan-out (WS_DIRECT_WRITES), which would keep a gateway that fell behind
+// from catching up.
+func (g *Gateway) dispatch(e streams.Entry) {
+	g.fq.busy.Store(g.fq.hasAhead || len(g.fq.ch) > 0)
+	g.onEvent(e)
+}
+
+// directWrite is a socket's wsout.Outbox.Direct with WS_DIRECT_WRITES:
+// write at once while the fan-out keeps up.
+func (g *Gateway) directWrite(write func([]byte) bool) func([]byte) bool {
+	return func(b []byte) bool { return !g.fq.busy.Load() && write(b) }
 }
 
 // absorb takes the next queued event if it is room's next message and

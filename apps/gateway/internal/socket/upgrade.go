@@ -147,7 +147,7 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		// melody's writer.
 		wc := &wsout.Conn{Conn: conn, More: h.cl.out.MoreQueued, Rewrite: rewriteTooBig, WriteWait: h.cl.g.cfg.WriteWait}
 		if h.cl.g.cfg.DirectWrites {
-			h.cl.out.Direct = wc.WriteNow
+			h.cl.out.Direct = h.cl.g.directWrite(wc.WriteNow)
 		}
 		conn = wc
 		h.cl.raw.Store(&conn)
