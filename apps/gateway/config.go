@@ -54,12 +54,12 @@ type Config struct {
 	// ahead of it took longer than this (a burst behind fast commands is
 	// served, however long it takes).
 	QueueSlowCommand time.Duration `env:"WS_QUEUE_SLOW_COMMAND" envDefault:"50ms"`
-	// DirectWrites: the fan-out writes a frame itself when nothing is
-	// queued on the socket, instead of waking the socket's writer. It
-	// brings the first copy of a message to a very large room forward, but
-	// costs the gateway more CPU under many small rooms (see README,
-	// Benchmarks): off by default.
-	DirectWrites bool `env:"WS_DIRECT_WRITES" envDefault:"false"`
+	// DirectWrites: while it keeps up, the fan-out writes a frame itself
+	// when nothing is queued on the socket, instead of waking the socket's
+	// writer: the first copy of a message to a very large room comes
+	// earlier. Once events wait behind the one in hand, frames go to the
+	// writers again, which coalesce them.
+	DirectWrites bool `env:"WS_DIRECT_WRITES" envDefault:"true"`
 	// MaxSocketsPerUser: open sockets per user across every gateway; 0
 	// disables the limit.
 	MaxSocketsPerUser int           `env:"WS_MAX_SOCKETS_PER_USER" envDefault:"50"`
