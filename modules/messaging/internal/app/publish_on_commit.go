@@ -164,8 +164,11 @@ func (c *CommitPublisher) startRooms(ctx context.Context, recs []domain.Record, 
 	again := make([]domain.Record, len(idx))
 	for k, i := range idx {
 		again[k] = recs[i]
+		// The record itself is in the outbox, so the floor is at most its
+		// seq; a floor missing or above it (a removal raced the read)
+		// starts the room at the record.
 		if f, ok := floor[recs[i].RoomID]; !ok || f > recs[i].Seq {
-			floor[recs[i].RoomID] = recs[i].Seq // its own record is pending: never happens but for a removal race
+			floor[recs[i].RoomID] = recs[i].Seq
 		}
 	}
 	st2, err := c.pub.PublishFresh(ctx, again, floor)

@@ -123,15 +123,7 @@ func TestPartialFailureKeepsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for room, want := range map[string]string{"a": "[e0 e2 e4]", "b": "[e1 e3 e5]"} {
-		entries, err := rdb.XRange(t.Context(), key(room), "-", "+").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, e := range entries {
-			got = append(got, e.Values["id"].(string))
-		}
-		if fmt.Sprint(got) != want {
+		if got := streamIDs(t, rdb, room); fmt.Sprint(got) != want {
 			t.Errorf("stream %s = %v, want %s", room, got, want)
 		}
 	}
@@ -202,17 +194,23 @@ func testSequenced(t *testing.T, rdb redis.UniversalClient) {
 			t.Fatalf("step %d: %v", i, err)
 		}
 		for room, want := range st.want {
-			entries, err := rdb.XRange(t.Context(), key(room), "-", "+").Result()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, e := range entries {
-				got = append(got, e.Values["id"].(string))
-			}
-			if fmt.Sprint(got) != want {
+			if got := streamIDs(t, rdb, room); fmt.Sprint(got) != want {
 				t.Errorf("step %d: stream %s = %v, want %s", i, room, got, want)
 			}
 		}
 	}
+}
+
+// streamIDs returns the event ids in room's stream, in order.
+func streamIDs(t *testing.T, rdb redis.UniversalClient, room string) []string {
+	t.Helper()
+	entries, err := rdb.XRange(t.Context(), key(room), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range entries {
+		ids = append(ids, e.Values["id"].(string))
+	}
+	return ids
 }
