@@ -28,7 +28,9 @@
 # broadcast), BENCH_HTTP_DURATION (15s), BENCH_HOLD (15s, idle sockets),
 # BENCH_IDLE ("10000 25000"), BENCH_ROOMS_CLIENTS (2000),
 # BENCH_BROADCAST_CLIENTS (5000), BENCH_USERS (30000), BENCH_CHAT_GATEWAYS
-# (1), ports (BENCH_PG_PORT 6441, BENCH_REDIS_PORT 6394, BENCH_API_PORT
+# (1), BENCH_PG_OPTIONS (more postgres -c settings, e.g. pg_stat_statements
+# to see a step's statements), BENCH_PPROF_PORT (unset: no pprof; set: the api's pprof listener
+# on it and gateway i's on it+1+i, to profile a step by hand), ports (BENCH_PG_PORT 6441, BENCH_REDIS_PORT 6394, BENCH_API_PORT
 # 18480, BENCH_GATEWAY_PORT 18500), BENCH_OUT, BENCH_NAME. A smoke run:
 #   BENCH_IDLE=2000 BENCH_USERS=6000 BENCH_STEP_DURATION=5s BENCH_CHAT_DURATION=5s \
 #     BENCH_HTTP_DURATION=4s BENCH_HOLD=4s BENCH_BROADCAST_CLIENTS=1000 go tool task bench:pinned
@@ -136,7 +138,7 @@ fi
 as_db_user "$bindir/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
 # taskset before pg_ctl: the postmaster and every backend it forks inherit it.
 as_db_user taskset -c "$SERVER_CPU" "$bindir/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 30 \
-  -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200" start >/dev/null ||
+  -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 ${BENCH_PG_OPTIONS:-}" start >/dev/null ||
   die "PostgreSQL did not start ($PGDATA/server.log)"
 pin "$(head -n1 "$PGDATA/postmaster.pid")" "$SERVER_CPU" -a
 PGOPTIONS='-c client_min_messages=warning' psql -qX -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
@@ -151,7 +153,7 @@ pin "$(cat "$BENCH_DIR/pinned-redis.pid")" "$SERVER_CPU" -a
 
 # --- the binaries on the server core ----------------------------------------
 COMMON=(DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" APP_ENV=development LOG_LEVEL=warn)
-start api api "${COMMON[@]}" API_ADDR="127.0.0.1:$API_PORT" PUBLIC_BASE_URL="$API" JWT_PRIVATE_KEY_FILE="$KEY"
+start api api "${COMMON[@]}" ${BENCH_PPROF_PORT:+PPROF_ADDR=127.0.0.1:$BENCH_PPROF_PORT} API_ADDR="127.0.0.1:$API_PORT" PUBLIC_BASE_URL="$API" JWT_PRIVATE_KEY_FILE="$KEY"
 API_PID=$LAST_PID
 PIDS+=("$API_PID")
 wait_http api "$API_PID" "$API/readyz"
@@ -167,7 +169,7 @@ gateways() {
   for pid in "${GW_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   GW_PIDS=() GW_URLS=()
   for ((i = 0; i < $1; i++)); do
-    start "gateway$i" gateway "${COMMON[@]}" GATEWAY_ADDR="127.0.0.1:$((GW_PORT + i))" JWKS_URL="$API/.well-known/jwks.json"
+    start "gateway$i" gateway "${COMMON[@]}" ${BENCH_PPROF_PORT:+PPROF_ADDR=127.0.0.1:$((BENCH_PPROF_PORT + 1 + i))} GATEWAY_ADDR="127.0.0.1:$((GW_PORT + i))" JWKS_URL="$API/.well-known/jwks.json"
     GW_PIDS+=("$LAST_PID") GW_URLS+=("http://127.0.0.1:$((GW_PORT + i))")
   done
   for ((i = 0; i < $1; i++)); do

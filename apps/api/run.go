@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -25,6 +27,9 @@ Configuration comes from the environment; see .env.example.
 
 // run is the whole program; main only adds the signal context and the exit
 // code. It writes logs to stdout and returns what went wrong.
+// apiGCPercent is the api's GOGC unless the environment sets one.
+const apiGCPercent = 400
+
 func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
@@ -66,6 +71,13 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	}
 	// gin's debug mode prints plain-text lines among the JSON logs.
 	gin.SetMode(gin.ReleaseMode)
+	// The api's live heap is small and short-lived garbage is most of
+	// what it allocates (rows, events, replies): at Go's default GOGC=100
+	// the collector took a fifth of its CPU at 2,000 msgs/s. GOGC, when
+	// set, still decides.
+	if !slices.ContainsFunc(environ, func(kv string) bool { return strings.HasPrefix(kv, "GOGC=") }) {
+		debug.SetGCPercent(apiGCPercent)
+	}
 
 	d, err := openDeps(ctx, cfg, log)
 	if err != nil {

@@ -27,9 +27,15 @@ import (
 // connection-level failures are marked outage.ErrUnavailable (Classify), so
 // every edge answers them "retry later" rather than as bugs.
 //
-// Statements are prepared and cached per connection (PrepareStmt): the hot
-// path runs a few queries over and over. This needs session-level pooling
-// if a PgBouncer sits in front.
+// Statements are prepared and cached per connection by pgx (its default
+// statement cache), inside transactions too: the hot path runs a few
+// queries over and over, each one round trip, planned once per connection
+// unless PostgreSQL prefers custom plans. gorm's own PrepareStmt is off:
+// it binds a statement to the transaction that first prepared it, so in
+// every later transaction database/sql re-prepared it and closed it at
+// commit, three round trips (Parse, Bind, Close) and a fresh plan for each
+// statement in a transaction. This needs session-level pooling if a
+// PgBouncer sits in front.
 //
 // cfg.StatementTimeout, when positive, becomes the statement_timeout of
 // every connection (a startup parameter, overriding one in the URL). It is
@@ -43,7 +49,7 @@ func Open(ctx context.Context, cfg config.Postgres, log *slog.Logger) (*gorm.DB,
 	db, err := gorm.Open(dialector{postgres.Open(dsn).(*postgres.Dialector)}, &gorm.Config{
 		Logger:         newGormLogger(log),
 		TranslateError: true,
-		PrepareStmt:    true,
+		PrepareStmt:    false,
 		// gorm's own ping takes no context; ours below does.
 		DisableAutomaticPing: true,
 	})

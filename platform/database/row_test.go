@@ -13,7 +13,7 @@ import (
 )
 
 // A statement that fails to prepare is an error from ScanRow; gorm's
-// Row().Scan panics on it (PrepareStmt returns an empty sql.Row).
+// Row().Scan panics on it under gorm's PrepareStmt (an empty sql.Row).
 func TestScanRow(t *testing.T) {
 	db := open(t, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	var n int

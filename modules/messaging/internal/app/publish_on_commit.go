@@ -37,7 +37,13 @@ type CommitPublisherOptions struct {
 	// the outbox; beyond it they are left to the relay (which publishes
 	// them again, dropped by the streams); 100,000.
 	MaxPending int
-	Log        *slog.Logger
+	// RemoveEvery spaces the removals of published records from the
+	// outbox: at most one statement per interval, for all that is
+	// pending; 100ms. Under load a removal per publish was a statement
+	// per batch on the database's core; the relay's grace (seconds) leaves
+	// the records alone meanwhile.
+	RemoveEvery time.Duration
+	Log         *slog.Logger
 	// ObservePublish, when set, is told for each published record how long
 	// ago its change was recorded (Record.At).
 	ObservePublish func(time.Duration)
@@ -70,6 +76,9 @@ func NewCommitPublisher(pub FreshPublisher, out PublishedOutbox, o CommitPublish
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = 100_000
+	}
+	if o.RemoveEvery <= 0 {
+		o.RemoveEvery = 100 * time.Millisecond
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -182,16 +191,27 @@ func (c *CommitPublisher) startRooms(ctx context.Context, recs []domain.Record, 
 }
 
 // Run removes published records from the outbox until ctx is done, all
-// that is pending in one statement, off the path of the sends. A failed
-// removal is not retried: the relay publishes those records again after
-// its grace and the streams drop them.
+// that is pending in one statement at most every RemoveEvery, off the path
+// of the sends. A failed removal is not retried: the relay publishes those
+// records again after its grace and the streams drop them.
 func (c *CommitPublisher) Run(ctx context.Context) error {
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-c.ready:
 		}
+		if wait := c.o.RemoveEvery - time.Since(last); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		last = time.Now()
 		c.mu.Lock()
 		ids := c.pending
 		c.pending = nil

@@ -11,6 +11,7 @@ import (
 	"github.com/chatforge/chat/tests/load/internal/hist"
 	"github.com/chatforge/chat/tests/load/internal/hops"
 	"github.com/chatforge/chat/tests/load/internal/httpload"
+	"github.com/chatforge/chat/tests/load/internal/procstat"
 	"github.com/chatforge/chat/tests/load/internal/scenario"
 )
 
@@ -119,5 +120,22 @@ func TestPastKneeTarget(t *testing.T) {
 	}
 	if got := refusedCell(ok); !strings.Contains(got, "unavailable ×35") || !strings.Contains(got, "rate_limited ×5") {
 		t.Errorf("refused cell %q", got)
+	}
+}
+
+// In the pinned mode the servers share one core: a window where they used
+// all of it is CPU-bound, although the machine's two cores were not both
+// busy.
+func TestPinnedBoundByJudgesTheServerCore(t *testing.T) {
+	t.Parallel()
+	cpu := procstat.CPUReport{WindowSec: 30, Cores: 2, MachineBusy: 1.17, Groups: map[string]procstat.Usage{
+		"postgres": {Cores: 0.43}, "gateway": {Cores: 0.24}, "api": {Cores: 0.23}, "redis": {Cores: 0.09}, "load": {Cores: 0.16},
+	}}
+	if got := pinnedBoundBy(cpu); !strings.HasPrefix(got, "CPU: the server core was 99% busy (cores used: postgres 0.43, gateway 0.24") {
+		t.Errorf("saturated server core: %q", got)
+	}
+	cpu.Groups["postgres"] = procstat.Usage{Cores: 0.1}
+	if got := pinnedBoundBy(cpu); !strings.HasPrefix(got, "not CPU: the server core was 66% busy") {
+		t.Errorf("server core at 66%%: %q", got)
 	}
 }

@@ -100,6 +100,18 @@ func BoundBy(cpu procstat.CPUReport) string {
 	if cpu.Cores == 0 || cpu.WindowSec == 0 {
 		return "unknown (no CPU figures)"
 	}
+	use := cpuUse(cpu)
+	if cpu.MachineBusy >= 0.85*float64(cpu.Cores) {
+		return fmt.Sprintf("CPU: the machine's %d cores were %.0f%% busy (cores used: %s)",
+			cpu.Cores, 100*cpu.MachineBusy/float64(cpu.Cores), use)
+	}
+	return fmt.Sprintf("not CPU: %.2f of %d cores busy (%s), so waiting (round trips, locks, fsync) bounds it",
+		cpu.MachineBusy, cpu.Cores, use)
+}
+
+// cpuUse lists the cores each group used, the biggest first, and what
+// other processes used.
+func cpuUse(cpu procstat.CPUReport) string {
 	names := make([]string, 0, len(cpu.Groups))
 	var ours float64
 	for n, u := range cpu.Groups {
@@ -122,11 +134,5 @@ func BoundBy(cpu procstat.CPUReport) string {
 	if other := cpu.MachineBusy - ours; other > 0.05 {
 		parts = append(parts, fmt.Sprintf("other processes %.2f", other))
 	}
-	use := strings.Join(parts, ", ")
-	if cpu.MachineBusy >= 0.85*float64(cpu.Cores) {
-		return fmt.Sprintf("CPU: the machine's %d cores were %.0f%% busy (cores used: %s)",
-			cpu.Cores, 100*cpu.MachineBusy/float64(cpu.Cores), use)
-	}
-	return fmt.Sprintf("not CPU: %.2f of %d cores busy (%s), so waiting (round trips, locks, fsync) bounds it",
-		cpu.MachineBusy, cpu.Cores, use)
+	return strings.Join(parts, ", ")
 }

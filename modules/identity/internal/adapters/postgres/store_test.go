@@ -21,7 +21,7 @@ import (
 )
 
 // openDB returns a pool on a fresh, migrated database, opened the way the
-// api opens it (platform/database: TranslateError, PrepareStmt).
+// api opens it (platform/database: TranslateError, pgx statement cache).
 func openDB(t testing.TB) *gorm.DB {
 	t.Helper()
 	dsn := testenv.Postgres(t, migrations.FS)
