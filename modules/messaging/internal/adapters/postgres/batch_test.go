@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -199,5 +200,59 @@ func TestBatchUnknownSenderFailsAlone(t *testing.T) {
 	}
 	if out[1].Err != nil || !out[1].Created || out[1].Message.Seq != 1 {
 		t.Errorf("known sender: %+v, want seq 1", out[1])
+	}
+}
+
+// A batch that carries a resend of a stored message is not looked up
+// first: its insert fails, the transaction rolls back (its seqs with it),
+// one lookup answers the resend with the stored message and the rest is
+// stored again, gap-free. The connection is rolled back and kept, not
+// left inside a transaction: the pool holds one connection, so every
+// statement here runs on it.
+func TestBatchWithStoredResend(t *testing.T) {
+	dsn := testenv.Postgres(t, migrations.FS)
+	db := open(t, dsn)
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.SetMaxOpenConns(1)
+	}
+	s := newStore(db)
+	u := addUser(t, db)
+	msg := func(n int, cid string) domain.Message {
+		return domain.Message{ID: fmt.Sprintf("01900000-0000-7000-8000-%012d", n), RoomID: domain.GlobalRoomID, UserID: u,
+			Content: fmt.Sprintf("m%d", n), ClientMsgID: cid}
+	}
+	first, err := s.AppendBatch(t.Context(), []domain.Message{msg(1, "a"), msg(2, "b")})
+	if err != nil || !first[0].Created || !first[1].Created || first[1].Message.Seq != 2 {
+		t.Fatalf("first batch: %+v, %v", first, err)
+	}
+	var pid, pidAfter int
+	if err := db.Raw(`SELECT pg_backend_pid()`).Scan(&pid).Error; err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.AppendBatch(t.Context(), []domain.Message{msg(3, "c"), msg(4, "b"), msg(5, "d")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[1].Created || out[1].Message.ID != first[1].Message.ID || out[1].Message.Seq != 2 {
+		t.Errorf("resend = %+v, want the stored message (seq 2), not created", out[1])
+	}
+	if !out[0].Created || out[0].Message.Seq != 3 || !out[2].Created || out[2].Message.Seq != 4 {
+		t.Errorf("new messages = %+v, %+v; want created with seqs 3, 4", out[0], out[2])
+	}
+	var seqs []int64
+	if err := db.Raw(`SELECT seq FROM messages ORDER BY seq`).Scan(&seqs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(seqs, []int64{1, 2, 3, 4}) {
+		t.Errorf("stored seqs %v, want 1..4", seqs)
+	}
+	// The failed transaction was rolled back on its connection, which was
+	// kept (the pool would have closed one left inside a transaction).
+	if err := db.Raw(`SELECT pg_backend_pid()`).Scan(&pidAfter).Error; err != nil || pidAfter != pid {
+		t.Errorf("backend %d before the batch, %d after (%v): the connection was replaced", pid, pidAfter, err)
+	}
+	// SAVEPOINT fails outside a transaction block.
+	if err := db.Exec(`SAVEPOINT probe`).Error; err == nil || !strings.Contains(err.Error(), "25P01") {
+		t.Errorf("the pooled connection is inside a transaction after the batch (SAVEPOINT: %v)", err)
 	}
 }

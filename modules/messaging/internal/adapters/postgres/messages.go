@@ -129,13 +129,13 @@ func (s *Store) byClientID(ctx context.Context, userID, clientMsgID string) (dom
 }
 
 // resolveResends answers, from one lookup without any lock, the messages
-// whose (UserID, ClientMsgID) is already stored (the cheap path of a
-// resend), and returns the indexes of the others, in order.
-func (s *Store) resolveResends(ctx context.Context, msgs []domain.Message, out []app.Appended) (todo []int, err error) {
+// msgs[todo...] whose (UserID, ClientMsgID) is already stored, and returns
+// the indexes of the others, in order.
+func (s *Store) resolveResends(ctx context.Context, msgs []domain.Message, todo []int, out []app.Appended) (rest []int, err error) {
 	var idx []int
 	var users, cids []string
-	for i, m := range msgs {
-		if m.ClientMsgID != "" {
+	for _, i := range todo {
+		if m := msgs[i]; m.ClientMsgID != "" {
 			idx = append(idx, i)
 			users, cids = append(users, m.UserID), append(cids, m.ClientMsgID)
 		}
@@ -159,13 +159,13 @@ func (s *Store) resolveResends(ctx context.Context, msgs []domain.Message, out [
 			found[i] = true
 		}
 	}
-	todo = make([]int, 0, len(msgs)-len(found))
-	for i := range msgs {
+	rest = make([]int, 0, len(todo)-len(found))
+	for _, i := range todo {
 		if !found[i] {
-			todo = append(todo, i)
+			rest = append(rest, i)
 		}
 	}
-	return todo, nil
+	return rest, nil
 }
 
 // Parents implements app.ReplyParents.
