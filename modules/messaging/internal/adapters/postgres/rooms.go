@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/chatforge/chat/modules/messaging/internal/app"
 	"github.com/chatforge/chat/modules/messaging/internal/domain"
 	"github.com/chatforge/chat/platform/database"
@@ -118,32 +120,79 @@ func (c safetyCols) access(r roomRow) domain.Access {
 
 // Accesses implements app.BatchAppender: the Access query for many pairs
 // at once, matched back to keys by position (WITH ORDINALITY), so ids need
-// not be in canonical form to match.
+// not be in canonical form to match. It is on the path of every socket
+// send batch, so it runs on pgx in one round trip (BEGIN, genericPlans,
+// the query and COMMIT pipelined), on its generic plan.
 func (s *Store) Accesses(ctx context.Context, keys []app.AccessKey) (map[app.AccessKey]domain.Access, error) {
 	rooms, users := make([]string, len(keys)), make([]string, len(keys))
 	for i, k := range keys {
 		rooms[i], users[i] = k.RoomID, k.UserID
 	}
-	var rows []struct {
-		Room roomRow    `gorm:"embedded"`
-		Safe safetyCols `gorm:"embedded"`
-		Ord  int
-	}
-	err := s.db.WithContext(ctx).Raw(`SELECT `+roomColumns+`, m.role, k.ord, `+
-		strings.ReplaceAll(safetySelect, "@user", "k.user_id")+`
-		FROM unnest(CAST(@rooms AS uuid[]), CAST(@users AS uuid[])) WITH ORDINALITY AS k(room_id, user_id, ord)
-		JOIN rooms r ON r.id = k.room_id
-		LEFT JOIN memberships m ON m.room_id = k.room_id AND m.user_id = k.user_id`,
-		map[string]any{"rooms": texts(rooms), "users": texts(users), "now": s.clock()}).Scan(&rows).Error
+	out := make(map[app.AccessKey]domain.Access, len(keys))
+	begin := time.Now()
+	err := s.withPgx(ctx, func(c *pgx.Conn) (err error) {
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		b.Queue(genericPlans)
+		b.Queue(accessesSQL, texts(rooms), texts(users), s.clock())
+		b.Queue("COMMIT")
+		br := c.SendBatch(ctx, b)
+		defer func() {
+			if cerr := br.Close(); err == nil && cerr != nil {
+				err = cerr
+			}
+			if err != nil {
+				// What failed left the transaction open (aborted); a
+				// connection that cannot end it is closed.
+				err = rollback(ctx, c, err)
+			}
+		}()
+		for range 2 {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var (
+				r   roomRow
+				sc  safetyCols
+				ord int64
+			)
+			if err := rows.Scan(&r.ID, &r.Kind, &r.Name, &r.OwnerID, &r.DmLow, &r.DmHigh, &r.LastSeq, &r.MemberCount,
+				&r.CreatedAt, &r.Encrypted, &r.Role, &ord, &sc.MutedUntil, &sc.Banned, &sc.Blocked); err != nil {
+				rows.Close()
+				return err
+			}
+			out[keys[ord-1]] = sc.access(r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		_, err = br.Exec() // COMMIT
+		return err
+	})
+	// Marked like gorm's errors (an outage is "unavailable", not a bug).
+	err = database.Classify(err)
+	// gorm's logger, as for every other statement: failed and slow ones.
+	s.db.Logger.Trace(ctx, begin, func() (string, int64) { return accessesSQL, int64(len(out)) }, err)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[app.AccessKey]domain.Access, len(rows))
-	for _, r := range rows {
-		out[keys[r.Ord-1]] = r.Safe.access(r.Room)
-	}
 	return out, nil
 }
+
+// accessesSQL is Accesses' query: rooms $1, users $2, the time $3.
+var accessesSQL = `SELECT r.id::text, r.kind, r.name, r.owner_id::text, r.dm_low::text, r.dm_high::text, r.last_seq, r.member_count,
+		r.created_at, r.encrypted, m.role, k.ord, ` +
+	strings.NewReplacer("@user", "k.user_id", "@now", "$3::timestamptz").Replace(safetySelect) + `
+	FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS k(room_id, user_id, ord)
+	JOIN rooms r ON r.id = k.room_id
+	LEFT JOIN memberships m ON m.room_id = k.room_id AND m.user_id = k.user_id`
 
 // View implements app.RoomReader.
 func (s *Store) View(ctx context.Context, roomID, userID string) (domain.RoomView, error) {
